@@ -1,0 +1,88 @@
+"""The helpdesk Flask application.
+
+``create_app`` only builds: it reads settings, binds extensions in a visible
+order and registers blueprints.  It never migrates, polls or touches the
+network; that work lives in CLI commands and background tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from helpdesk.config import load_settings
+
+
+def create_app(env: Mapping[str, str] | None = None, *, instance_path: Path | None = None,
+               overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build an app from ``env`` (default: the process environment)."""
+    settings = load_settings(env, instance_path)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        HELPDESK_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        MAX_CONTENT_LENGTH=settings.attachment_max_bytes + 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent.parent / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    if overrides:
+        app.config.update(overrides)
+
+    from helpdesk import extensions, models, tasks  # models: every table registered before binding
+    from helpdesk.db import configure_sqlite
+
+    assert models.__all__
+
+    extensions.db.init_app(app)
+    with app.app_context():
+        configure_sqlite(extensions.db.engine)
+    extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent / "migrations"))
+    extensions.login_manager.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(app)
+    extensions.socketio.init_app(
+        app,
+        message_queue=settings.redis_url,
+        async_mode="threading",
+        cors_allowed_origins=[],
+    )
+    tasks.configure(app)
+
+    from helpdesk import cli, listeners
+    from helpdesk.accounts.views import bp as accounts_bp
+    from helpdesk.home.views import bp as home_bp
+
+    listeners.load()
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(home_bp)
+    cli.register(app)
+    _security_headers(app)
+    return app
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # The web process, the task consumer and pollers all write: wait for locks instead of failing.
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+def _security_headers(app: Flask) -> None:
+    @app.after_request
+    def add_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

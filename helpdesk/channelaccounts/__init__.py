@@ -1,0 +1,1 @@
+"""channelaccounts feature package."""

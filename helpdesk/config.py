@@ -1,0 +1,130 @@
+"""Settings from ``HELPDESK_*`` environment variables, validated at start.
+
+Every setting has a safe default so a newcomer starts with nothing set; a
+value that is present but wrong stops the app at start with a message that
+names the variable, instead of failing later in a request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(RuntimeError):
+    """A HELPDESK_* setting is invalid; the message names it and says what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated settings the app runs with."""
+
+    instance_path: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    attachment_max_bytes: int
+    attachment_storage: str
+    tasks_immediate: bool
+    poll_interval_s: int
+    run_worker_in_process: bool
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean; use true or false")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={value} is too small; it must be at least {minimum}")
+    return value
+
+
+def _database_url(env: Mapping[str, str], instance_path: Path) -> str:
+    raw = env.get("HELPDESK_DATABASE_URL", "").strip()
+    if not raw:
+        return f"sqlite:///{instance_path / 'helpdesk.db'}"
+    scheme = urlsplit(raw).scheme
+    if scheme in {"postgres", "postgresql"}:
+        # Use the psycopg 3 driver whatever spelling the operator used.
+        return "postgresql+psycopg" + raw[len(scheme) :]
+    if scheme in {"sqlite", "postgresql+psycopg"}:
+        return raw
+    raise ConfigError(
+        f"HELPDESK_DATABASE_URL has scheme {scheme!r}; use sqlite:///path/to/file.db "
+        "or postgresql://user@host:5432/dbname"
+    )
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("HELPDESK_REDIS_URL", "").strip()
+    if not raw:
+        return None
+    if urlsplit(raw).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(f"HELPDESK_REDIS_URL={raw!r} must start with redis://, rediss:// or unix://")
+    return raw
+
+
+def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
+    raw = env.get("HELPDESK_SECRET_KEY")
+    if raw is not None:
+        if len(raw) < 16:
+            raise ConfigError("HELPDESK_SECRET_KEY is shorter than 16 characters; use a long random value")
+        return raw
+    # First run without a key: generate one and keep it, so sessions survive restarts.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> Settings:
+    """Read and validate the settings; raise ConfigError naming the bad variable."""
+    env = os.environ if env is None else env
+    if instance_path is None:
+        instance_path = Path(env.get("HELPDESK_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    storage = env.get("HELPDESK_ATTACHMENT_STORAGE", "disk").strip().lower()
+    if storage not in {"disk", "db"}:
+        raise ConfigError(f"HELPDESK_ATTACHMENT_STORAGE={storage!r} must be 'disk' or 'db'")
+    return Settings(
+        instance_path=instance_path,
+        database_url=_database_url(env, instance_path),
+        redis_url=_redis_url(env),
+        secret_key=_secret_key(env, instance_path),
+        attachment_max_bytes=_int(env, "HELPDESK_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024),
+        attachment_storage=storage,
+        tasks_immediate=_bool(env, "HELPDESK_TASKS_IMMEDIATE", False),
+        poll_interval_s=_int(env, "HELPDESK_POLL_INTERVAL", 60),
+        run_worker_in_process=_bool(env, "HELPDESK_WORKER_IN_PROCESS", True),
+    )

@@ -1,0 +1,1 @@
+"""Demo data and synthetic message streams (shared by `helpdesk demo` and bench/)."""

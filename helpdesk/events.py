@@ -1,0 +1,90 @@
+"""The event catalogue: one list of what happens, many listeners.
+
+Services *publish* events while they work; nothing is delivered until the
+surrounding transaction commits, so a listener never sees a ticket that a
+rollback erased.  Real-time updates, outbound webhooks, SLA and automation
+all subscribe here; the pipeline never calls a listener directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+Payload = Mapping[str, Any]
+Listener = Callable[[str, Payload], None]
+
+#: Every event the helpdesk publishes, with the keys of its payload.
+CATALOGUE: dict[str, str] = {
+    "ticket.created": "ticket_id, channel_account_id, team_id, customer_id, status, platform, subject",
+    "ticket.updated": "ticket_id, channel_account_id, team_id, changes (field → new value)",
+    "ticket.reopened": "ticket_id, channel_account_id, team_id",
+    "message.received": "ticket_id, message_id, channel_account_id, team_id, direction, auto",
+    "message.created": "ticket_id, message_id, channel_account_id, team_id, direction, is_internal",
+    "message.delivery": "ticket_id, message_id, channel_account_id, team_id, state, error",
+    "customer.created": "customer_ids (every customer a batch created)",
+    "customer.merged": "customer_id, merged_id",
+    "order.updated": "order_id, channel_account_id, order_number",
+    "channel.health": "channel_account_id, health, detail",
+    "input.quarantined": "quarantine_id, source, reason",
+}
+
+_PENDING = "helpdesk.pending_events"
+_listeners: dict[str, list[Listener]] = defaultdict(list)
+
+
+def listen(*names: str) -> Callable[[Listener], Listener]:
+    """Decorator: call the function after commit for each named event ("*" = all)."""
+
+    def decorator(fn: Listener) -> Listener:
+        for name in names:
+            if name != "*" and name not in CATALOGUE:
+                raise ValueError(f"unknown event {name!r}; add it to helpdesk.events.CATALOGUE first")
+            if fn not in _listeners[name]:
+                _listeners[name].append(fn)
+        return fn
+
+    return decorator
+
+
+def unlisten(fn: Listener) -> None:
+    """Remove a listener from every event (tests use this)."""
+    for fns in _listeners.values():
+        if fn in fns:
+            fns.remove(fn)
+
+
+def publish(session: Session, name: str, payload: Payload) -> None:
+    """Queue ``name`` for delivery when ``session`` commits."""
+    if name not in CATALOGUE:
+        raise ValueError(f"unknown event {name!r}")
+    session.info.setdefault(_PENDING, []).append((name, payload))
+
+
+def dispatch(name: str, payload: Payload) -> None:
+    """Deliver one event now; a failing listener is logged and the rest still run."""
+    for fn in (*_listeners.get(name, ()), *_listeners.get("*", ())):
+        try:
+            fn(name, payload)
+        except Exception:
+            log.exception("listener %s failed on %s", getattr(fn, "__qualname__", fn), name)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _deliver_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        for name, payload in pending:
+            dispatch(name, payload)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)

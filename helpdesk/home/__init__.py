@@ -1,0 +1,1 @@
+"""Placeholder home page until the inbox lands."""

@@ -1,0 +1,145 @@
+"""The working state of one batch as it moves through the pipeline steps.
+
+Steps fill in slots rather than rows: a ``CustomerSlot`` or ``TicketSlot``
+stands for a row that may already exist (``id`` set) or will be inserted in
+the write step, so several messages of one batch can share a new ticket
+before it has an id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from channels.base import InboundMessage
+
+T = TypeVar("T")
+CHUNK = 500
+
+
+def chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """Split look-up keys so no statement exceeds the backend's parameter limit."""
+    batch: list[T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: int
+    name: str
+    kind: str
+    platform: str | None
+    site: str | None
+    default_language: str | None
+    team_id: int | None
+
+
+@dataclass(eq=False)
+class CustomerSlot:
+    id: int | None
+    name: str = ""
+    email: str | None = None
+    phone: str | None = None
+    country: str | None = None
+    language: str | None = None
+    keys: list[tuple[str, str]] = field(default_factory=list)
+    new_keys: list[tuple[str, str, str | None]] = field(default_factory=list)
+    merged_ids: set[int] = field(default_factory=set)
+    absorbed_into: CustomerSlot | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.id is None
+
+    def resolved(self) -> CustomerSlot:
+        """The slot that survives after in-batch merges."""
+        slot = self
+        while slot.absorbed_into is not None:
+            slot = slot.absorbed_into
+        return slot
+
+
+@dataclass(eq=False)
+class TicketSlot:
+    id: int | None
+    status: str
+    channel_account_id: int
+    customer: CustomerSlot | None = None
+    customer_id: int | None = None
+    subject: str = ""
+    platform: str | None = None
+    site: str | None = None
+    language: str | None = None
+    team_id: int | None = None
+    order_id: int | None = None
+    order_number: str | None = None
+    external_thread_id: str | None = None
+    followup_of_id: int | None = None
+    created_at: datetime | None = None
+    last_message_at: datetime | None = None
+    last_inbound_at: datetime | None = None
+    first_response_at: datetime | None = None
+    added_messages: int = 0
+    reopened: bool = False
+    changed: bool = False
+    created: bool = False
+    tags: set[str] = field(default_factory=set)
+
+    @property
+    def is_new(self) -> bool:
+        return self.id is None
+
+
+@dataclass(eq=False)
+class Item:
+    """One valid, not-yet-seen message and what the steps decided for it."""
+
+    index: int
+    msg: InboundMessage
+    account: AccountInfo
+    platform: str | None
+    customer: CustomerSlot | None = None
+    ticket: TicketSlot | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one input, in input order (for reports)."""
+
+    status: str  # "ingested", "duplicate", "quarantined", "failed"
+    ticket_id: int | None = None
+    message_id: int | None = None
+    reason: str | None = None
+    field: str | None = None
+
+
+@dataclass
+class IngestResult:
+    outcomes: list[Outcome]
+    tickets_created: int = 0
+    tickets_reopened: int = 0
+    customers_created: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def ingested(self) -> int:
+        return self.count("ingested")
+
+    @property
+    def duplicates(self) -> int:
+        return self.count("duplicate")
+
+    @property
+    def quarantined(self) -> int:
+        return self.count("quarantined")

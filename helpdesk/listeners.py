@@ -1,0 +1,16 @@
+"""Import the modules whose listeners and tasks must be registered at start."""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = (
+    "helpdesk.customers.tasks",
+    "helpdesk.realtime",
+    "helpdesk.polling.tasks",
+)
+
+
+def load() -> None:
+    for name in MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,43 @@
+"""Every model in one import, for migrations and the shell."""
+
+from helpdesk.accounts.models import Role, Team, User, team_channel_accounts, team_members
+from helpdesk.audit.models import AuditEvent
+from helpdesk.channelaccounts.models import ChannelAccount, Health
+from helpdesk.customers.models import Customer, CustomerIdentity, MergeSuggestion
+from helpdesk.ingest.models import QuarantinedInput
+from helpdesk.orders.models import Order, OrderLine
+from helpdesk.tickets.models import (
+    Attachment,
+    AttachmentBlob,
+    DeliveryState,
+    Message,
+    Priority,
+    Ticket,
+    TicketStatus,
+    TicketTag,
+)
+
+__all__ = [
+    "Attachment",
+    "AttachmentBlob",
+    "AuditEvent",
+    "ChannelAccount",
+    "Customer",
+    "CustomerIdentity",
+    "DeliveryState",
+    "Health",
+    "MergeSuggestion",
+    "Message",
+    "Order",
+    "OrderLine",
+    "Priority",
+    "QuarantinedInput",
+    "Role",
+    "Team",
+    "Ticket",
+    "TicketStatus",
+    "TicketTag",
+    "User",
+    "team_channel_accounts",
+    "team_members",
+]

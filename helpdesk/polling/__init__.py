@@ -1,0 +1,1 @@
+"""Polling channel accounts on a schedule."""

@@ -1,0 +1,31 @@
+"""Background polling: a minutely sweep queues one poll job per due account."""
+
+from __future__ import annotations
+
+from flask import current_app
+from huey import crontab
+
+from helpdesk.extensions import db
+from helpdesk.polling.services import PollReport, due_accounts, poll_account
+from helpdesk.tasks import huey, task
+
+
+@task(retries=0)
+def poll_account_task(account_id: int) -> dict[str, object]:
+    with huey.lock_task(f"poll-account-{account_id}"):
+        settings = current_app.config["HELPDESK_SETTINGS"]
+        report: PollReport = poll_account(db.session, account_id, interval_s=settings.poll_interval_s,
+                                          max_attachment_bytes=settings.attachment_max_bytes)
+        return report.__dict__
+
+
+@huey.periodic_task(crontab(minute="*"))
+def poll_due_accounts() -> None:
+    from helpdesk.tasks import _app
+
+    if _app is None:
+        return
+    with _app.app_context():
+        for account_id in due_accounts(db.session):
+            poll_account_task(account_id)
+        db.session.remove()

@@ -1,0 +1,71 @@
+"""The task queue: Huey on SQLite by default, on Redis when configured.
+
+Tasks are declared at import time with ``@task``; ``configure`` chooses the
+storage once the settings are known.  Every task runs inside an application
+context and commits (or rolls back) its own session at the end, the job
+boundary.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask
+from huey import Huey
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from huey.api import TaskWrapper
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+huey = Huey("helpdesk", storage_class=MemoryStorage, utc=True)
+_app: Flask | None = None
+
+
+def configure(app: Flask) -> None:
+    """Bind the queue to ``app``'s settings: storage, immediate mode."""
+    global _app  # noqa: PLW0603 - the queue is process-wide, like the app it serves
+    _app = app
+    settings = app.config["HELPDESK_SETTINGS"]
+    if settings.redis_url:
+        huey.storage_class = RedisStorage
+        huey.storage_kwargs = {"url": settings.redis_url}
+    else:
+        huey.storage_class = SqliteStorage
+        huey.storage_kwargs = {"filename": str(settings.instance_path / "tasks.db")}
+    huey.immediate = settings.tasks_immediate
+    huey.storage = huey.create_storage()
+
+
+def task(**options: Any) -> Callable[[F], TaskWrapper]:
+    """Declare a background task that runs in an app context, committing at the end."""
+
+    def decorator(fn: F) -> TaskWrapper:
+        @functools.wraps(fn)
+        def run_in_app(*args: Any, **kwargs: Any) -> Any:
+            if _app is None:
+                raise RuntimeError("the task queue is not configured; create the app first")
+            from helpdesk.extensions import db
+
+            with _app.app_context():
+                try:
+                    result = fn(*args, **kwargs)
+                    db.session.commit()
+                except BaseException:
+                    db.session.rollback()
+                    raise
+                finally:
+                    db.session.remove()
+                return result
+
+        return huey.task(**options)(run_in_app)
+
+    return decorator
+
+
+def start_consumer(workers: int = 2) -> Any:
+    """Run the consumer in threads of this process (the one-command setup)."""
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=False)
+    consumer.start()
+    return consumer

@@ -1,0 +1,158 @@
+"""Tickets, their messages and attachments.
+
+A ticket is one conversation with one customer on one channel account,
+optionally about one order.  Messages are unique per (channel account,
+external id): that constraint, not any cursor, is what makes every ingest
+idempotent.  Attachment bytes are stored once per content hash.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk.db import Base, utcnow
+
+
+class TicketStatus(enum.StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class DeliveryState(enum.StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        sa.Index("ix_ticket_thread", "channel_account_id", "external_thread_id"),
+        sa.Index("ix_ticket_customer_order", "customer_id", "order_number"),
+        sa.Index("ix_ticket_status_last_message", "status", "last_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(500), default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default=TicketStatus.NEW)
+    priority: Mapped[str] = mapped_column(sa.String(16), default=Priority.NORMAL)
+    channel_account_id: Mapped[int] = mapped_column(sa.ForeignKey("channel_account.id"))
+    platform: Mapped[str | None] = mapped_column(sa.String(32))
+    site: Mapped[str | None] = mapped_column(sa.String(16))
+    language: Mapped[str | None] = mapped_column(sa.String(16))
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"))
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("order_record.id"), index=True)
+    order_number: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("team.id"), index=True)
+    external_thread_id: Mapped[str | None] = mapped_column(sa.String(255))
+    followup_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket.id"))
+    message_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_inbound_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    solved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    messages: Mapped[list[Message]] = relationship(back_populates="ticket", order_by="Message.sent_at")
+    tags: Mapped[list[TicketTag]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def tag_names(self) -> list[str]:
+        return sorted(t.tag for t in self.tags)
+
+
+class TicketTag(Base):
+    __tablename__ = "ticket_tag"
+
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(sa.String(64), primary_key=True, index=True)
+
+
+class Message(Base):
+    __tablename__ = "message"
+    __table_args__ = (
+        sa.UniqueConstraint("channel_account_id", "external_id"),
+        sa.Index("ix_message_ticket_sent", "ticket_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("ticket.id", ondelete="CASCADE"))
+    channel_account_id: Mapped[int] = mapped_column(sa.ForeignKey("channel_account.id"))
+    external_id: Mapped[str | None] = mapped_column(sa.String(255))
+    direction: Mapped[str] = mapped_column(sa.String(3))
+    is_internal: Mapped[bool] = mapped_column(default=False)
+    auto: Mapped[str | None] = mapped_column(sa.String(16))
+    author_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id"))
+    author_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    subject: Mapped[str] = mapped_column(sa.String(500), default="")
+    body_text: Mapped[str] = mapped_column(sa.Text, default="")
+    stripped_text: Mapped[str | None] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    language: Mapped[str | None] = mapped_column(sa.String(16))
+    in_reply_to: Mapped[str | None] = mapped_column(sa.String(255))
+    references: Mapped[str | None] = mapped_column(sa.Text)
+    meta: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    sent_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivery_state: Mapped[str] = mapped_column(sa.String(16), default=DeliveryState.RECEIVED)
+    delivery_error: Mapped[str | None] = mapped_column(sa.Text)
+    delivery_attempts: Mapped[int] = mapped_column(default=0)
+    original_sha256: Mapped[str | None] = mapped_column(sa.ForeignKey("attachment_blob.sha256"))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="message", cascade="all, delete-orphan")
+
+    @property
+    def display_text(self) -> str:
+        """The new text without quoted history, for the conversation view."""
+        return self.stripped_text if self.stripped_text is not None else self.body_text
+
+
+class AttachmentBlob(Base):
+    """Attachment bytes, stored once per SHA-256: in the row or on disk."""
+
+    __tablename__ = "attachment_blob"
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    size: Mapped[int]
+    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(sa.ForeignKey("attachment_blob.sha256"))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(127))
+    size: Mapped[int]
+    inline: Mapped[bool] = mapped_column(default=False)
+    content_id: Mapped[str | None] = mapped_column(sa.String(255))
+
+    message: Mapped[Message] = relationship(back_populates="attachments")

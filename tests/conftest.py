@@ -1,0 +1,223 @@
+"""Shared fixtures: a clean database per test on SQLite and on PostgreSQL.
+
+Every test that asks for ``app`` runs twice, once per backend.  The schema
+comes from the real migrations (built once per session), so a migration bug
+fails the suite.  SQLite tests get a fresh copy of a migrated template file;
+PostgreSQL tests share one migrated database per worker and truncate it
+after each test.  Without a PostgreSQL server the PostgreSQL half is skipped,
+except under ``CI=true`` where it fails.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from channels.base import InboundMessage, Party
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("HELPDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def need_service(name: str, detail: str) -> None:
+    """Skip a test that needs a missing service — or fail it in CI."""
+    message = f"{name} is not available: {detail}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: every service must be up)")
+    pytest.skip(message)
+
+
+# --- no real network -----------------------------------------------------------------------------
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            ip = ipaddress.ip_address(socket.gethostbyname(host)) if host == "localhost" else None
+        if ip is None or not ip.is_loopback:
+            raise ConnectionRefusedError(f"tests may only connect to loopback, not {host!r}")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+# --- databases ------------------------------------------------------------------------------------
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _migrate(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    from helpdesk import create_app
+
+    app = create_app(_env(url), instance_path=instance)
+    with app.app_context():
+        upgrade(directory=str(REPO / "helpdesk" / "migrations"))
+        from helpdesk.extensions import db
+
+        db.engine.dispose()
+
+
+def _env(url: str) -> dict[str, str]:
+    return {
+        "HELPDESK_DATABASE_URL": url,
+        "HELPDESK_SECRET_KEY": "test-secret-key-not-for-production",
+        "HELPDESK_TASKS_IMMEDIATE": "true",
+        "HELPDESK_WORKER_IN_PROCESS": "false",
+    }
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("sqlite-template")
+    path = base / "template.db"
+    _migrate(f"sqlite:///{path}", base)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> str | None:
+    """A migrated PostgreSQL database for this worker, or None when there is no server."""
+    try:
+        admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        name = f"helpdesk_test_{_worker()}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except sa.exc.OperationalError as exc:
+        return f"unavailable: {exc.orig}"
+    url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    _migrate(url, tmp_path_factory.mktemp("pg-migrate"))
+    return url
+
+
+def _truncate_all(url: str) -> None:
+    from helpdesk.db import Base
+
+    engine = sa.create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        path = tmp_path / "helpdesk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    if url is None or url.startswith("unavailable"):
+        need_service("PostgreSQL", url or "no server")
+    yield url
+    _truncate_all(url)
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    from helpdesk import create_app
+    from helpdesk.extensions import db
+
+    instance = tmp_path / "instance"
+    application = create_app(_env(database_url), instance_path=instance, overrides={"TESTING": True})
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app: Any) -> Any:
+    from helpdesk.extensions import db
+
+    return db.session
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+# --- factories ------------------------------------------------------------------------------------
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_account(session: Any) -> Callable[..., Any]:
+    from helpdesk.channelaccounts.models import ChannelAccount
+
+    def make(**overrides: Any) -> ChannelAccount:
+        name = overrides.pop("name", "shop-de")
+        fields = {"kind": "ebay", "platform": "ebay", "display_name": name, "site": "DE", "default_language": "de"}
+        fields.update(overrides)
+        account = ChannelAccount(name=name, **fields)
+        session.add(account)
+        session.commit()
+        return account
+
+    return make
+
+
+@pytest.fixture
+def make_message() -> Callable[..., InboundMessage]:
+    counter = iter(range(1, 10**9))
+
+    def make(**overrides: Any) -> InboundMessage:
+        n = next(counter)
+        fields: dict[str, Any] = {
+            "channel": "ebay",
+            "account": "shop-de",
+            "external_id": f"m-{n}",
+            "sent_at": T0 + timedelta(minutes=n),
+            "sender": Party(platform_id="buyer_1", name="Jonas Weber", country="DE"),
+            "body_text": f"Message {n}",
+            "subject": "Where is my parcel?",
+        }
+        fields.update(overrides)
+        return InboundMessage(**fields)
+
+    return make
+
+
+@pytest.fixture
+def make_user(session: Any) -> Callable[..., Any]:
+    from helpdesk.accounts.services import create_user
+
+    def make(email: str = "agent@example.test", password: str = "correct horse battery", **kw: Any) -> Any:
+        user = create_user(session, email, kw.pop("name", "Agent"), password, **kw)
+        session.commit()
+        return user
+
+    return make
