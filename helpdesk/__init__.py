@@ -16,8 +16,12 @@ from flask import Flask
 from helpdesk.config import load_settings
 
 
-def create_app(env: Mapping[str, str] | None = None, *, instance_path: Path | None = None,
-               overrides: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    env: Mapping[str, str] | None = None,
+    *,
+    instance_path: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Flask:
     """Build an app from ``env`` (default: the process environment)."""
     settings = load_settings(env, instance_path)
     app = Flask(__name__, instance_path=str(settings.instance_path))

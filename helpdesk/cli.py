@@ -82,11 +82,12 @@ def ingest_command(path: Path, batch_size: int) -> None:
                 flush()
         if batch:
             flush()
-    click.echo(f"{totals['ingested']} ingested, {totals['duplicate']} duplicates, "
-               f"{totals['quarantined']} quarantined.")
+    click.echo(f"{totals['ingested']} ingested, {totals['duplicate']} duplicates, {totals['quarantined']} quarantined.")
     if totals["quarantined"]:
-        click.echo("See why with 'flask --app wsgi helpdesk quarantine list'; "
-                   "fix the cause, then 'flask --app wsgi helpdesk quarantine retry --all'.")
+        click.echo(
+            "See why with 'flask --app wsgi helpdesk quarantine list'; "
+            "fix the cause, then 'flask --app wsgi helpdesk quarantine retry --all'."
+        )
 
 
 @helpdesk_cli.command("create-user")
@@ -161,10 +162,22 @@ def quarantine_list(show_all: bool, as_json: bool) -> None:
     rows = db.session.scalars(stmt).all()
     for row in rows:
         if as_json:
-            click.echo(json.dumps({"id": row.id, "source": row.source, "format": row.raw_format,
-                                   "account": row.account, "field": row.field, "reason": row.reason,
-                                   "status": row.status, "attempts": row.attempts,
-                                   "created_at": row.created_at.isoformat()}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": row.id,
+                        "source": row.source,
+                        "format": row.raw_format,
+                        "account": row.account,
+                        "field": row.field,
+                        "reason": row.reason,
+                        "status": row.status,
+                        "attempts": row.attempts,
+                        "created_at": row.created_at.isoformat(),
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             click.echo(f"#{row.id:<6} {row.status:8} {row.source:24} {row.reason}")
     if not rows and not as_json:
@@ -198,8 +211,7 @@ def channels_list() -> None:
 
     for account in db.session.scalars(sa.select(ChannelAccount).order_by(ChannelAccount.name)):
         state = "enabled" if account.enabled else "disabled"
-        click.echo(f"{account.name:24} {account.kind:12} {state:8} {account.health:8} "
-                   f"{account.health_detail or ''}")
+        click.echo(f"{account.name:24} {account.kind:12} {state:8} {account.health:8} {account.health_detail or ''}")
 
 
 @helpdesk_cli.command("poll")
@@ -215,14 +227,23 @@ def poll_command(once: bool, account_name: str | None) -> None:
         stmt = sa.select(ChannelAccount).where(ChannelAccount.name == account_name)
     accounts = db.session.scalars(stmt).all()
     if not accounts:
-        raise click.UsageError(f"no channel account named {account_name!r}" if account_name else
-                               "no enabled channel accounts; add one with 'helpdesk channels add'")
+        raise click.UsageError(
+            f"no channel account named {account_name!r}"
+            if account_name
+            else "no enabled channel accounts; add one with 'helpdesk channels add'"
+        )
     failed = False
     for account in accounts:
-        report = poll_account(db.session, account.id, interval_s=_settings().poll_interval_s,
-                              max_attachment_bytes=_settings().attachment_max_bytes)
-        line = (f"{report.account}: {report.pages} pages, {report.ingested} ingested, "
-                f"{report.duplicates} duplicates, {report.quarantined} quarantined")
+        report = poll_account(
+            db.session,
+            account.id,
+            interval_s=_settings().poll_interval_s,
+            max_attachment_bytes=_settings().attachment_max_bytes,
+        )
+        line = (
+            f"{report.account}: {report.pages} pages, {report.ingested} ingested, "
+            f"{report.duplicates} duplicates, {report.quarantined} quarantined"
+        )
         if report.error:
             failed = True
             line += f" — {report.error}"

@@ -68,6 +68,14 @@ def publish(session: Session, name: str, payload: Payload) -> None:
     session.info.setdefault(_PENDING, []).append((name, payload))
 
 
+def publish_many(session: Session, name: str, payloads: list[Payload]) -> None:
+    """Queue one event per payload (a batch's worth) for delivery on commit."""
+    if name not in CATALOGUE:
+        raise ValueError(f"unknown event {name!r}")
+    if payloads:
+        session.info.setdefault(_PENDING, []).extend((name, p) for p in payloads)
+
+
 def dispatch(name: str, payload: Payload) -> None:
     """Deliver one event now; a failing listener is logged and the rest still run."""
     for fn in (*_listeners.get(name, ()), *_listeners.get("*", ())):
@@ -80,9 +88,19 @@ def dispatch(name: str, payload: Payload) -> None:
 @sa.event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
-    if pending:
-        for name, payload in pending:
-            dispatch(name, payload)
+    if not pending:
+        return
+    wildcard = tuple(_listeners.get("*", ()))
+    by_name: dict[str, tuple[Listener, ...]] = {}
+    for name, payload in pending:
+        fns = by_name.get(name)
+        if fns is None:
+            fns = by_name[name] = (*_listeners.get(name, ()), *wildcard)
+        for fn in fns:
+            try:
+                fn(name, payload)
+            except Exception:
+                log.exception("listener %s failed on %s", getattr(fn, "__qualname__", fn), name)
 
 
 @sa.event.listens_for(Session, "after_rollback")

@@ -43,11 +43,31 @@ def _connect(auth: Any = None) -> bool:
     return True
 
 
-@listen("ticket.created", "ticket.updated", "ticket.reopened", "message.received", "message.created",
-        "message.delivery")
+def _audience() -> dict[str, Any] | None:
+    """The rooms with listeners in this process, or None when anyone anywhere may listen.
+
+    With a message queue other processes may hold listeners, so every emit
+    goes out; in one process, rooms nobody joined are skipped (an import of
+    50,000 messages should not serialise 50,000 payloads for an empty inbox).
+    """
+    server = socketio.server
+    if server is None:
+        return {}
+    if socketio.server_options.get("client_manager") is not None:
+        return None
+    return server.manager.rooms.get("/", {})
+
+
+@listen(
+    "ticket.created", "ticket.updated", "ticket.reopened", "message.received", "message.created", "message.delivery"
+)
 def _emit(name: str, payload: Payload) -> None:
+    audience = _audience()
+    if audience is not None and not audience:
+        return
     data = {"event": name, **payload}
     for room in rooms_for(payload):
         if room.startswith("ticket:"):
             continue  # account rooms already reach every viewer allowed to see it
-        socketio.emit(name, data, to=room)
+        if audience is None or audience.get(room):
+            socketio.emit(name, data, to=room)

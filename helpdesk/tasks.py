@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from flask import Flask
 from huey import Huey
-from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from huey.api import TaskWrapper
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -64,6 +64,7 @@ def _no_network() -> Iterator[None]:
 
 # --- databases ------------------------------------------------------------------------------------
 
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 

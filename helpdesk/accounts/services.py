@@ -20,8 +20,16 @@ class AccountError(ValueError):
     """A user could not be created or changed; the message says why."""
 
 
-def create_user(session: Session, email: str, name: str, password: str, role: str = Role.AGENT,
-                locale: str = "en", timezone: str = "UTC", teams: list[Team] | None = None) -> User:
+def create_user(
+    session: Session,
+    email: str,
+    name: str,
+    password: str,
+    role: str = Role.AGENT,
+    locale: str = "en",
+    timezone: str = "UTC",
+    teams: list[Team] | None = None,
+) -> User:
     email = email.strip().lower()
     if "@" not in email:
         raise AccountError(f"{email!r} is not an e-mail address")
@@ -31,8 +39,15 @@ def create_user(session: Session, email: str, name: str, password: str, role: st
         raise AccountError(f"role must be one of {', '.join(Role)}")
     if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise AccountError(f"a user with e-mail {email} already exists")
-    user = User(email=email, name=name, password_hash=generate_password_hash(password), role=role,
-                locale=locale, timezone=timezone, teams=list(teams or []))
+    user = User(
+        email=email,
+        name=name,
+        password_hash=generate_password_hash(password),
+        role=role,
+        locale=locale,
+        timezone=timezone,
+        teams=list(teams or []),
+    )
     session.add(user)
     session.flush()
     return user

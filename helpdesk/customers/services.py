@@ -40,8 +40,11 @@ def merge_customers(session: Session, keep_id: int, drop_ids: Iterable[int]) -> 
     session.execute(sa.update(Customer).where(Customer.id.in_(drop)).values(merged_into_id=keep_id))
     now = utcnow()
     for dropped in drop:
-        session.add(AuditEvent(at=now, actor_type="system", action="customer.merged", customer_id=keep_id,
-                               data={"merged_id": dropped}))
+        session.add(
+            AuditEvent(
+                at=now, actor_type="system", action="customer.merged", customer_id=keep_id, data={"merged_id": dropped}
+            )
+        )
         publish(session, "customer.merged", {"customer_id": keep_id, "merged_id": dropped})
 
 
@@ -64,8 +67,12 @@ def suggest_merges(session: Session, customer_ids: Iterable[int], limit: int = 5
         names = {row.id: row.display_name for row in rows}
         phones = {row.id: row.phone for row in rows}
         matches = process.extract(
-            customer.display_name, names, scorer=fuzz.token_sort_ratio, processor=utils.default_process,
-            score_cutoff=SUGGEST_THRESHOLD, limit=limit,
+            customer.display_name,
+            names,
+            scorer=fuzz.token_sort_ratio,
+            processor=utils.default_process,
+            score_cutoff=SUGGEST_THRESHOLD,
+            limit=limit,
         )
         scored = {candidate_id: (score, "similar name") for _, score, candidate_id in matches}
         if customer.phone:
@@ -79,8 +86,9 @@ def suggest_merges(session: Session, customer_ids: Iterable[int], limit: int = 5
                 )
             )
             if exists is None:
-                session.add(MergeSuggestion(customer_id=customer.id, candidate_id=candidate_id, score=score,
-                                            reason=reason))
+                session.add(
+                    MergeSuggestion(customer_id=customer.id, candidate_id=candidate_id, score=score, reason=reason)
+                )
                 added += 1
     session.flush()
     return added

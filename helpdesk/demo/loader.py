@@ -31,8 +31,11 @@ DEMO_USERS = (
     ("agent.eu@demo.example", "Emil Agent", Role.AGENT, "en", "Europe/Berlin", ("Europe",)),
     ("agent.cn@demo.example", "王芳", Role.AGENT, "zh_Hans_CN", "Asia/Shanghai", ("Asia", "Americas", "Europe")),
 )
-TEAMS = {"Europe": ("amazon-de", "ebay-uk", "ebay-de", "shop-support"), "Asia": ("amazon-jp", "shopee-sg"),
-         "Americas": ("amazon-us", "mercadolibre-mx", "aliexpress-global")}
+TEAMS = {
+    "Europe": ("amazon-de", "ebay-uk", "ebay-de", "shop-support"),
+    "Asia": ("amazon-jp", "shopee-sg"),
+    "Americas": ("amazon-us", "mercadolibre-mx", "aliexpress-global"),
+}
 TICKETS_MESSAGES = 700
 
 
@@ -44,19 +47,35 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
     session.add_all(teams.values())
     accounts = {}
     for spec in STORES:
-        account = ChannelAccount(name=spec.name, kind=spec.kind, platform=spec.platform,
-                                 display_name=spec.display_name, site=spec.site, default_language=spec.language,
-                                 enabled=False, settings={"demo": True})
+        account = ChannelAccount(
+            name=spec.name,
+            kind=spec.kind,
+            platform=spec.platform,
+            display_name=spec.display_name,
+            site=spec.site,
+            default_language=spec.language,
+            enabled=False,
+            settings={"demo": True},
+        )
         accounts[spec.name] = account
         session.add(account)
     session.flush()
     for team_name, names in TEAMS.items():
-        session.execute(sa.insert(sa.table("team_channel_account", sa.column("team_id"),
-                                           sa.column("channel_account_id"))),
-                        [{"team_id": teams[team_name].id, "channel_account_id": accounts[n].id} for n in names])
+        session.execute(
+            sa.insert(sa.table("team_channel_account", sa.column("team_id"), sa.column("channel_account_id"))),
+            [{"team_id": teams[team_name].id, "channel_account_id": accounts[n].id} for n in names],
+        )
     for email, name, role, locale, tz, team_names in DEMO_USERS:
-        create_user(session, email, name, DEMO_PASSWORD, role=role, locale=locale, timezone=tz,
-                    teams=[teams[t] for t in team_names])
+        create_user(
+            session,
+            email,
+            name,
+            DEMO_PASSWORD,
+            role=role,
+            locale=locale,
+            timezone=tz,
+            teams=[teams[t] for t in team_names],
+        )
 
     messages = list(stream(TICKETS_MESSAGES, seed=2026, customers=200, reply_share=0.3))
     rng = random.Random(2026)
@@ -68,17 +87,29 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
                 price = Decimal(rng.randint(999, 12999)) / 100
                 qty = rng.randint(1, 3)
                 orders[number] = OrderRecord(
-                    platform=msg.platform or "shop", account=msg.account, order_number=number,
+                    platform=msg.platform or "shop",
+                    account=msg.account,
+                    order_number=number,
                     status=rng.choice(["Shipped", "Unshipped", "Delivered", "Canceled"]),
-                    currency=currency[msg.account], total=price * qty, placed_at=msg.sent_at - timedelta(days=3),
-                    updated_at=msg.sent_at - timedelta(days=1), buyer=msg.sender, site=msg.site,
-                    lines=(OrderLineRecord(title=rng.choice(["65W USB-C charger", "Desk lamp LED", "Lamp shade"]),
-                                           quantity=qty, unit_price=price, sku=f"SKU-{rng.randint(100, 999)}"),),
+                    currency=currency[msg.account],
+                    total=price * qty,
+                    placed_at=msg.sent_at - timedelta(days=3),
+                    updated_at=msg.sent_at - timedelta(days=1),
+                    buyer=msg.sender,
+                    site=msg.site,
+                    lines=(
+                        OrderLineRecord(
+                            title=rng.choice(["65W USB-C charger", "Desk lamp LED", "Lamp shade"]),
+                            quantity=qty,
+                            unit_price=price,
+                            sku=f"SKU-{rng.randint(100, 999)}",
+                        ),
+                    ),
                     carrier=rng.choice(["DHL", "UPS", "Yamato", "J&T", None]),
                     tracking_number=f"TRK{rng.randint(10**9, 10**10)}",
                 )
     for start in range(0, len(messages), 100):
-        ingest(session, messages[start:start + 100], source="demo")
+        ingest(session, messages[start : start + 100], source="demo")
         if progress:
             progress(min(100, len(messages) - start))
     upsert_orders(session, orders.values())

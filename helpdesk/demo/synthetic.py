@@ -39,24 +39,81 @@ STORES: tuple[StoreSpec, ...] = (
     StoreSpec("shop-support", "email", None, "AE", "ar", "support@lampworks.example", "AED"),  # type: ignore[arg-type]
 )
 
-FIRST = ["Jonas", "Mia", "Lukas", "Hannah", "Emma", "Liam", "Olivia", "Noah", "Yuki", "Haruto", "Sakura", "Ren",
-         "Lucía", "Mateo", "Sofía", "Diego", "Wei", "Li", "Fatima", "Omar", "Layla", "Chloe", "Arjun", "Priya"]
-LAST = ["Weber", "Müller", "Schmidt", "Smith", "Brown", "Tanaka", "Suzuki", "Sato", "García", "López", "Martínez",
-        "Chen", "Wang", "Al-Sayed", "Haddad", "Tan", "Lim", "Kumar", "Rossi", "Dubois", "Nowak", "Silva"]
+FIRST = [
+    "Jonas",
+    "Mia",
+    "Lukas",
+    "Hannah",
+    "Emma",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Yuki",
+    "Haruto",
+    "Sakura",
+    "Ren",
+    "Lucía",
+    "Mateo",
+    "Sofía",
+    "Diego",
+    "Wei",
+    "Li",
+    "Fatima",
+    "Omar",
+    "Layla",
+    "Chloe",
+    "Arjun",
+    "Priya",
+]
+LAST = [
+    "Weber",
+    "Müller",
+    "Schmidt",
+    "Smith",
+    "Brown",
+    "Tanaka",
+    "Suzuki",
+    "Sato",
+    "García",
+    "López",
+    "Martínez",
+    "Chen",
+    "Wang",
+    "Al-Sayed",
+    "Haddad",
+    "Tan",
+    "Lim",
+    "Kumar",
+    "Rossi",
+    "Dubois",
+    "Nowak",
+    "Silva",
+]
 
 TEXTS = {
-    "en": ["Hi, my parcel has not arrived yet. Could you check the tracking?",
-           "The charger stopped working after two days. Can I get a replacement?",
-           "Can you ship to my office address instead?", "Is this lamp compatible with 110V?",
-           "I would like to return the item, it is the wrong colour."],
-    "de": ["Hallo, mein Paket ist noch nicht angekommen. Können Sie die Sendungsverfolgung prüfen?",
-           "Das Ladegerät funktioniert nach zwei Tagen nicht mehr. Bekomme ich Ersatz?",
-           "Ich möchte den Artikel zurückgeben, die Farbe stimmt nicht.",
-           "Wann wird meine Bestellung verschickt?"],
-    "ja": ["こんにちは、荷物がまだ届いていません。追跡番号を確認していただけますか？",
-           "充電器が2日で動かなくなりました。交換できますか？", "注文をキャンセルしたいです。"],
-    "es": ["Hola, mi paquete todavía no ha llegado. ¿Pueden revisar el seguimiento?",
-           "El cargador dejó de funcionar. ¿Me pueden enviar otro?", "¿Tiene garantía este producto?"],
+    "en": [
+        "Hi, my parcel has not arrived yet. Could you check the tracking?",
+        "The charger stopped working after two days. Can I get a replacement?",
+        "Can you ship to my office address instead?",
+        "Is this lamp compatible with 110V?",
+        "I would like to return the item, it is the wrong colour.",
+    ],
+    "de": [
+        "Hallo, mein Paket ist noch nicht angekommen. Können Sie die Sendungsverfolgung prüfen?",
+        "Das Ladegerät funktioniert nach zwei Tagen nicht mehr. Bekomme ich Ersatz?",
+        "Ich möchte den Artikel zurückgeben, die Farbe stimmt nicht.",
+        "Wann wird meine Bestellung verschickt?",
+    ],
+    "ja": [
+        "こんにちは、荷物がまだ届いていません。追跡番号を確認していただけますか？",
+        "充電器が2日で動かなくなりました。交換できますか？",
+        "注文をキャンセルしたいです。",
+    ],
+    "es": [
+        "Hola, mi paquete todavía no ha llegado. ¿Pueden revisar el seguimiento?",
+        "El cargador dejó de funcionar. ¿Me pueden enviar otro?",
+        "¿Tiene garantía este producto?",
+    ],
     "ar": ["مرحبا، لم يصل طردي بعد. هل يمكنكم التحقق من التتبع؟", "أريد إرجاع المنتج لأنه معيب."],
 }
 SUBJECTS = {
@@ -77,8 +134,9 @@ def order_number(platform: str, rng: random.Random) -> str:
     if platform == "aliexpress":
         return f"81{rng.randint(0, 10**14 - 1):014d}"
     if platform == "shopee":
-        return f"2601{rng.randint(1, 28):02d}" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ")
-                                                        for _ in range(8))
+        return f"2601{rng.randint(1, 28):02d}" + "".join(
+            rng.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(8)
+        )
     if platform == "mercadolibre":
         return f"2{rng.randint(0, 10**15 - 1):015d}"
     return f"#{rng.randint(1000, 99999)}"
@@ -91,8 +149,15 @@ class _Buyer:
     threads: list[tuple[str, str, str | None, str]]  # (thread id, last external id, order, subject)
 
 
-def stream(count: int, *, seed: int = 7, reply_share: float = 0.3, customers: int | None = None,
-           start: datetime | None = None, stores: tuple[StoreSpec, ...] = STORES) -> Iterator[InboundMessage]:
+def stream(
+    count: int,
+    *,
+    seed: int = 7,
+    reply_share: float = 0.3,
+    customers: int | None = None,
+    start: datetime | None = None,
+    stores: tuple[StoreSpec, ...] = STORES,
+) -> Iterator[InboundMessage]:
     """Yield ``count`` buyer messages; ``reply_share`` of them continue earlier threads."""
     rng = random.Random(seed)
     start = start or datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -103,8 +168,11 @@ def stream(count: int, *, seed: int = 7, reply_share: float = 0.3, customers: in
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         if store.kind == "email":
             tld = {"DE": "de", "US": "com", "JP": "co.jp"}.get(store.site, "com")
-            email = (f"b{seed}x{i:06d}@marketplace.amazon.{tld}" if store.platform == "amazon"
-                     else f"buyer{seed}.{i}@mail.example")
+            email = (
+                f"b{seed}x{i:06d}@marketplace.amazon.{tld}"
+                if store.platform == "amazon"
+                else f"buyer{seed}.{i}@mail.example"
+            )
             party = Party(email=email, name=name, country=store.site)
         else:
             party = Party(platform_id=f"{store.platform}_buyer_{seed}_{i}", name=name, country=store.site)

@@ -8,10 +8,13 @@ before it has an id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from channels.base import InboundMessage
 
@@ -143,3 +146,44 @@ class IngestResult:
     @property
     def quarantined(self) -> int:
         return self.count("quarantined")
+
+
+def select_by_pairs(
+    connection: sa.Connection,
+    columns: Sequence[sa.ColumnElement[Any]],
+    group_column: sa.ColumnElement[Any],
+    key_column: sa.ColumnElement[Any],
+    pairs: Iterable[tuple[Any, str]],
+    *where: sa.ColumnElement[bool],
+    order_by: sa.ColumnElement[Any] | None = None,
+) -> Iterator[sa.Row[Any]]:
+    """Rows whose (group, key) is one of ``pairs``, in few statements.
+
+    A batch mixes accounts (or identity schemes); one statement per group
+    would cost a round trip each.  ``group IN (…) AND key IN (…)`` walks the
+    same composite index and the few cross-pair rows it also finds are
+    dropped here.  The selected columns must include both ``group_column``
+    and ``key_column``.
+    """
+    wanted = set(pairs)
+    groups = sorted({g for g, _ in wanted})
+    keys = {k for _, k in wanted}
+    group_at = [c.key for c in columns].index(group_column.key)
+    key_at = [c.key for c in columns].index(key_column.key)
+    postgres = connection.dialect.name == "postgresql"
+    for part in chunks(keys, 5000 if postgres else CHUNK):
+        stmt = sa.select(*columns).where(
+            _member(group_column, groups, postgres), _member(key_column, part, postgres), *where
+        )
+        if order_by is not None:
+            stmt = stmt.order_by(order_by)
+        for row in connection.execute(stmt):
+            if (row[group_at], row[key_at]) in wanted:
+                yield row
+
+
+def _member(column: sa.ColumnElement[Any], values: list[Any], postgres: bool) -> sa.ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter instead of thousands."""
+    if postgres:
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)

@@ -10,14 +10,12 @@ a background job.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from channels.base import Direction, Party
 from helpdesk.customers.models import CustomerIdentity
-from helpdesk.ingest.batch import CustomerSlot, Item, chunks
+from helpdesk.ingest.batch import CustomerSlot, Item, select_by_pairs
 
 _NOT_DIGITS = re.compile(r"[^\d]")
 
@@ -52,22 +50,16 @@ def _party(item: Item) -> Party:
 def resolve_customers(session: Session, items: list[Item]) -> list[CustomerSlot]:
     """Attach a CustomerSlot to every item; return the slots of new customers."""
     per_item = [identity_keys(_party(item), item.platform or item.msg.channel) for item in items]
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for keys in per_item:
-        for scheme, value, _ in keys:
-            wanted[scheme].add(value)
-
+    wanted = {(scheme, value) for keys in per_item for scheme, value, _ in keys}
     known: dict[tuple[str, str], CustomerSlot] = {}
     slots_by_id: dict[int, CustomerSlot] = {}
     ident = CustomerIdentity.__table__.c
-    for scheme, values in wanted.items():
-        for part in chunks(values):
-            rows = session.execute(
-                sa.select(ident.value, ident.customer_id).where(ident.scheme == scheme, ident.value.in_(part))
-            )
-            for value, customer_id in rows:
-                slot = slots_by_id.setdefault(customer_id, CustomerSlot(id=customer_id))
-                known[(scheme, value)] = slot
+    rows = select_by_pairs(
+        session.connection(), (ident.scheme, ident.value, ident.customer_id), ident.scheme, ident.value, wanted
+    )
+    for scheme, value, customer_id in rows:
+        slot = slots_by_id.setdefault(customer_id, CustomerSlot(id=customer_id))
+        known[(scheme, value)] = slot
 
     new_slots: list[CustomerSlot] = []
     for item, keys in zip(items, per_item, strict=True):

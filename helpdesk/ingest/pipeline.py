@@ -20,14 +20,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from channels.base import InboundMessage
 from helpdesk.accounts.models import team_channel_accounts
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.db import utcnow
 from helpdesk.ingest import quarantine
-from helpdesk.ingest.batch import AccountInfo, IngestResult, Item, Outcome, chunks
+from helpdesk.ingest.batch import AccountInfo, IngestResult, Item, Outcome, chunks, select_by_pairs
 from helpdesk.ingest.customers import resolve_customers
 from helpdesk.ingest.orders import link_orders
 from helpdesk.ingest.quarantine import RawInput
@@ -48,17 +48,16 @@ class Rejection:
 def _load_accounts(session: Session, names: set[str]) -> dict[str, AccountInfo]:
     a = ChannelAccount.__table__.c
     tca = team_channel_accounts.c
-    first_team = (
-        sa.select(sa.func.min(tca.team_id)).where(tca.channel_account_id == a.id).scalar_subquery()
-    )
+    first_team = sa.select(sa.func.min(tca.team_id)).where(tca.channel_account_id == a.id).scalar_subquery()
     out = {}
     for part in chunks(names):
         stmt = sa.select(a.id, a.name, a.kind, a.platform, a.site, a.default_language, first_team).where(
             a.name.in_(part)
         )
         for row in session.execute(stmt):
-            out[row.name] = AccountInfo(row.id, row.name, row.kind, row.platform, row.site, row.default_language,
-                                        row[6])
+            out[row.name] = AccountInfo(
+                row.id, row.name, row.kind, row.platform, row.site, row.default_language, row[6]
+            )
     return out
 
 
@@ -85,6 +84,8 @@ def ingest(
     Rejected input is quarantined (or handed to ``on_rejected`` instead, which
     quarantine replay uses to update the entry it is replaying).
     """
+    if isinstance(session, scoped_session):
+        session = session()  # resolve the proxy once; the steps below use it thousands of times
     now = utcnow()
     outcomes: list[Outcome | None] = [None] * len(batch)
     parsed: list[tuple[int, InboundMessage]] = []
@@ -101,7 +102,7 @@ def ingest(
     for index, entry in enumerate(batch):
         try:
             msg = validate(_parse(entry), now=now, max_attachment_bytes=max_attachment_bytes)
-        except Exception as exc:  # noqa: BLE001 - any parser failure is quarantined, never fatal
+        except Exception as exc:
             reject(index, entry, exc)
             continue
         parsed.append((index, msg))
@@ -111,8 +112,13 @@ def ingest(
     for index, msg in parsed:
         account = accounts.get(msg.account)
         if account is None:
-            reject(index, msg, InvalidMessage("account", f"no channel account named {msg.account!r}; "
-                                                         "add it with 'helpdesk channels add'"))
+            reject(
+                index,
+                msg,
+                InvalidMessage(
+                    "account", f"no channel account named {msg.account!r}; add it with 'helpdesk channels add'"
+                ),
+            )
             continue
         items.append(Item(index=index, msg=msg, account=account, platform=msg.platform or account.platform))
 
@@ -134,17 +140,16 @@ def ingest(
 def _drop_duplicates(session: Session, items: list[Item], outcomes: list[Outcome | None]) -> list[Item]:
     """Skip messages we already hold (same account and external id), in the DB or earlier in the batch."""
     m = Message.__table__.c
-    by_account: dict[int, set[str]] = {}
-    for item in items:
-        by_account.setdefault(item.account.id, set()).add(item.msg.external_id)
+    pairs = {(item.account.id, item.msg.external_id) for item in items}
     known: dict[tuple[int, str], tuple[int, int]] = {}
-    for account_id, ids in by_account.items():
-        for part in chunks(ids):
-            stmt = sa.select(m.external_id, m.ticket_id, m.id).where(
-                m.channel_account_id == account_id, m.external_id.in_(part)
-            )
-            for external_id, ticket_id, message_id in session.execute(stmt):
-                known[(account_id, external_id)] = (ticket_id, message_id)
+    for row in select_by_pairs(
+        session.connection(),
+        (m.channel_account_id, m.external_id, m.ticket_id, m.id),
+        m.channel_account_id,
+        m.external_id,
+        pairs,
+    ):
+        known[(row.channel_account_id, row.external_id)] = (row.ticket_id, row.id)
     fresh: list[Item] = []
     first_in_batch: dict[tuple[int, str], Item] = {}
     for item in items:

@@ -60,7 +60,11 @@ def parse(item: RawInput) -> InboundMessage:
 def add(session: Session, item: RawInput, *, source: str, reason: str, field: str | None) -> QuarantinedInput:
     """Store ``item`` with the reason it was refused; publish input.quarantined."""
     row = QuarantinedInput(
-        source=source[:64], raw_format=item.raw_format, account=item.account, raw=item.raw, reason=reason,
+        source=source[:64],
+        raw_format=item.raw_format,
+        account=item.account,
+        raw=item.raw,
+        reason=reason,
         field=field,
     )
     session.add(row)

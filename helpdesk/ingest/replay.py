@@ -32,8 +32,12 @@ def replay(session: Session, ids: list[int] | None = None) -> ReplayReport:
         def keep_failure(_entry: Input, rejection: Rejection, sink: list[Rejection] = failure) -> None:
             sink.append(rejection)
 
-        result = ingest(session, [RawInput(row.raw, row.raw_format, row.account)], source=f"replay:{row.id}",
-                        on_rejected=keep_failure)
+        result = ingest(
+            session,
+            [RawInput(row.raw, row.raw_format, row.account)],
+            source=f"replay:{row.id}",
+            on_rejected=keep_failure,
+        )
         replayed = {row.id} if result.outcomes[0].status in {"ingested", "duplicate"} else set()
         quarantine.mark_tried([row], replayed)
         if failure:

@@ -11,14 +11,13 @@ one stays closed and gets a follow-up ticket.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from channels.base import Direction
-from helpdesk.ingest.batch import Item, TicketSlot, chunks
+from helpdesk.ingest.batch import Item, TicketSlot, chunks, select_by_pairs
 from helpdesk.tickets.models import OPEN_STATUSES, Message, Ticket, TicketStatus
 
 TICKET_TOKEN = re.compile(r"\[#(\d{1,12})\]")
@@ -27,17 +26,33 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 
 def _ticket_slot(row: sa.Row) -> TicketSlot:
     return TicketSlot(
-        id=row.id, status=row.status, channel_account_id=row.channel_account_id, customer_id=row.customer_id,
-        order_id=row.order_id, order_number=row.order_number, team_id=row.team_id,
-        first_response_at=row.first_response_at, last_message_at=row.last_message_at,
+        id=row.id,
+        status=row.status,
+        channel_account_id=row.channel_account_id,
+        customer_id=row.customer_id,
+        order_id=row.order_id,
+        order_number=row.order_number,
+        team_id=row.team_id,
+        first_response_at=row.first_response_at,
+        last_message_at=row.last_message_at,
         last_inbound_at=row.last_inbound_at,
     )
 
 
 _T = Ticket.__table__.c
 _TICKET_COLUMNS = (
-    _T.id, _T.status, _T.channel_account_id, _T.customer_id, _T.order_id, _T.order_number, _T.team_id,
-    _T.first_response_at, _T.merged_into_id, _T.external_thread_id, _T.last_message_at, _T.last_inbound_at,
+    _T.id,
+    _T.status,
+    _T.channel_account_id,
+    _T.customer_id,
+    _T.order_id,
+    _T.order_number,
+    _T.team_id,
+    _T.first_response_at,
+    _T.merged_into_id,
+    _T.external_thread_id,
+    _T.last_message_at,
+    _T.last_inbound_at,
 )
 
 
@@ -59,8 +74,9 @@ class _Tickets:
 
     def load(self, ids: set[int]) -> None:
         missing = [i for i in ids if i not in self.by_id]
+        conn = self.session.connection()
         for part in chunks(missing):
-            for row in self.session.execute(sa.select(*_TICKET_COLUMNS).where(_T.id.in_(part))):
+            for row in conn.execute(sa.select(*_TICKET_COLUMNS).where(_T.id.in_(part))):
                 self.remember(row)
 
     def get(self, ticket_id: int) -> TicketSlot | None:
@@ -76,48 +92,41 @@ class _Tickets:
 
 
 def _prefetch(session: Session, items: list[Item], tickets: _Tickets) -> tuple[dict, dict, dict]:
-    threads: dict[int, set[str]] = defaultdict(set)
-    refs: dict[int, set[str]] = defaultdict(set)
-    orders: dict[int, set[str]] = defaultdict(set)
+    threads: set[tuple[int, str]] = set()
+    refs: set[tuple[int, str]] = set()
+    orders: set[tuple[int, str]] = set()
     tokens: set[int] = set()
     for item in items:
         acct = item.account.id
         if item.msg.external_thread_id:
-            threads[acct].add(item.msg.external_thread_id)
-        refs[acct].update(item.msg.thread_keys)
-        orders[acct].update(item.msg.order_refs)
-        tokens.update(int(m) for m in TICKET_TOKEN.findall(item.msg.subject))
+            threads.add((acct, item.msg.external_thread_id))
+        refs.update((acct, ref) for ref in item.msg.thread_keys)
+        orders.update((acct, ref) for ref in item.msg.order_refs)
+        if "[#" in item.msg.subject:
+            tokens.update(int(m) for m in TICKET_TOKEN.findall(item.msg.subject))
+    conn = session.connection()
 
     by_thread: dict[tuple[int, str], TicketSlot] = {}
-    for acct, values in threads.items():
-        for part in chunks(values):
-            stmt = (
-                sa.select(*_TICKET_COLUMNS)
-                .where(_T.channel_account_id == acct, _T.external_thread_id.in_(part))
-                .order_by(_T.id)
-            )
-            for row in session.execute(stmt):
-                by_thread[(acct, row.external_thread_id)] = tickets.remember(row)  # newest id wins
+    rows = select_by_pairs(conn, _TICKET_COLUMNS, _T.channel_account_id, _T.external_thread_id, threads, order_by=_T.id)
+    for row in rows:
+        by_thread[(row.channel_account_id, row.external_thread_id)] = tickets.remember(row)  # newest id wins
 
-    by_ref: dict[tuple[int, str], int] = {}
     m = Message.__table__.c
-    for acct, values in refs.items():
-        for part in chunks(values):
-            stmt = sa.select(m.external_id, m.ticket_id).where(m.channel_account_id == acct, m.external_id.in_(part))
-            for external_id, ticket_id in session.execute(stmt):
-                by_ref[(acct, external_id)] = ticket_id
+    by_ref: dict[tuple[int, str], int] = {}
+    for row in select_by_pairs(
+        conn, (m.channel_account_id, m.external_id, m.ticket_id), m.channel_account_id, m.external_id, refs
+    ):
+        by_ref[(row.channel_account_id, row.external_id)] = row.ticket_id
     tickets.load(set(by_ref.values()) | tokens)
 
     by_order: dict[tuple[int, int, str], TicketSlot] = {}
-    for acct, values in orders.items():
-        for part in chunks(values):
-            stmt = (
-                sa.select(*_TICKET_COLUMNS)
-                .where(_T.channel_account_id == acct, _T.order_number.in_(part), _T.status.in_(_OPEN))
-                .order_by(_T.id)
-            )
-            for row in session.execute(stmt):
-                by_order[(acct, row.customer_id, row.order_number)] = tickets.remember(row)
+    # Status is filtered here, not in SQL: with long IN lists SQLite's planner would pick the
+    # low-selectivity status index over the order-number one.
+    rows = select_by_pairs(conn, _TICKET_COLUMNS, _T.channel_account_id, _T.order_number, orders, order_by=_T.id)
+    for row in rows:
+        if row.status not in _OPEN:
+            continue
+        by_order[(row.channel_account_id, row.customer_id, row.order_number)] = tickets.remember(row)
     return by_thread, by_ref, by_order
 
 

@@ -41,15 +41,21 @@ def upsert_orders(session: Session, records: Iterable[OrderRecord]) -> list[Orde
         order.tracking_number = rec.tracking_number
         order.shipped_at = rec.shipped_at
         order.lines = [
-            OrderLine(sku=line.sku, title=line.title, quantity=line.quantity, unit_price=line.unit_price,
-                      external_id=line.external_id)
+            OrderLine(
+                sku=line.sku,
+                title=line.title,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                external_id=line.external_id,
+            )
             for line in rec.lines
         ]
         if order.customer_id is None:
             for scheme, value, _ in identity_keys(rec.buyer, rec.platform):
                 customer_id = session.scalar(
-                    sa.select(CustomerIdentity.customer_id).where(CustomerIdentity.scheme == scheme,
-                                                                  CustomerIdentity.value == value)
+                    sa.select(CustomerIdentity.customer_id).where(
+                        CustomerIdentity.scheme == scheme, CustomerIdentity.value == value
+                    )
                 )
                 if customer_id is not None:
                     order.customer_id = customer_id
@@ -57,11 +63,13 @@ def upsert_orders(session: Session, records: Iterable[OrderRecord]) -> list[Orde
         session.flush()
         session.execute(
             sa.update(Ticket)
-            .where(Ticket.platform == rec.platform, Ticket.order_number == rec.order_number,
-                   Ticket.order_id.is_(None))
+            .where(Ticket.platform == rec.platform, Ticket.order_number == rec.order_number, Ticket.order_id.is_(None))
             .values(order_id=order.id)
         )
-        publish(session, "order.updated", {"order_id": order.id, "channel_account_id": account.id,
-                                           "order_number": order.order_number})
+        publish(
+            session,
+            "order.updated",
+            {"order_id": order.id, "channel_account_id": account.id, "order_number": order.order_number},
+        )
         out.append(order)
     return out

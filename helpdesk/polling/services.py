@@ -56,8 +56,13 @@ def account_config(account: ChannelAccount, env: dict[str, str] | None = None) -
         if var not in env:
             raise MissingSecret(f"environment variable {var} (the {role} of account {account.name!r}) is not set")
         secrets[role] = env[var]
-    return AccountConfig(name=account.name, kind=account.kind, base_url=account.base_url,
-                         settings=dict(account.settings or {}), secrets=secrets)
+    return AccountConfig(
+        name=account.name,
+        kind=account.kind,
+        base_url=account.base_url,
+        settings=dict(account.settings or {}),
+        secrets=secrets,
+    )
 
 
 def build_connector(account: ChannelAccount) -> Connector:
@@ -73,8 +78,7 @@ def _set_health(session: Session, account: ChannelAccount, health: Health, detai
     else:
         account.consecutive_failures += 1
     if changed:
-        publish(session, "channel.health", {"channel_account_id": account.id, "health": health.value,
-                                            "detail": detail})
+        publish(session, "channel.health", {"channel_account_id": account.id, "health": health.value, "detail": detail})
 
 
 def _schedule_next(account: ChannelAccount, interval_s: int) -> None:
@@ -84,8 +88,15 @@ def _schedule_next(account: ChannelAccount, interval_s: int) -> None:
     account.next_poll_at = utcnow() + delay
 
 
-def poll_account(session: Session, account_id: int, *, interval_s: int = 60, max_pages: int = MAX_PAGES,
-                 page_size: int = PAGE_SIZE, max_attachment_bytes: int = 25 * 1024 * 1024) -> PollReport:
+def poll_account(
+    session: Session,
+    account_id: int,
+    *,
+    interval_s: int = 60,
+    max_pages: int = MAX_PAGES,
+    page_size: int = PAGE_SIZE,
+    max_attachment_bytes: int = 25 * 1024 * 1024,
+) -> PollReport:
     """Poll one account now; commits after every page."""
     account = session.get(ChannelAccount, account_id)
     if account is None:
@@ -112,8 +123,15 @@ def poll_account(session: Session, account_id: int, *, interval_s: int = 60, max
     return report
 
 
-def _run_pages(session: Session, account: ChannelAccount, connector: Connector, report: PollReport,
-               max_pages: int, page_size: int, max_attachment_bytes: int) -> None:
+def _run_pages(
+    session: Session,
+    account: ChannelAccount,
+    connector: Connector,
+    report: PollReport,
+    max_pages: int,
+    page_size: int,
+    max_attachment_bytes: int,
+) -> None:
     source = f"poll:{account.name}"
     for _ in range(max_pages):
         cursor = account.cursor
@@ -134,8 +152,13 @@ def _run_pages(session: Session, account: ChannelAccount, connector: Connector, 
             return
         result = ingest(session, page.messages, source=source, max_attachment_bytes=max_attachment_bytes)
         for rejected in page.rejected:
-            quarantine.add(session, RawInput(rejected.raw, rejected.raw_format, account.name), source=source,
-                           reason=rejected.reason, field=rejected.field)
+            quarantine.add(
+                session,
+                RawInput(rejected.raw, rejected.raw_format, account.name),
+                source=source,
+                reason=rejected.reason,
+                field=rejected.field,
+            )
         moved = session.execute(
             sa.update(ChannelAccount)
             .where(ChannelAccount.id == account.id, _same_cursor(cursor))

@@ -14,8 +14,12 @@ from helpdesk.tasks import huey, task
 def poll_account_task(account_id: int) -> dict[str, object]:
     with huey.lock_task(f"poll-account-{account_id}"):
         settings = current_app.config["HELPDESK_SETTINGS"]
-        report: PollReport = poll_account(db.session, account_id, interval_s=settings.poll_interval_s,
-                                          max_attachment_bytes=settings.attachment_max_bytes)
+        report: PollReport = poll_account(
+            db.session,
+            account_id,
+            interval_s=settings.poll_interval_s,
+            max_attachment_bytes=settings.attachment_max_bytes,
+        )
         return report.__dict__
 
 

@@ -48,7 +48,9 @@ class Ticket(Base):
     __table_args__ = (
         sa.Index("ix_ticket_thread", "channel_account_id", "external_thread_id"),
         sa.Index("ix_ticket_customer_order", "customer_id", "order_number"),
+        sa.Index("ix_ticket_account_order", "channel_account_id", "order_number"),
         sa.Index("ix_ticket_status_last_message", "status", "last_message_at"),
+        sa.Index("ix_ticket_status_sla_due", "status", "sla_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +77,10 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None]
     solved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Denormalised from the SLA clocks so the inbox can sort and filter by index:
+    # the earliest due instant of any running clock, and ok / warning / breached.
+    sla_due_at: Mapped[datetime | None]
+    sla_state: Mapped[str | None] = mapped_column(sa.String(16))
 
     messages: Mapped[list[Message]] = relationship(back_populates="ticket", order_by="Message.sent_at")
     tags: Mapped[list[TicketTag]] = relationship(cascade="all, delete-orphan")

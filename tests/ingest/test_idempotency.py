@@ -15,15 +15,23 @@ from helpdesk.tickets.models import Message, Ticket
 
 def _accounts(session: Any) -> None:
     for spec in STORES:
-        session.add(ChannelAccount(name=spec.name, kind=spec.kind, platform=spec.platform,
-                                   display_name=spec.display_name, site=spec.site, default_language=spec.language))
+        session.add(
+            ChannelAccount(
+                name=spec.name,
+                kind=spec.kind,
+                platform=spec.platform,
+                display_name=spec.display_name,
+                site=spec.site,
+                default_language=spec.language,
+            )
+        )
     session.commit()
 
 
 def _ingest_all(session: Any, messages: list[InboundMessage], batch_size: int) -> list[str]:
     statuses = []
     for start in range(0, len(messages), batch_size):
-        result = ingest(session, messages[start:start + batch_size], source="test")
+        result = ingest(session, messages[start : start + batch_size], source="test")
         session.commit()
         statuses += [o.status for o in result.outcomes]
     return statuses
@@ -31,12 +39,20 @@ def _ingest_all(session: Any, messages: list[InboundMessage], batch_size: int) -
 
 def _snapshot(session: Any) -> tuple[list[tuple], list[tuple]]:
     tickets = session.execute(
-        sa.select(Ticket.id, Ticket.subject, Ticket.status, Ticket.customer_id, Ticket.order_number,
-                  Ticket.message_count, Ticket.external_thread_id).order_by(Ticket.id)
+        sa.select(
+            Ticket.id,
+            Ticket.subject,
+            Ticket.status,
+            Ticket.customer_id,
+            Ticket.order_number,
+            Ticket.message_count,
+            Ticket.external_thread_id,
+        ).order_by(Ticket.id)
     ).all()
     messages = session.execute(
-        sa.select(Message.channel_account_id, Message.external_id, Message.ticket_id, Message.customer_id)
-        .order_by(Message.channel_account_id, Message.external_id)
+        sa.select(Message.channel_account_id, Message.external_id, Message.ticket_id, Message.customer_id).order_by(
+            Message.channel_account_id, Message.external_id
+        )
     ).all()
     return [tuple(t) for t in tickets], [tuple(m) for m in messages]
 

@@ -27,8 +27,11 @@ def _account(make_account: Any) -> None:
 
 
 def test_platform_thread_id_groups_messages_into_one_ticket(session: Any, make_message: Any) -> None:
-    batch = [make_message(external_thread_id="conv-1"), make_message(external_thread_id="conv-1"),
-             make_message(external_thread_id="conv-2")]
+    batch = [
+        make_message(external_thread_id="conv-1"),
+        make_message(external_thread_id="conv-1"),
+        make_message(external_thread_id="conv-2"),
+    ]
     result = ingest(session, batch, source="test")
     session.commit()
     assert result.ingested == 3
@@ -49,10 +52,10 @@ def test_email_references_thread_across_batches(session: Any, make_message: Any,
     first = make_message(account="mailbox", channel="email", external_id="a@mail", sender=buyer)
     ingest(session, [first], source="test")
     session.commit()
-    reply = make_message(account="mailbox", channel="email", external_id="b@mail", sender=buyer,
-                         in_reply_to="a@mail")
-    deep = make_message(account="mailbox", channel="email", external_id="c@mail", sender=buyer,
-                        references=("unknown@else", "b@mail"))
+    reply = make_message(account="mailbox", channel="email", external_id="b@mail", sender=buyer, in_reply_to="a@mail")
+    deep = make_message(
+        account="mailbox", channel="email", external_id="c@mail", sender=buyer, references=("unknown@else", "b@mail")
+    )
     ingest(session, [reply, deep], source="test")
     session.commit()
     rows = tickets(session)
@@ -64,8 +67,11 @@ def test_subject_ticket_token_threads_when_headers_are_missing(session: Any, mak
     ingest(session, [make_message()], source="test")
     session.commit()
     ticket_id = tickets(session)[0].id
-    ingest(session, [make_message(subject=f"Re: [#{ticket_id}] Where is my parcel?",
-                                  sender=Party(email="other@example.test"))], source="test")
+    ingest(
+        session,
+        [make_message(subject=f"Re: [#{ticket_id}] Where is my parcel?", sender=Party(email="other@example.test"))],
+        source="test",
+    )
     session.commit()
     assert len(tickets(session)) == 1
 
@@ -83,8 +89,14 @@ def test_ticket_token_of_another_account_is_ignored(session: Any, make_message: 
 def test_same_customer_and_order_joins_the_open_ticket(session: Any, make_message: Any) -> None:
     ingest(session, [make_message(order_refs=("27-13905-66214",), external_thread_id="q-1")], source="test")
     session.commit()
-    ingest(session, [make_message(order_refs=("27-13905-66214",), external_thread_id="q-2"),
-                     make_message(order_refs=("11-11111-11111",), external_thread_id="q-3")], source="test")
+    ingest(
+        session,
+        [
+            make_message(order_refs=("27-13905-66214",), external_thread_id="q-2"),
+            make_message(order_refs=("11-11111-11111",), external_thread_id="q-3"),
+        ],
+        source="test",
+    )
     session.commit()
     rows = tickets(session)
     assert [(t.order_number, t.message_count) for t in rows] == [("27-13905-66214", 2), ("11-11111-11111", 1)]
@@ -136,15 +148,15 @@ def test_auto_reply_is_kept_but_does_not_reopen(session: Any, make_message: Any)
     ticket = tickets(session)[0]
     ticket.status = TicketStatus.SOLVED
     session.commit()
-    ingest(session, [make_message(external_thread_id="c", auto=AutoKind.AUTO_REPLY, body_text="I am away")],
-           source="test")
+    ingest(
+        session, [make_message(external_thread_id="c", auto=AutoKind.AUTO_REPLY, body_text="I am away")], source="test"
+    )
     session.commit()
     session.refresh(ticket)
     assert ticket.status == TicketStatus.SOLVED
     assert ticket.message_count == 2
     # an unthreaded bounce is stored on a ticket of its own, out of the queue
-    ingest(session, [make_message(auto=AutoKind.BOUNCE, sender=Party(email="mailer-daemon@x.test"))],
-           source="test")
+    ingest(session, [make_message(auto=AutoKind.BOUNCE, sender=Party(email="mailer-daemon@x.test"))], source="test")
     session.commit()
     bounce = tickets(session)[-1]
     assert bounce.status == TicketStatus.SOLVED
@@ -152,13 +164,18 @@ def test_auto_reply_is_kept_but_does_not_reopen(session: Any, make_message: Any)
 
 
 def test_customer_resolved_by_exact_keys_and_merged_when_keys_meet(session: Any, make_message: Any) -> None:
-    ingest(session, [make_message(sender=Party(platform_id="jonas_w", name="Jonas")),
-                     make_message(sender=Party(email="jonas@example.test", name="Jonas W"))], source="test")
+    ingest(
+        session,
+        [
+            make_message(sender=Party(platform_id="jonas_w", name="Jonas")),
+            make_message(sender=Party(email="jonas@example.test", name="Jonas W")),
+        ],
+        source="test",
+    )
     session.commit()
     assert session.scalar(sa.select(sa.func.count(Customer.id))) == 2
     # a message carrying both keys proves they are one buyer: the older record absorbs the newer
-    ingest(session, [make_message(sender=Party(platform_id="jonas_w", email="JONAS@example.test"))],
-           source="test")
+    ingest(session, [make_message(sender=Party(platform_id="jonas_w", email="JONAS@example.test"))], source="test")
     session.commit()
     live = session.scalars(sa.select(Customer).where(Customer.merged_into_id.is_(None))).all()
     assert len(live) == 1
@@ -168,26 +185,55 @@ def test_customer_resolved_by_exact_keys_and_merged_when_keys_meet(session: Any,
 
 
 def test_new_customers_in_one_batch_share_a_record(session: Any, make_message: Any) -> None:
-    ingest(session, [make_message(sender=Party(platform_id="a1")), make_message(sender=Party(email="a@x.test")),
-                     make_message(sender=Party(platform_id="a1", email="a@x.test"))], source="test")
+    ingest(
+        session,
+        [
+            make_message(sender=Party(platform_id="a1")),
+            make_message(sender=Party(email="a@x.test")),
+            make_message(sender=Party(platform_id="a1", email="a@x.test")),
+        ],
+        source="test",
+    )
     session.commit()
     assert session.scalar(sa.select(sa.func.count(Customer.id)).where(Customer.merged_into_id.is_(None))) == 1
 
 
 def test_order_linked_now_or_when_it_arrives_later(session: Any, make_message: Any) -> None:
-    record = OrderRecord(platform="ebay", account="shop-de", order_number="27-13905-66214", status="PAID",
-                         currency="EUR", total=Decimal("34.90"))
+    record = OrderRecord(
+        platform="ebay",
+        account="shop-de",
+        order_number="27-13905-66214",
+        status="PAID",
+        currency="EUR",
+        total=Decimal("34.90"),
+    )
     upsert_orders(session, [record])
     session.commit()
-    ingest(session, [make_message(order_refs=("27-13905-66214",)), make_message(order_refs=("99-99999-99999",),
-                                                                                external_thread_id="x")],
-           source="test")
+    ingest(
+        session,
+        [
+            make_message(order_refs=("27-13905-66214",)),
+            make_message(order_refs=("99-99999-99999",), external_thread_id="x"),
+        ],
+        source="test",
+    )
     session.commit()
     linked, waiting = tickets(session)
     assert linked.order_id is not None
     assert waiting.order_id is None and waiting.order_number == "99-99999-99999"
-    upsert_orders(session, [OrderRecord(platform="ebay", account="shop-de", order_number="99-99999-99999",
-                                        status="PAID", currency="EUR", total=Decimal("5"))])
+    upsert_orders(
+        session,
+        [
+            OrderRecord(
+                platform="ebay",
+                account="shop-de",
+                order_number="99-99999-99999",
+                status="PAID",
+                currency="EUR",
+                total=Decimal("5"),
+            )
+        ],
+    )
     session.commit()
     session.refresh(waiting)
     assert waiting.order_id is not None
@@ -197,8 +243,13 @@ def test_outbound_message_from_elsewhere_counts_as_response(session: Any, make_m
     first = make_message(external_thread_id="c")
     ingest(session, [first], source="test")
     session.commit()
-    sent = make_message(external_thread_id="c", direction=Direction.OUT, sender=Party(email="seller@shop.test"),
-                        recipient=first.sender, sent_at=first.sent_at + timedelta(hours=2))
+    sent = make_message(
+        external_thread_id="c",
+        direction=Direction.OUT,
+        sender=Party(email="seller@shop.test"),
+        recipient=first.sender,
+        sent_at=first.sent_at + timedelta(hours=2),
+    )
     ingest(session, [sent], source="test")
     session.commit()
     ticket = tickets(session)[0]
@@ -210,8 +261,11 @@ def test_outbound_message_from_elsewhere_counts_as_response(session: Any, make_m
 
 def test_attachments_are_stored_once_per_content(session: Any, make_message: Any, app: Any) -> None:
     pdf = AttachmentData("invoice.pdf", "application/pdf", b"%PDF-1.4 fake")
-    ingest(session, [make_message(attachments=(pdf,)), make_message(attachments=(pdf,), external_thread_id="x")],
-           source="test")
+    ingest(
+        session,
+        [make_message(attachments=(pdf,)), make_message(attachments=(pdf,), external_thread_id="x")],
+        source="test",
+    )
     session.commit()
     assert session.scalar(sa.select(sa.func.count(Attachment.id))) == 2
     blobs = session.scalars(sa.select(AttachmentBlob)).all()

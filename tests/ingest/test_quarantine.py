@@ -15,8 +15,14 @@ from helpdesk.ingest.quarantine import RawInput
 from helpdesk.ingest.replay import replay
 from helpdesk.tickets.models import Message
 
-GOOD = {"channel": "ebay", "account": "shop-de", "external_id": "ok-1", "sent_at": "2026-01-05T09:14:27Z",
-        "sender": {"platform_id": "buyer_1", "name": "Jonas"}, "body_text": "Hallo"}
+GOOD = {
+    "channel": "ebay",
+    "account": "shop-de",
+    "external_id": "ok-1",
+    "sent_at": "2026-01-05T09:14:27Z",
+    "sender": {"platform_id": "buyer_1", "name": "Jonas"},
+    "body_text": "Hallo",
+}
 
 
 def raw(obj: Any) -> RawInput:
@@ -37,8 +43,14 @@ def test_malformed_messages_are_quarantined_and_valid_ones_ingested(session: Any
         raw({**GOOD, "external_id": "unknown-account", "account": "nope"}),
         raw({**GOOD, "external_id": "lang", "language": "German!"}),
         raw({**GOOD, "external_id": "att", "attachments": [{"filename": "a.pdf", "content_base64": "%%%"}]}),
-        InboundMessage(channel="ebay", account="shop-de", external_id="dc-naive",
-                       sent_at=datetime(2026, 1, 5, 9, 0), sender=Party(platform_id="b"), body_text="x"),  # noqa: DTZ001
+        InboundMessage(
+            channel="ebay",
+            account="shop-de",
+            external_id="dc-naive",
+            sent_at=datetime(2026, 1, 5, 9, 0),
+            sender=Party(platform_id="b"),
+            body_text="x",
+        ),
         raw({**GOOD, "external_id": "ok-3", "sender": {"email": "buyer@example.test"}}),
     ]
     result = ingest(session, batch, source="import:test.jsonl")
@@ -48,8 +60,18 @@ def test_malformed_messages_are_quarantined_and_valid_ones_ingested(session: Any
     )
     assert session.scalar(sa.select(sa.func.count(Message.id))) == 3
     refused = [o for o in result.outcomes if o.status == "quarantined"]
-    assert [o.field for o in refused] == ["sent_at", "sent_at", "sender", None, "external_id", "body_text",
-                                          "account", "language", "attachments[0].content_base64", "sent_at"]
+    assert [o.field for o in refused] == [
+        "sent_at",
+        "sent_at",
+        "sender",
+        None,
+        "external_id",
+        "body_text",
+        "account",
+        "language",
+        "attachments[0].content_base64",
+        "sent_at",
+    ]
     assert "no UTC offset" in refused[1].reason
     assert "Expecting property name" in refused[3].reason
     assert "no channel account named 'nope'" in refused[6].reason
@@ -62,8 +84,11 @@ def test_malformed_messages_are_quarantined_and_valid_ones_ingested(session: Any
 
 def test_replay_ingests_once_the_cause_is_fixed(session: Any, make_account: Any) -> None:
     make_account()
-    ingest(session, [raw({**GOOD, "account": "shop-uk"}), raw({**GOOD, "external_id": "x", "sent_at": "bad"})],
-           source="test")
+    ingest(
+        session,
+        [raw({**GOOD, "account": "shop-uk"}), raw({**GOOD, "external_id": "x", "sent_at": "bad"})],
+        source="test",
+    )
     session.commit()
     first = replay(session)
     session.commit()
@@ -83,8 +108,13 @@ def test_oversized_attachment_is_dropped_not_the_message(session: Any, make_acco
 
     make_account()
     big = base64.b64encode(b"x" * 2048).decode()
-    msg = {**GOOD, "attachments": [{"filename": "big.bin", "content_base64": big},
-                                   {"filename": "small.txt", "content_base64": base64.b64encode(b"hi").decode()}]}
+    msg = {
+        **GOOD,
+        "attachments": [
+            {"filename": "big.bin", "content_base64": big},
+            {"filename": "small.txt", "content_base64": base64.b64encode(b"hi").decode()},
+        ],
+    }
     result = ingest(session, [raw(msg)], source="test", max_attachment_bytes=1024)
     session.commit()
     assert result.ingested == 1

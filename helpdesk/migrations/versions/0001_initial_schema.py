@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 18:06:58.987603
+Create Date: 2026-11-25 18:22:35.182130
 
 """
 from alembic import op
@@ -212,6 +212,8 @@ def upgrade():
     sa.Column('first_response_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('solved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sla_due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sla_state', sa.String(length=16), nullable=True),
     sa.ForeignKeyConstraint(['assignee_id'], ['user_account.id'], name=op.f('fk_ticket_assignee_id_user_account')),
     sa.ForeignKeyConstraint(['channel_account_id'], ['channel_account.id'], name=op.f('fk_ticket_channel_account_id_channel_account')),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_ticket_customer_id_customer')),
@@ -222,11 +224,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket'))
     )
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_account_order', ['channel_account_id', 'order_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index('ix_ticket_customer_order', ['customer_id', 'order_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_order_number'), ['order_number'], unique=False)
         batch_op.create_index('ix_ticket_status_last_message', ['status', 'last_message_at'], unique=False)
+        batch_op.create_index('ix_ticket_status_sla_due', ['status', 'sla_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_team_id'), ['team_id'], unique=False)
         batch_op.create_index('ix_ticket_thread', ['channel_account_id', 'external_thread_id'], unique=False)
 
@@ -331,11 +335,13 @@ def downgrade():
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.drop_index('ix_ticket_thread')
         batch_op.drop_index(batch_op.f('ix_ticket_team_id'))
+        batch_op.drop_index('ix_ticket_status_sla_due')
         batch_op.drop_index('ix_ticket_status_last_message')
         batch_op.drop_index(batch_op.f('ix_ticket_order_number'))
         batch_op.drop_index(batch_op.f('ix_ticket_order_id'))
         batch_op.drop_index('ix_ticket_customer_order')
         batch_op.drop_index(batch_op.f('ix_ticket_assignee_id'))
+        batch_op.drop_index('ix_ticket_account_order')
 
     op.drop_table('ticket')
     with op.batch_alter_table('order_line', schema=None) as batch_op:

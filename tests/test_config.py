@@ -1,0 +1,62 @@
+"""Settings come from HELPDESK_* variables; bad values stop the app with a message naming them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpdesk.config import ConfigError, load_settings
+
+
+def test_defaults_need_nothing_set(tmp_path: Path) -> None:
+    settings = load_settings({}, tmp_path)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'helpdesk.db'}"
+    assert settings.redis_url is None
+    assert settings.attachment_storage == "disk"
+    assert len(settings.secret_key) >= 32
+
+
+def test_generated_secret_key_is_kept_private_and_reused(tmp_path: Path) -> None:
+    first = load_settings({}, tmp_path).secret_key
+    key_file = tmp_path / "secret_key"
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert load_settings({}, tmp_path).secret_key == first
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"HELPDESK_DATABASE_URL": "mysql://x/y"}, "HELPDESK_DATABASE_URL"),
+        ({"HELPDESK_REDIS_URL": "http://localhost"}, "HELPDESK_REDIS_URL"),
+        ({"HELPDESK_SECRET_KEY": "short"}, "HELPDESK_SECRET_KEY"),
+        ({"HELPDESK_ATTACHMENT_MAX_BYTES": "lots"}, "HELPDESK_ATTACHMENT_MAX_BYTES"),
+        ({"HELPDESK_ATTACHMENT_MAX_BYTES": "0"}, "HELPDESK_ATTACHMENT_MAX_BYTES"),
+        ({"HELPDESK_ATTACHMENT_STORAGE": "s3"}, "HELPDESK_ATTACHMENT_STORAGE"),
+        ({"HELPDESK_TASKS_IMMEDIATE": "maybe"}, "HELPDESK_TASKS_IMMEDIATE"),
+        ({"HELPDESK_POLL_INTERVAL": "-5"}, "HELPDESK_POLL_INTERVAL"),
+    ],
+)
+def test_invalid_setting_is_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load_settings(env, tmp_path)
+
+
+def test_postgres_urls_use_psycopg(tmp_path: Path) -> None:
+    settings = load_settings({"HELPDESK_DATABASE_URL": "postgresql://u@db:5432/helpdesk"}, tmp_path)
+    assert settings.database_url == "postgresql+psycopg://u@db:5432/helpdesk"
+    settings = load_settings({"HELPDESK_DATABASE_URL": "postgres://u@db/helpdesk"}, tmp_path)
+    assert settings.database_url == "postgresql+psycopg://u@db/helpdesk"
+
+
+def test_wsgi_start_fails_fast_on_bad_setting(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    env = {"PATH": "/usr/bin:/bin", "HELPDESK_INSTANCE_PATH": str(tmp_path), "HELPDESK_REDIS_URL": "ftp://nope"}
+    out = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=repo, env=env, capture_output=True, text=True, check=False
+    )
+    assert out.returncode != 0
+    assert "HELPDESK_REDIS_URL='ftp://nope' must start with redis://" in out.stderr
