@@ -165,8 +165,16 @@ def message_to_json(msg: InboundMessage) -> dict[str, Any]:
         "body_text": msg.body_text,
         "direction": msg.direction.value,
     }
-    for key in ("platform", "external_thread_id", "subject", "body_html", "stripped_text", "language", "site",
-                "in_reply_to"):
+    for key in (
+        "platform",
+        "external_thread_id",
+        "subject",
+        "body_html",
+        "stripped_text",
+        "language",
+        "site",
+        "in_reply_to",
+    ):
         value = getattr(msg, key)
         if value:
             out[key] = value
