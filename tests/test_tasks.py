@@ -1,0 +1,82 @@
+"""The task queue really stores and runs jobs: Huey on SQLite, and on Redis."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpdesk import tasks
+from tests.conftest import need_service
+
+RESULTS: list[int] = []
+
+
+@tasks.task()
+def record(value: int) -> int:
+    RESULTS.append(value)
+    return value * 2
+
+
+def _run_consumer_until(predicate: Any, timeout: float = 10) -> None:
+    consumer = tasks.huey.create_consumer(workers=1, worker_type="thread", periodic=False, check_worker_health=False)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    consumer.start()  # starts worker threads and returns; it installs signal handlers, restored below
+    deadline = time.monotonic() + timeout
+    try:
+        while not predicate() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        consumer.stop(graceful=True)
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+@pytest.fixture
+def queued(tmp_path: Path) -> Any:
+    from helpdesk import create_app
+
+    def build(env: dict[str, str]) -> Any:
+        app = create_app(
+            {
+                "HELPDESK_SECRET_KEY": "test-secret-key-not-for-production",
+                "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'q.db'}",
+                **env,
+            },
+            instance_path=tmp_path,
+        )
+        tasks.huey.storage.flush_all()
+        RESULTS.clear()
+        return app
+
+    yield build
+    tasks.huey.immediate = True
+
+
+def test_sqlite_queue_runs_jobs_in_a_consumer(queued: Any, tmp_path: Path) -> None:
+    queued({})
+    assert tasks.huey.storage.__class__.__name__ == "SqliteStorage"
+    assert tasks.huey.storage.filename == str(tmp_path / "tasks.db")
+    result = record(21)
+    assert RESULTS == []  # enqueued, not run inline
+    assert tasks.huey.pending_count() == 1
+    _run_consumer_until(lambda: RESULTS)
+    assert RESULTS == [21]
+    assert result.get(blocking=True, timeout=5) == 42
+
+
+def test_redis_queue_runs_jobs_in_a_consumer(queued: Any) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
+    except redis.exceptions.ConnectionError as exc:
+        need_service("Redis", str(exc))
+    queued({"HELPDESK_REDIS_URL": "redis://127.0.0.1:6379/15"})
+    assert tasks.huey.storage.__class__.__name__ == "RedisStorage"
+    record(5)
+    _run_consumer_until(lambda: RESULTS)
+    assert RESULTS == [5]
