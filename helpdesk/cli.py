@@ -138,8 +138,12 @@ def serve_command(host: str, port: int, no_worker: bool) -> None:
     if not no_worker and _settings().run_worker_in_process:
         consumer = start_consumer()
     click.echo(f"Helpdesk running at http://{host}:{port}/  (Ctrl+C stops it)")
+    # Flask ignores app.run() inside its own CLI; this command exists to serve, so lift that guard.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     try:
-        socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+        socketio.run(
+            current_app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
+        )
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
