@@ -1,0 +1,406 @@
+"""Read header fields the way real mail writes them, not the way RFCs wish.
+
+Everything here is tolerant: encoded words glued to text, split in the middle
+of a multi-byte character, with unknown charsets or bad padding; raw 8-bit
+headers in UTF-8 or a legacy charset; dates without weekday, zone or sense;
+Message-IDs with or without brackets.  Functions return ``None`` or an empty
+value rather than raising.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parseaddr, parsedate_tz
+
+from channels.email.charsets import decode_bytes
+
+__all__ = [
+    "clean_text",
+    "content_hash",
+    "decode_header_value",
+    "header_params",
+    "header_text",
+    "message_ids",
+    "normalise_space",
+    "parse_address",
+    "parse_address_list",
+    "parse_date",
+    "received_dates",
+    "repair_header_block",
+]
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]*)\?([bBqQ])\?([^?]*?)\?=")
+_SPACE_ONLY = re.compile(r"^[ \t\r\n]*$")
+_WHITESPACE = re.compile(r"\s+")
+_QP_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ANGLE_ID = re.compile(r"<([^<>]*)>")
+_BARE_ADDRESS = re.compile(r"[^\s<>()\"',;:@]+@[^\s<>()\"',;:@]+")
+_ANGLE_ADDRESS = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
+_VALID_ID = re.compile(r"^[\x21-\x7e]+@[\x21-\x7e]+$")
+_MIN_YEAR = 1980
+_HEADER_BLOCK_END = re.compile(rb"\r?\n\r?\n")
+_BAD_HEADER_LINE = re.compile(rb"^(?![ \t]|[!-9;-~]+:|From )", re.MULTILINE)
+_SPACED_NAME = re.compile(rb"^([!-9;-~]+)[ \t]+:")
+_VALID_HEADER = re.compile(rb"^[!-9;-~]+:")
+_COMMENT = re.compile(r"\([^()]*\)")
+_COLON_SPACE = re.compile(r"\s*:\s*")
+_PERCENT = re.compile(rb"%([0-9A-Fa-f]{2})")
+_SECTION = re.compile(r"^(?P<name>[^*]+)(?:\*(?P<number>\d+))?(?P<extended>\*)?$")
+
+
+def repair_header_block(raw: bytes) -> bytes:
+    """Fix header-block damage that would make the parser drop real headers.
+
+    ``Name   : value`` (obsolete syntax) becomes ``Name: value``.  A line
+    that is not a valid field but has a colon (a field name with spaces,
+    say), or one followed by continuation lines, is dropped with them when
+    more header fields or the end of the header block follow; without this
+    the parser would take it as the start of the body and lose the fields
+    below it.  Any other line still starts the body, as it does for mail
+    that lacks the blank line after its header.
+    """
+    end = _HEADER_BLOCK_END.search(raw)
+    block = raw[: end.start()] if end else raw
+    if not _BAD_HEADER_LINE.search(block):
+        return raw
+    lines = block.split(b"\n")
+    repaired: list[bytes] = []
+    skipping = False
+    for index, line in enumerate(lines):
+        if line[:1] in b" \t" and line.strip():
+            if not skipping:
+                repaired.append(line)
+            continue
+        skipping = False
+        spaced = _SPACED_NAME.match(line)
+        if spaced:
+            repaired.append(spaced.group(1) + b":" + line[spaced.end() :])
+        elif not line.strip(b"\r") or _VALID_HEADER.match(line) or (index == 0 and line.startswith(b"From ")):
+            repaired.append(line)
+        elif (b":" in line or _continued(lines, index)) and _header_like(_next_field(lines, index)):
+            skipping = True
+        else:
+            repaired.extend(lines[index:])
+            break
+    return b"\n".join(repaired) + (raw[end.start() :] if end else b"")
+
+
+def _next_field(lines: list[bytes], index: int) -> bytes | None:
+    """The next line after ``index`` that is not a continuation; None at the end."""
+    for line in lines[index + 1 :]:
+        if line[:1] not in b" \t" or not line.strip():
+            return line
+    return None
+
+
+def _continued(lines: list[bytes], index: int) -> bool:
+    following = lines[index + 1] if index + 1 < len(lines) else b""
+    return following[:1] in b" \t" and bool(following.strip())
+
+
+def _header_like(line: bytes | None) -> bool:
+    return line is None or b":" in line
+
+
+def header_text(value: object) -> str:
+    """A header value from ``Message.get`` (text or ``Header``) as text; empty when absent."""
+    return "" if value is None else str(value)
+
+
+def decode_header_value(value: str, hint: str | None = None) -> str:
+    """Decode RFC 2047 encoded words and raw 8-bit text; whitespace is unfolded.
+
+    Consecutive encoded words in the same charset are joined as bytes before
+    decoding, because senders split multi-byte characters across words.
+    ``hint`` is the charset to try first for raw 8-bit header bytes (usually
+    the body's charset, which legacy mailers also used in headers).
+    """
+    if not value:
+        return ""
+    value = value.replace("\r", "").replace("\n", "")
+    if "=?" not in value:
+        return clean_text(_decode_raw(value, hint))
+    out: list[str] = []
+    pending: bytearray = bytearray()
+    pending_charset = ""
+    position = 0
+    for match in _ENCODED_WORD.finditer(value):
+        between = value[position : match.start()]
+        if between and not (pending and _SPACE_ONLY.match(between)):
+            if pending:
+                out.append(decode_bytes(bytes(pending), pending_charset))
+                pending = bytearray()
+            out.append(_decode_raw(between, hint))
+        charset = match.group(1).split("*", 1)[0].lower()
+        data = _decode_word(match.group(2), match.group(3))
+        if pending and charset != pending_charset:
+            out.append(decode_bytes(bytes(pending), pending_charset))
+            pending = bytearray()
+        pending_charset = charset
+        pending += data
+        position = match.end()
+    if pending:
+        out.append(decode_bytes(bytes(pending), pending_charset))
+    if position < len(value):
+        out.append(_decode_raw(value[position:], hint))
+    return clean_text("".join(out))
+
+
+def _decode_word(kind: str, text: str) -> bytes:
+    if kind in "bB":
+        return _b64_tolerant(text)
+    data = text.replace("_", " ").encode("utf-8", "surrogateescape")
+    return _QP_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
+
+
+def _b64_tolerant(text: str) -> bytes:
+    cleaned = _NOT_BASE64.sub("", text.split("=", 1)[0])
+    if len(cleaned) % 4 == 1:
+        cleaned = cleaned[:-1]
+    cleaned += "=" * (-len(cleaned) % 4)
+    try:
+        return binascii.a2b_base64(cleaned)
+    except binascii.Error:
+        return b""
+
+
+def _decode_raw(text: str, hint: str | None) -> str:
+    if not _SURROGATE.search(text) and text.isascii():
+        return text
+    try:
+        data = text.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return clean_text(text)
+    return decode_bytes(data, hint)
+
+
+def header_params(value: str, hint: str | None = None) -> dict[str, str]:
+    """Parameters of a structured header (``Content-Type``, ``Content-Disposition``).
+
+    Works on the raw header text so 8-bit bytes in values survive to be
+    decoded with ``hint``; RFC 2231 continuations and charsets are joined and
+    decoded; RFC 2047 encoded words in values (common, though not allowed)
+    are decoded too.  Names are lowercased.
+    """
+    sections: dict[str, dict[int, tuple[bool, str]]] = {}
+    for token in _split_params(value.replace("\r", "").replace("\n", ""))[1:]:
+        key, sep, raw = token.partition("=")
+        if not sep:
+            continue
+        match = _SECTION.match(key.strip().lower())
+        if match is None:
+            continue
+        raw = raw.strip()
+        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+            raw = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        number = int(match.group("number") or 0)
+        sections.setdefault(match.group("name").strip(), {}).setdefault(number, (bool(match.group("extended")), raw))
+    params: dict[str, str] = {}
+    for name, numbered in sections.items():
+        charset = hint
+        data = bytearray()
+        for index, (extended, section) in enumerate(numbered[number] for number in sorted(numbered)):
+            value = section
+            if extended:
+                if index == 0 and value.count("'") >= 2:
+                    declared, _, value = value.split("'", 2)
+                    charset = declared or hint
+                encoded = value.encode("utf-8", "surrogateescape")
+                data += _PERCENT.sub(lambda m: bytes([int(m.group(1), 16)]), encoded)
+            else:
+                data += value.encode("utf-8", "surrogateescape")
+        text = decode_bytes(bytes(data), charset)
+        params[name] = decode_header_value(text, hint) if "=?" in text else clean_text(text)
+    return params
+
+
+def _split_params(value: str) -> list[str]:
+    tokens: list[str] = []
+    current: list[str] = []
+    quoted = False
+    escaped = False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == ";" and not quoted:
+            tokens.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    tokens.append("".join(current))
+    return tokens
+
+
+def clean_text(text: str) -> str:
+    """Drop NULs and control characters; replace lone surrogates.
+
+    Databases reject NUL in text columns and UTF-8 cannot carry surrogates, so
+    neither may leave the parser.
+    """
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    return text
+
+
+def normalise_space(text: str) -> str:
+    """Collapse runs of whitespace to one space and trim."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def parse_address(value: str, hint: str | None = None) -> tuple[str | None, str | None]:
+    """``(display name, lowercased address)`` of the first mailbox in a header.
+
+    The structure is parsed before the display name is decoded, because a
+    decoded name may contain commas, quotes or angle brackets.
+    """
+    if not value or not value.strip():
+        return None, None
+    unfolded = value.replace("\r", "").replace("\n", " ")
+    name, found = _stdlib_address(unfolded)
+    if not _plausible_address(found):
+        name, found = _regex_address(unfolded)
+    display = normalise_space(decode_header_value(name, hint)).strip("\"' ") if name else ""
+    if not _plausible_address(found):
+        return (display or None), None
+    address = clean_text(decode_header_value(found, hint)).strip().strip(".").lower()
+    if display.lower().strip("<>") == address or ("@" in display and " " not in display):
+        display = ""
+    return (display or None), (address or None)
+
+
+def _stdlib_address(value: str) -> tuple[str, str]:
+    try:
+        return parseaddr(value)
+    except (IndexError, ValueError, TypeError):
+        return "", ""
+
+
+def _regex_address(value: str) -> tuple[str, str]:
+    angle = _ANGLE_ADDRESS.search(value)
+    if angle:
+        name = value[: angle.start()].strip().strip(",;").strip()
+        return name, angle.group(1)
+    bare = _BARE_ADDRESS.search(value)
+    if bare:
+        rest = (value[: bare.start()] + value[bare.end() :]).strip()
+        return rest.strip("()").strip(), bare.group(0)
+    return (value.split("<", 1)[0].strip() or value.strip()), ""
+
+
+def _plausible_address(address: str | None) -> bool:
+    if not address or address.count("@") != 1:
+        return False
+    local, _, domain = address.partition("@")
+    return bool(local) and bool(domain.strip(".")) and not any(c.isspace() for c in address)
+
+
+def parse_address_list(values: Iterable[str], hint: str | None = None) -> list[str]:
+    """Lowercased addresses of every mailbox in address-list headers, without repeats."""
+    found: dict[str, None] = {}
+    for value in values:
+        for chunk in _split_address_list(value):
+            _, address = parse_address(chunk, hint)
+            if address:
+                found[address] = None
+    return list(found)
+
+
+def _split_address_list(value: str) -> list[str]:
+    """Split at commas that are outside quotes, comments and angle brackets."""
+    chunks: list[str] = []
+    current: list[str] = []
+    quoted, depth, angle = False, 0, False
+    for char in value:
+        if char == '"' and depth == 0:
+            quoted = not quoted
+        elif not quoted:
+            if char == "(":
+                depth += 1
+            elif char == ")" and depth:
+                depth -= 1
+            elif char == "<":
+                angle = True
+            elif char == ">":
+                angle = False
+            elif char in ",;" and depth == 0 and not angle:
+                chunks.append("".join(current))
+                current = []
+                continue
+        current.append(char)
+    chunks.append("".join(current))
+    return [chunk for chunk in chunks if chunk.strip()]
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """An aware UTC datetime from a Date-style header, or None if it is nonsense."""
+    if not value:
+        return None
+    if "(" in value:
+        value = _COMMENT.sub(" ", value)
+    try:
+        parts = parsedate_tz(_COLON_SPACE.sub(":", value.strip()))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parts is None:
+        return None
+    offset = parts[9] or 0
+    try:
+        moment = datetime(*parts[:6], tzinfo=timezone(timedelta(seconds=offset)))
+    except (ValueError, OverflowError):
+        return None
+    if moment.year < _MIN_YEAR:
+        return None
+    return moment.astimezone(UTC)
+
+
+def received_dates(values: Iterable[str]) -> list[datetime]:
+    """Dates stamped by the relays in ``Received`` headers (after the last ``;``)."""
+    dates = []
+    for value in values:
+        _, sep, stamp = value.rpartition(";")
+        if sep:
+            moment = parse_date(stamp)
+            if moment is not None:
+                dates.append(moment)
+    return dates
+
+
+def message_ids(value: str | None) -> list[str]:
+    """Message-IDs in a header, brackets stripped, in order, without repeats.
+
+    Bracketed ids are preferred; a header without brackets falls back to the
+    whitespace-separated tokens that look like ``left@right``.
+    """
+    if not value:
+        return []
+    found = [token.strip() for token in _ANGLE_ID.findall(value)]
+    if not found:
+        found = [token.strip("<>,;") for token in value.split()]
+    seen: dict[str, None] = {}
+    for token in found:
+        cleaned = clean_text(token).replace(" ", "")
+        if cleaned and _VALID_ID.match(cleaned) and cleaned not in seen:
+            seen[cleaned] = None
+    return list(seen)
+
+
+def content_hash(*parts: str) -> str:
+    """A stable hex id over text parts, for mail without a usable Message-ID."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()

@@ -1,0 +1,361 @@
+"""The MIME walk: which parts are the body, which are attachments.
+
+Rules, in the order a reader of real mail would want them:
+
+* ``multipart/alternative``: plain text from the plain version, HTML from the
+  richest version; if there is no plain version the text is derived from
+  the HTML.  Apple Watch and AMP versions are ignored.
+* ``multipart/related``: the root part is the body, the others are inline
+  resources (images referenced by ``cid:``).
+* ``multipart/signed``: the signed content; signature parts are dropped.
+* other multiparts (``mixed``, ``report``, ``digest``, unknown): every child
+  in order, so several text parts are joined.
+* a text part is body text unless it is marked as an attachment or carries
+  a file name (except at the top level, where a name alone does not make
+  the only part an attachment).  Everything else is an attachment, attached
+  messages re-serialised byte for byte.
+* a part whose text has no charset inherits the charset parameter of the
+  nearest enclosing multipart, which some mailers put there.
+* attachments over the size limit are listed in ``dropped`` instead.
+"""
+
+from __future__ import annotations
+
+import binascii
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+from email.policy import Compat32
+
+from channels.base import AttachmentData
+from channels.email.charsets import decode_bytes
+from channels.email.headers import clean_text, header_params, normalise_space
+from channels.email.htmltext import html_charset, html_to_text
+
+__all__ = ["MailContent", "collect_content"]
+
+_MAX_DEPTH = 40
+_MAX_FILENAME = 200
+_SIGNATURE_TYPES = frozenset(
+    {"application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature"}
+)
+_SKIPPED_TYPES = _SIGNATURE_TYPES | {
+    "application/pgp-encrypted",
+    "message/delivery-status",
+    "message/global-delivery-status",
+    "message/disposition-notification",
+    "message/global-disposition-notification",
+    "message/feedback-report",
+    "message/external-body",
+}
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+_SKIPPED_ALTERNATIVES = frozenset({"text/watch-html", "text/x-amp-html"})
+_EMBEDDED_MESSAGES = frozenset({"message/rfc822", "message/global", "message/news"})
+_BODY_TEXT_SUBTYPES = frozenset({"plain", "html", "enriched", "richtext"})
+_STDLIB_DECODED = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue"})
+_BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
+_PATH_SEPARATORS = re.compile(r"[\\/]")
+_TAGS = re.compile(r"<[^>]{0,200}>")
+# Python's built-in table only, so generated names do not depend on the host's mime.types.
+_MIME_TYPES = mimetypes.MimeTypes()
+
+
+@dataclass
+class MailContent:
+    """What the MIME walk collected, before it becomes a message."""
+
+    texts: list[str] = field(default_factory=list)
+    htmls: list[str] = field(default_factory=list)
+    attachments: list[AttachmentData] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    charset: str | None = None
+    crlf: bool = False
+
+    def body_text(self) -> str:
+        """The text of the body: plain parts joined, else text derived from the HTML."""
+        texts = [text for text in self.texts if text.strip()]
+        if texts:
+            joined = "\n\n".join(text.strip("\n") for text in texts)
+        elif self.htmls:
+            joined = html_to_text("\n".join(self.htmls))
+        else:
+            return ""
+        return clean_text(joined).strip()
+
+
+def collect_content(msg: Message, *, max_attachment_bytes: int, crlf: bool = False) -> MailContent:
+    """Walk ``msg`` and sort its parts into body texts, HTML and attachments.
+
+    ``crlf`` says whether the source used CRLF line ends, so attached
+    messages are written back with the same ones.
+    """
+    content = MailContent(crlf=crlf)
+    _walk(msg, content, max_attachment_bytes, depth=0)
+    return content
+
+
+def _walk(
+    part: Message,
+    content: MailContent,
+    limit: int,
+    *,
+    depth: int,
+    related: bool = False,
+    inherited: str | None = None,
+) -> None:
+    """Collect texts and attachments below ``part``.
+
+    ``inherited`` is the nearest enclosing multipart's charset parameter,
+    which some mailers set there instead of on the text part.
+    """
+    ctype = _content_type(part)
+    if ctype in _SKIPPED_TYPES:
+        return
+    if ctype in _EMBEDDED_MESSAGES or (ctype.startswith("message/") and part.is_multipart()):
+        _attach(part, content, limit, related=related)
+        return
+    if not part.is_multipart():
+        _leaf(part, ctype, content, limit, related=related, root=depth == 0, inherited=inherited)
+        return
+    if depth >= _MAX_DEPTH:
+        return
+    children = [child for child in part.get_payload() if isinstance(child, Message)]
+    subtype = ctype.partition("/")[2]
+    charset = _charset(part) or inherited
+    if subtype == "alternative":
+        _alternative(children, content, limit, depth=depth, inherited=charset)
+    elif subtype == "related" and children:
+        root = _related_root(part, children)
+        _walk(root, content, limit, depth=depth + 1, inherited=charset)
+        for child in children:
+            if child is not root:
+                _walk(child, content, limit, depth=depth + 1, related=True, inherited=charset)
+    else:
+        for child in children:
+            _walk(child, content, limit, depth=depth + 1, related=related, inherited=charset)
+
+
+def _alternative(
+    children: list[Message], content: MailContent, limit: int, *, depth: int, inherited: str | None
+) -> None:
+    """Plain text from the plain alternative, HTML from the richest one."""
+    versions = []
+    for child in children:
+        if child.get_content_type() in _SKIPPED_ALTERNATIVES:
+            continue
+        version = MailContent(crlf=content.crlf)
+        _walk(child, version, limit, depth=depth + 1, inherited=inherited)
+        versions.append(version)
+        content.charset = content.charset or version.charset
+    plain = next((v for v in versions if any(t.strip() for t in v.texts)), None)
+    html = next((v for v in reversed(versions) if v.htmls), None)
+    if plain is not None:
+        content.texts.extend(plain.texts)
+    elif html is not None:
+        content.texts.append(html_to_text("\n".join(html.htmls)))
+    if html is not None:
+        content.htmls.extend(html.htmls)
+    seen: set[tuple[str, int, str | None]] = set()
+    for version in versions:
+        content.dropped.extend(version.dropped)
+        for attachment in version.attachments:
+            key = (attachment.filename, len(attachment.content), attachment.content_id)
+            if key not in seen:
+                seen.add(key)
+                content.attachments.append(attachment)
+
+
+def _related_root(part: Message, children: list[Message]) -> Message:
+    start = part.get_param("start")
+    if isinstance(start, str) and start.strip():
+        wanted = start.strip().strip("<>")
+        for child in children:
+            if str(child.get("content-id", "")).strip().strip("<>") == wanted:
+                return child
+    return children[0]
+
+
+def _leaf(
+    part: Message, ctype: str, content: MailContent, limit: int, *, related: bool, root: bool, inherited: str | None
+) -> None:
+    main, _, subtype = ctype.partition("/")
+    disposition = _disposition(part)
+    filename = _filename(part, content.charset)
+    if main == "multipart":
+        main, subtype = "text", "plain"  # a multipart without usable boundary: its body is all we have
+    is_body = disposition != "attachment" and (root or not filename)
+    if main == "text" and subtype in _BODY_TEXT_SUBTYPES and is_body:
+        data = _payload_bytes(part)
+        charset = _charset(part)
+        if subtype == "html" and charset is None:
+            charset = html_charset(data)
+        charset = charset or inherited
+        content.charset = content.charset or charset
+        text = decode_bytes(data, charset).replace("\r\n", "\n").replace("\r", "\n")
+        if subtype == "html":
+            content.htmls.append(clean_text(text))
+        elif subtype in {"enriched", "richtext"}:
+            content.texts.append(_TAGS.sub("", text))
+        else:
+            content.texts.append(text)
+        return
+    _attach(part, content, limit, related=related, filename=filename, disposition=disposition)
+
+
+def _attach(
+    part: Message,
+    content: MailContent,
+    limit: int,
+    *,
+    related: bool,
+    filename: str | None = None,
+    disposition: str | None = None,
+) -> None:
+    ctype = _content_type(part)
+    if part.is_multipart():
+        data = _embedded_bytes(part, crlf=content.crlf)
+        if not data.strip():
+            return
+        filename = filename or _filename(part, content.charset)
+        disposition = disposition or _disposition(part)
+    else:
+        data = _payload_bytes(part)
+    if not filename:
+        filename = _default_filename(ctype, len(content.attachments) + len(content.dropped) + 1)
+    if len(data) > limit:
+        content.dropped.append(f"{filename} ({ctype}, {len(data)} bytes)")
+        return
+    content_id = _content_id(part)
+    inline = disposition == "inline" or (disposition is None and related and content_id is not None)
+    content.attachments.append(
+        AttachmentData(filename=filename, content_type=ctype, content=data, content_id=content_id, inline=inline)
+    )
+
+
+def _content_type(part: Message) -> str:
+    """The media type, cut down to its valid prefix (``application/pdf name=…`` happens)."""
+    match = _MEDIA_TYPE.match(part.get_content_type())
+    return match.group(0) if match else "application/octet-stream"
+
+
+class _VerbatimPolicy(Compat32):
+    """Writes header fields exactly as they were read, original folding included.
+
+    Re-folding every header through ``email.header.Header`` is the slowest
+    part of re-serialising an attached message, and it would change the bytes.
+    """
+
+    def fold_binary(self, name: str, value: object) -> bytes:
+        text = value if isinstance(value, str) else str(value)
+        return f"{name}: {text}{self.linesep}".encode("utf-8", "surrogateescape")
+
+
+_VERBATIM = _VerbatimPolicy()
+_VERBATIM_CRLF = _VERBATIM.clone(linesep="\r\n")
+
+
+def _embedded_bytes(part: Message, *, crlf: bool) -> bytes:
+    """An attached message re-serialised; the parser keeps no raw slice of it."""
+    inner = part.get_payload()
+    target = inner[0] if isinstance(inner, list) and len(inner) == 1 and isinstance(inner[0], Message) else part
+    try:
+        return target.as_bytes(policy=_VERBATIM_CRLF if crlf else _VERBATIM)
+    except (LookupError, UnicodeError, ValueError, TypeError, RecursionError):
+        return b""
+
+
+def _payload_bytes(part: Message) -> bytes:
+    """The decoded body of a leaf part, tolerating bogus transfer encodings.
+
+    The stdlib decodes the transfer encodings it recognises; variants it
+    does not (``base-64``, ``quoted-printable;``, ``Quoted-printable ``) are
+    decoded here from the raw bytes it returns unchanged.
+    """
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return b""
+    stdlib_cte = str(part.get("content-transfer-encoding", "")).lower()
+    if stdlib_cte in _STDLIB_DECODED:
+        return data
+    cte = stdlib_cte.split(";", 1)[0].strip().strip("\"'")
+    if cte in {"base64", "base-64", "b64"}:
+        return _base64(data)
+    if cte in {"quoted-printable", "quoted_printable", "quotedprintable", "qp"} or cte.startswith("quoted-print"):
+        return binascii.a2b_qp(data)
+    return data
+
+
+def _base64(raw: bytes) -> bytes:
+    try:
+        return binascii.a2b_base64(raw)
+    except binascii.Error:
+        cleaned = _BASE64_JUNK.sub(b"", raw.split(b"=", 1)[0])
+        if len(cleaned) % 4 == 1:
+            cleaned = cleaned[:-1]
+        cleaned += b"=" * (-len(cleaned) % 4)
+        try:
+            return binascii.a2b_base64(cleaned)
+        except binascii.Error:  # pragma: no cover - cleaned input is always valid
+            return b""
+
+
+def _charset(part: Message) -> str | None:
+    value = part.get_param("charset")
+    if isinstance(value, tuple):
+        value = value[2]
+    if not isinstance(value, str):
+        return None
+    value = value.strip().strip("\"'")
+    return value or None
+
+
+def _raw_header(part: Message, name: str) -> str | None:
+    """A header as it was on the wire; ``get()`` would mangle 8-bit bytes."""
+    for key, value in part.raw_items():
+        if key.lower() == name:
+            return value if isinstance(value, str) else str(value)
+    return None
+
+
+def _disposition(part: Message) -> str | None:
+    value = _raw_header(part, "content-disposition")
+    if value is None:
+        return None
+    token = value.split(";", 1)[0].strip().lower()
+    return token if token in {"inline", "attachment"} else None
+
+
+def _filename(part: Message, hint: str | None) -> str | None:
+    raw = None
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        value = _raw_header(part, header)
+        if value is not None:
+            raw = header_params(value, hint).get(param)
+            if raw and raw.strip():
+                break
+    if not raw or not raw.strip():
+        return None
+    name = normalise_space(raw)
+    name = _PATH_SEPARATORS.split(name)[-1].strip(" .")
+    if len(name) > _MAX_FILENAME:
+        stem, dot, extension = name.rpartition(".")
+        if dot and len(extension) < 10:
+            name = stem[: _MAX_FILENAME - len(extension) - 1] + dot + extension
+        name = name[:_MAX_FILENAME]
+    return name or None
+
+
+def _default_filename(ctype: str, number: int) -> str:
+    if ctype in _EMBEDDED_MESSAGES:
+        return f"message-{number}.eml"
+    extension = _MIME_TYPES.guess_extension(ctype, strict=False) or (".txt" if ctype.startswith("text/") else ".bin")
+    return f"attachment-{number}{extension}"
+
+
+def _content_id(part: Message) -> str | None:
+    value = part.get("content-id")
+    if value is None:
+        return None
+    cleaned = str(value).strip().strip("<>").strip()
+    return cleaned or None

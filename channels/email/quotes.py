@@ -1,0 +1,167 @@
+"""Separate what a correspondent newly wrote from quoted history and signature.
+
+Agents read the new text; the full body stays on the message.  The split
+happens at the first line that starts history or a signature:
+
+* an attribution line, "On <date>, <name> wrote:" and its German, French,
+  Spanish, Italian, Dutch, Portuguese, Swedish, Japanese, Chinese and Korean
+  forms, also when the client wrapped it over two or three lines;
+* an Outlook separator ("-----Original Message-----" and translations) or an
+  Outlook header block ("From: …" followed by "Sent: …"/"Date: …");
+* the ``-- `` signature delimiter and "Sent from my iPhone"-style lines;
+* a block of ``>`` lines that runs to the end of the text.  Quotes with new
+  text after them (inline answers) are kept, because cutting them would
+  lose the answers.
+
+If nothing new would remain (a bare forward, say) the whole text counts as new.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["split_reply"]
+
+_ATTRIBUTION = re.compile(
+    r"""^(?:
+        On\b.{0,300}\bwrote\s*:?
+      | Am\b.{0,300}\bschrieb\b.{0,300}:
+      | .{0,300}\bschrieb\s+am\b.{0,300}:
+      | .{0,300}\bhat\s+am\b.{0,200}\bgeschrieben\s*:
+      | Le\b.{0,300}\bécrit\s*:?
+      | .{0,300}\ba\s+écrit\s*:
+      | El\b.{0,300}\bescribió\s*:?
+      | .{0,300}\bescribió\s*:
+      | Il\b.{0,300}\bha\s+scritto\s*:?
+      | Op\b.{0,300}\bschreef\b.{0,300}:?
+      | (?:Em|No\s+dia)\b.{0,300}\bescreveu\s*:?
+      | Den\b.{0,300}\bskrev\b.{0,300}:?
+      | .{0,300}(?:さんは書きました|は書きました|が書きました|書きました)\s*[:\uff1a]?
+      | \d{4}年\d{1,2}月\d{1,2}日.{0,300}[:\uff1a]
+      | .{0,300}(?:写道|寫道)\s*[:\uff1a]?
+      | .{0,300}님이\s*작성\s*[:\uff1a]?
+    )$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_ATTRIBUTION_START = re.compile(
+    r"^(?:On|Am|Le|El|Il|Op|Em|No dia|Den|在|\d{4}年|\d{4}/\d{1,2}/\d{1,2})\b", re.IGNORECASE
+)
+_SEPARATOR = re.compile(
+    r"""^[-_=\s]{2,}\s*(?:
+        Original\s+Message|Ursprüngliche\s+Nachricht|Original-Nachricht|Message\s+d'origine|Mensaje\s+original
+      | Messaggio\s+originale|Oorspronkelijk\s+bericht|Mensagem\s+original|Ursprungligt\s+meddelande
+      | 原始邮件|原始郵件|元のメッセージ|원본\s*메시지
+    )\s*[-_=\s]{2,}$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_HEADER_FROM = re.compile(
+    r"^\*?\s*(?:From|Von|De|Da|Van|Från|Fra|Od|差出人|送信者|发件人|寄件者|보낸\s*사람)\s*\*?\s*[:\uff1a]\s*\*?\s*\S",
+    re.IGNORECASE,
+)
+_HEADER_SENT = re.compile(
+    r"^\*?\s*(?:Sent|Date|Gesendet|Datum|Envoyé|Enviado|Fecha|Inviato|Data|Verzonden|Skickat|Sendt|Wysłano"
+    r"|送信日時|日付|发送时间|日期|寄件日期|時間|보낸\s*날짜)\s*\*?\s*[:\uff1a]",
+    re.IGNORECASE,
+)
+_UNDERSCORES = re.compile(r"^_{10,}$")
+_DEVICE_SIGNATURE = re.compile(
+    r"""^(?:
+        Sent\s+from\s+my\s+\S.{0,60}
+      | Sent\s+from\s+(?:Outlook|Mail|Yahoo\s+Mail|Gmail|Samsung).{0,60}
+      | Get\s+Outlook\s+for\s+\S.{0,40}
+      | Von\s+meinem\s+\S.{0,60}\s+gesendet
+      | Gesendet\s+von\s+(?:meinem\s+)?(?:iPhone|iPad|Android|Samsung|Outlook|Mail).{0,40}
+      | Envoyé\s+de\s+mon\s+\S.{0,60}
+      | Enviado\s+desde\s+mi\s+\S.{0,60}
+      | Enviado\s+do\s+meu\s+\S.{0,60}
+      | Inviato\s+da\s+\S.{0,60}
+      | Verzonden\s+(?:vanaf|met)\s+(?:mijn\s+)?\S.{0,60}
+      | Skickat\s+från\s+min\s+\S.{0,60}
+      | \S.{0,40}から送信
+      | 发自我的\S.{0,40}
+      | 從我的\S.{0,40}傳送
+    )$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_LONGEST_MARKER = 400
+_HEADER_LOOKAHEAD = 6
+_WRAP_LOOKAHEAD = 3
+
+
+def split_reply(text: str) -> tuple[str, str]:
+    """``(new text, quoted history and signature)``; the second part may be empty."""
+    if not text:
+        return "", ""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cut = _find_cut(lines)
+    if cut is None:
+        return text, ""
+    new = "\n".join(lines[:cut]).rstrip()
+    if not new.strip():
+        return text, ""
+    rest = "\n".join(lines[cut:]).strip("\n")
+    return new, rest
+
+
+def _find_cut(lines: list[str]) -> int | None:
+    tail = _quoted_tail_start(lines)
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if index >= tail and stripped.startswith(">"):
+            return index
+        if line.rstrip("\r") in {"-- ", "--"}:
+            return index
+        if len(stripped) > _LONGEST_MARKER or stripped.startswith(">"):
+            continue
+        if _is_attribution(lines, index, stripped):
+            return index
+        if _SEPARATOR.match(stripped) or _DEVICE_SIGNATURE.match(stripped):
+            return index
+        if _HEADER_FROM.match(stripped) and _header_block_follows(lines, index):
+            previous = _previous_content(lines, index)
+            if previous is not None and _UNDERSCORES.match(lines[previous].strip()):
+                return previous
+            return index
+    return None
+
+
+def _quoted_tail_start(lines: list[str]) -> int:
+    """Index where the trailing run of quoted and blank lines begins."""
+    start = len(lines)
+    for index in range(len(lines) - 1, -1, -1):
+        stripped = lines[index].strip()
+        if stripped and not stripped.startswith(">"):
+            break
+        start = index
+    return start
+
+
+def _is_attribution(lines: list[str], index: int, stripped: str) -> bool:
+    if _ATTRIBUTION.match(stripped):
+        return True
+    if not _ATTRIBUTION_START.match(stripped):
+        return False
+    joined = stripped
+    for following in lines[index + 1 : index + 1 + _WRAP_LOOKAHEAD]:
+        part = following.strip()
+        if not part or part.startswith(">"):
+            return False
+        joined = f"{joined} {part}"
+        if len(joined) > _LONGEST_MARKER:
+            return False
+        if _ATTRIBUTION.match(joined):
+            return True
+    return False
+
+
+def _header_block_follows(lines: list[str], index: int) -> bool:
+    return any(_HEADER_SENT.match(line.strip()) for line in lines[index + 1 : index + 1 + _HEADER_LOOKAHEAD])
+
+
+def _previous_content(lines: list[str], index: int) -> int | None:
+    for previous in range(index - 1, -1, -1):
+        if lines[previous].strip():
+            return previous
+    return None
