@@ -34,20 +34,9 @@ def _messages(count: int) -> list:
 
 
 def _accounts(session) -> None:  # type: ignore[no-untyped-def]
-    from helpdesk.channelaccounts.models import ChannelAccount
-    from helpdesk.demo.synthetic import STORES
+    from helpdesk.demo.synthetic import add_store_accounts
 
-    for spec in STORES:
-        session.add(
-            ChannelAccount(
-                name=spec.name,
-                kind=spec.kind,
-                platform=spec.platform,
-                display_name=spec.display_name,
-                site=spec.site,
-                default_language=spec.language,
-            )
-        )
+    add_store_accounts(session)
     session.commit()
 
 

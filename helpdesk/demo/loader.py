@@ -19,7 +19,7 @@ from channels.base import OrderLineRecord, OrderRecord
 from helpdesk.accounts.models import Role, Team, User
 from helpdesk.accounts.services import create_user
 from helpdesk.channelaccounts.models import ChannelAccount
-from helpdesk.demo.synthetic import STORES, stream
+from helpdesk.demo.synthetic import STORES, add_store_accounts, stream
 from helpdesk.ingest.pipeline import ingest
 from helpdesk.orders.services import upsert_orders
 from helpdesk.tickets.models import Ticket, TicketStatus
@@ -45,21 +45,7 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
         return {"tickets": session.scalar(sa.select(sa.func.count(Ticket.id))) or 0, "created": 0}
     teams = {name: Team(name=name) for name in TEAMS}
     session.add_all(teams.values())
-    accounts = {}
-    for spec in STORES:
-        account = ChannelAccount(
-            name=spec.name,
-            kind=spec.kind,
-            platform=spec.platform,
-            display_name=spec.display_name,
-            site=spec.site,
-            default_language=spec.language,
-            enabled=False,
-            settings={"demo": True},
-        )
-        accounts[spec.name] = account
-        session.add(account)
-    session.flush()
+    accounts = add_store_accounts(session, enabled=False, settings={"demo": True})
     for team_name, names in TEAMS.items():
         session.execute(
             sa.insert(sa.table("team_channel_account", sa.column("team_id"), sa.column("channel_account_id"))),

@@ -12,6 +12,9 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from channels.base import InboundMessage, Party
 
@@ -214,3 +217,24 @@ def stream(
             in_reply_to=in_reply_to,
         )
         buyer.threads.append((thread_id, external_id, order, subject))
+
+
+def add_store_accounts(session: Session, stores: tuple[StoreSpec, ...] = STORES, **fields: Any) -> dict[str, Any]:
+    """Create a ChannelAccount per store spec (not committed); returns them by name."""
+    from helpdesk.channelaccounts.models import ChannelAccount
+
+    accounts = {}
+    for spec in stores:
+        account = ChannelAccount(
+            name=spec.name,
+            kind=spec.kind,
+            platform=spec.platform,
+            display_name=spec.display_name,
+            site=spec.site,
+            default_language=spec.language,
+            **fields,
+        )
+        session.add(account)
+        accounts[spec.name] = account
+    session.flush()
+    return accounts

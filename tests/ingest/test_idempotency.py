@@ -7,24 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from channels.base import InboundMessage
-from helpdesk.channelaccounts.models import ChannelAccount
-from helpdesk.demo.synthetic import STORES, stream
+from helpdesk.demo.synthetic import add_store_accounts, stream
 from helpdesk.ingest.pipeline import ingest
 from helpdesk.tickets.models import Message, Ticket
 
 
 def _accounts(session: Any) -> None:
-    for spec in STORES:
-        session.add(
-            ChannelAccount(
-                name=spec.name,
-                kind=spec.kind,
-                platform=spec.platform,
-                display_name=spec.display_name,
-                site=spec.site,
-                default_language=spec.language,
-            )
-        )
+    add_store_accounts(session)
     session.commit()
 
 
