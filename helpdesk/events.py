@@ -34,6 +34,8 @@ CATALOGUE: dict[str, str] = {
     "order.updated": "order_id, channel_account_id, order_number",
     "channel.health": "channel_account_id, health, detail",
     "input.quarantined": "quarantine_id, source, reason",
+    "sla.warning": "ticket_id, channel_account_id, team_id, clock, due_at",
+    "sla.breached": "ticket_id, channel_account_id, team_id, clock, due_at",
 }
 
 _PENDING = "helpdesk.pending_events"

@@ -1,23 +1,27 @@
 """Every model in one import, for migrations and the shell."""
 
 from helpdesk.accounts.models import Role, Team, User, team_channel_accounts, team_members
+from helpdesk.api.models import ApiToken
 from helpdesk.audit.models import AuditEvent
 from helpdesk.channelaccounts.models import ChannelAccount, Health
 from helpdesk.customers.models import Customer, CustomerIdentity, MergeSuggestion
 from helpdesk.ingest.models import QuarantinedInput
 from helpdesk.orders.models import Order, OrderLine
+from helpdesk.sla.models import SlaClock, SlaPolicy
 from helpdesk.tickets.models import (
     Attachment,
     AttachmentBlob,
     DeliveryState,
     Message,
     Priority,
+    ReplyTemplate,
     Ticket,
     TicketStatus,
     TicketTag,
 )
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "AttachmentBlob",
     "AuditEvent",
@@ -32,7 +36,10 @@ __all__ = [
     "OrderLine",
     "Priority",
     "QuarantinedInput",
+    "ReplyTemplate",
     "Role",
+    "SlaClock",
+    "SlaPolicy",
     "Team",
     "Ticket",
     "TicketStatus",

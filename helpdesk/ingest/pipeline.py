@@ -1,6 +1,6 @@
 """The ingestion pipeline: every channel's messages become tickets exactly once.
 
-    validate → dedupe → customers → threading → orders → write → (commit) → events
+    validate → dedupe → customers → threading → orders → write → SLA clocks → (commit) → events
 
 ``ingest`` takes a batch — InboundMessages from a connector, or raw input
 (JSON, e-mail bytes) that still has to be parsed — and handles it in one
@@ -34,6 +34,7 @@ from helpdesk.ingest.quarantine import RawInput
 from helpdesk.ingest.threading import assign_tickets
 from helpdesk.ingest.validate import InvalidMessage, validate
 from helpdesk.ingest.write import write_batch
+from helpdesk.sla import ingest_step as sla_step
 from helpdesk.tickets.models import Message
 
 Input = InboundMessage | RawInput
@@ -129,6 +130,7 @@ def ingest(
         slots = assign_tickets(session, items)
         link_orders(session, items)
         write_batch(session, items, new_customers, slots, now, result)
+        sla_step.apply_batch(session, items, slots, now)
         for item in items:
             assert item.ticket is not None
             outcomes[item.index] = Outcome("ingested", ticket_id=item.ticket.id, message_id=item.message_id)

@@ -84,6 +84,7 @@ class BusinessCalendar:
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
     _plain_24_7: bool = field(init=False, repr=False, compare=False)
     _makeup_hours: DayHours = field(init=False, repr=False, compare=False)
+    _spans: dict[int, list[tuple[int, int]]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -105,6 +106,8 @@ class BusinessCalendar:
         object.__setattr__(self, "_zone", zone)
         object.__setattr__(self, "_plain_24_7", week == ALWAYS_OPEN_WEEK and country is None and not closures)
         object.__setattr__(self, "_makeup_hours", next((day for day in week if day), ()))
+        # a batch of messages falls on a handful of local dates: each date's spans are worked out once
+        object.__setattr__(self, "_spans", {})
 
     # -- constructors -------------------------------------------------------
 
@@ -262,7 +265,15 @@ class BusinessCalendar:
             ordinal += 1
 
     def _day_spans(self, ordinal: int) -> list[tuple[int, int]]:
-        """The opening intervals of one local date as UTC microseconds (empty when closed)."""
+        """The opening intervals of one local date as UTC microseconds (empty when closed), memoised."""
+        spans = self._spans.get(ordinal)
+        if spans is None:
+            if len(self._spans) > 4096:
+                self._spans.clear()
+            spans = self._spans[ordinal] = self._compute_day_spans(ordinal)
+        return spans
+
+    def _compute_day_spans(self, ordinal: int) -> list[tuple[int, int]]:
         day = date.fromordinal(ordinal)
         if day in self.closures:
             return []

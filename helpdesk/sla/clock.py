@@ -103,12 +103,16 @@ def start(
         raise ValueError(f"target must be positive, got {target}")
     if not 0 < warn_share <= 1:
         raise ValueError(f"warn_share must be in (0, 1], got {warn_share}")
+    # open time is additive, so the due instant is reached by walking on from the warning
+    # instant: one walk over the calendar instead of two
+    warn_target = target * warn_share
+    warning_at = calendar.add(at, warn_target)
     return ClockState(
         started_at=_utc(at),
         target=target,
         warn_share=warn_share,
-        due_at=calendar.add(at, target),
-        warning_at=calendar.add(at, target * warn_share),
+        due_at=calendar.add(warning_at, target - warn_target),
+        warning_at=warning_at,
     )
 
 

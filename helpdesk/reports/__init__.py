@@ -1,0 +1,1 @@
+"""Reports for team leads: SLA compliance, response and resolution times, backlog, trends."""

@@ -1,0 +1,327 @@
+"""Clock bookkeeping shared by the ingestion step and the inbox services.
+
+Loads a set of tickets' clocks in one query, lets the caller apply the
+transitions of :mod:`helpdesk.sla.clock`, then writes new and changed rows,
+the tickets' ``sla_due_at`` / ``sla_state`` and the warning and breach
+events, each in one set-based statement.  The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from helpdesk.db import bulk_insert, bulk_update
+from helpdesk.events import publish_many
+from helpdesk.sla import clock as clocks
+from helpdesk.sla.calendar import BusinessCalendar
+from helpdesk.sla.clock import ClockState, ClockStatus
+from helpdesk.sla.models import ClockKind, SlaClock
+from helpdesk.sla.policies import Policy
+
+_STATE_RANK = {None: 0, "ok": 1, "warning": 2, "breached": 3}
+_CHUNK = 500
+
+
+@dataclass(eq=False)
+class Clock:
+    """One clock row in memory; ``id`` is None until inserted."""
+
+    id: int | None
+    ticket_id: int
+    kind: str
+    channel_account_id: int
+    platform: str | None
+    policy_id: int | None
+    message_id: int | None
+    state: ClockState
+    warned_at: datetime | None = None
+    dirty: bool = False
+
+    @property
+    def is_live(self) -> bool:
+        return self.state.is_live
+
+    @property
+    def is_response(self) -> bool:
+        return self.kind != ClockKind.RESOLUTION
+
+    def next_check_at(self) -> datetime | None:
+        """When the sweep must look again: warning instant, then due instant, then never."""
+        s = self.state
+        if not s.is_live or s.status is not ClockStatus.RUNNING or s.breached_at is not None:
+            return None
+        return s.warning_at if self.warned_at is None else s.due_at
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRef:
+    """What an event about a ticket needs."""
+
+    id: int
+    channel_account_id: int
+    team_id: int | None
+    platform: str | None = None
+
+
+@dataclass
+class Ledger:
+    """The clocks of some tickets, and what changed.
+
+    ``response`` and ``resolution`` index each ticket's live clock of that
+    family (a ticket has at most one of each), so the per-message work of a
+    batch is a dictionary look-up, not a scan.
+    """
+
+    by_ticket: dict[int, list[Clock]] = field(default_factory=lambda: defaultdict(list))
+    had_first: set[int] = field(default_factory=set)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    touched: set[int] = field(default_factory=set)
+    response: dict[int, Clock] = field(default_factory=dict)
+    resolution: dict[int, Clock] = field(default_factory=dict)
+    paused: set[int] = field(default_factory=set)
+
+    def add(self, c: Clock) -> None:
+        self.by_ticket[c.ticket_id].append(c)
+        if c.is_live:
+            (self.response if c.is_response else self.resolution)[c.ticket_id] = c
+            if c.state.status is ClockStatus.PAUSED:
+                self.paused.add(c.ticket_id)
+        if c.kind == ClockKind.FIRST_RESPONSE:
+            self.had_first.add(c.ticket_id)
+
+    def live(self, ticket_id: int) -> list[Clock]:
+        return [c for c in (self.response.get(ticket_id), self.resolution.get(ticket_id)) if c is not None]
+
+    def live_response(self, ticket_id: int) -> Clock | None:
+        return self.response.get(ticket_id)
+
+    def live_resolution(self, ticket_id: int) -> Clock | None:
+        return self.resolution.get(ticket_id)
+
+    def change(self, c: Clock, state: ClockState) -> None:
+        if state is c.state:
+            return
+        c.state = state
+        c.dirty = True
+        self.touched.add(c.ticket_id)
+        if state.status is ClockStatus.PAUSED:
+            self.paused.add(c.ticket_id)
+        if not state.is_live:
+            family = self.response if c.is_response else self.resolution
+            if family.get(c.ticket_id) is c:
+                del family[c.ticket_id]
+
+    def start(
+        self,
+        ticket: TicketRef,
+        kind: str,
+        policy: Policy,
+        calendar: BusinessCalendar,
+        at: datetime,
+        message_id: int | None = None,
+    ) -> Clock | None:
+        """Start a clock when the policy has a target for ``kind``; None when it has none."""
+        target = policy.target(kind)
+        if target is None or target <= timedelta(0):
+            return None
+        ticket_id = ticket.id
+        c = Clock(
+            id=None,
+            ticket_id=ticket_id,
+            kind=kind,
+            channel_account_id=ticket.channel_account_id,
+            platform=ticket.platform,
+            policy_id=policy.id,
+            message_id=message_id,
+            state=clocks.start(calendar, at, target, policy.warn_share),
+            dirty=True,
+        )
+        self.add(c)
+        self.touched.add(ticket_id)
+        return c
+
+
+def load(session: Session, ticket_ids: Iterable[int]) -> Ledger:
+    """Live clocks of the tickets, and which of them ever had a first-response clock."""
+    ledger = Ledger()
+    ids = sorted(set(ticket_ids))
+    t = SlaClock.__table__.c
+    for part in _chunks(ids):
+        stmt = sa.select(t).where(
+            t.ticket_id.in_(part),
+            sa.or_(
+                sa.and_(t.stopped_at.is_(None), t.status != ClockStatus.CANCELLED),
+                t.kind == ClockKind.FIRST_RESPONSE,
+            ),
+        )
+        for row in session.execute(stmt):
+            if row.kind == ClockKind.FIRST_RESPONSE:
+                ledger.had_first.add(row.ticket_id)
+            if row.stopped_at is not None or row.status == ClockStatus.CANCELLED:
+                continue
+            ledger.add(_from_row(row))
+    return ledger
+
+
+def check_on_write(ledger: Ledger, refs: dict[int, TicketRef], now: datetime) -> None:
+    """Record warnings and breaches that are already due when a change is written.
+
+    An old message imported late starts a clock that is overdue at once; the
+    sweep would find it within a minute, but the inbox should not show it as
+    fine meanwhile.
+    """
+    for ticket_id in ledger.touched:
+        for c in ledger.live(ticket_id):
+            s = c.state
+            if s.status is not ClockStatus.RUNNING or s.breached_at is not None:
+                continue
+            if now > s.due_at:
+                ledger.change(c, clocks.mark_breached(s, now))
+                ledger.events.append(("sla.breached", _payload(refs[ticket_id], c)))
+            elif c.warned_at is None and now >= s.warning_at:
+                c.warned_at = now
+                c.dirty = True
+                ledger.events.append(("sla.warning", _payload(refs[ticket_id], c)))
+
+
+def note_stop(ledger: Ledger, c: Clock, before: ClockState, ref: TicketRef) -> None:
+    """Emit ``sla.breached`` when stopping a clock is what revealed its breach."""
+    if c.state.breached_at is not None and before.breached_at is None:
+        ledger.events.append(("sla.breached", _payload(ref, c)))
+
+
+def summary(clock_list: Iterable[Clock], now: datetime) -> tuple[datetime | None, str | None]:
+    """(sla_due_at, sla_state) of one ticket from its clocks.
+
+    Due: the earliest due instant of a running (or overdue, unanswered)
+    clock; paused clocks have none.  State: the worst of the live clocks,
+    None when no clock is live.
+    """
+    due: datetime | None = None
+    state: str | None = None
+    for c in clock_list:
+        if not c.is_live:
+            continue
+        s = c.state
+        if s.status is not ClockStatus.PAUSED and (due is None or s.due_at < due):
+            due = s.due_at
+        verdict = clocks.check(s, now)
+        if verdict == "warning" and c.warned_at is None and s.status is not ClockStatus.PAUSED:
+            verdict = "ok"  # the sweep has not announced it yet; it will within a minute
+        if verdict == "breached" and s.breached_at is None:
+            verdict = "warning"
+        if _STATE_RANK[verdict] > _STATE_RANK[state]:
+            state = verdict
+    return due, state
+
+
+def save(session: Session, ledger: Ledger, now: datetime) -> dict[int, tuple[datetime | None, str | None]]:
+    """Write new and changed clocks, the touched tickets' summaries, and queue events.
+
+    Returns the new summary per touched ticket, for callers that hold the
+    ticket as an ORM object and must not overwrite it with stale values.
+    """
+    conn = session.connection()
+    new = [c for clock_list in ledger.by_ticket.values() for c in clock_list if c.id is None]
+    changed = [c for clock_list in ledger.by_ticket.values() for c in clock_list if c.id is not None and c.dirty]
+    if new:
+        rows = [_to_row(c) for c in new]
+        for c, new_id in zip(new, bulk_insert(conn, SlaClock.__table__, rows, return_ids=True), strict=True):
+            c.id = new_id
+            c.dirty = False
+    if changed:
+        bulk_update(conn, SlaClock.__table__, [{**_to_row(c), "id": c.id} for c in changed])
+        for c in changed:
+            c.dirty = False
+    summaries = {tid: summary(ledger.by_ticket.get(tid, ()), now) for tid in ledger.touched}
+    from helpdesk.tickets.models import Ticket
+
+    bulk_update(
+        conn,
+        Ticket.__table__,
+        [{"id": tid, "sla_due_at": due, "sla_state": st} for tid, (due, st) in summaries.items()],
+    )
+    by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for name, payload in ledger.events:
+        by_name[name].append(payload)
+    for name, payloads in by_name.items():
+        publish_many(session, name, payloads)
+    ledger.events.clear()
+    ledger.touched.clear()
+    return summaries
+
+
+def _payload(ref: TicketRef, c: Clock) -> dict[str, Any]:
+    return {
+        "ticket_id": ref.id,
+        "channel_account_id": ref.channel_account_id,
+        "team_id": ref.team_id,
+        "clock": c.kind,
+        "due_at": c.state.due_at.isoformat(),
+    }
+
+
+def _to_row(c: Clock) -> dict[str, Any]:
+    s = c.state
+    return {
+        "ticket_id": c.ticket_id,
+        "kind": c.kind,
+        "channel_account_id": c.channel_account_id,
+        "platform": c.platform,
+        "policy_id": c.policy_id,
+        "message_id": c.message_id,
+        "started_at": s.started_at,
+        "target_s": int(s.target.total_seconds()),
+        "warn_share": s.warn_share,
+        "due_at": s.due_at,
+        "warning_at": s.warning_at,
+        "status": str(s.status),
+        "paused_at": s.paused_at,
+        "paused_total_s": s.paused_total.total_seconds(),
+        "remaining_s": None if s.remaining is None else s.remaining.total_seconds(),
+        "breached_at": s.breached_at,
+        "stopped_at": s.stopped_at,
+        "warned_at": c.warned_at,
+        "next_check_at": c.next_check_at(),
+        "elapsed_s": (s.stopped_at - s.started_at).total_seconds()
+        if s.stopped_at is not None and s.status is not ClockStatus.CANCELLED
+        else None,
+    }
+
+
+def _from_row(row: Any) -> Clock:
+    return Clock(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        kind=row.kind,
+        channel_account_id=row.channel_account_id,
+        platform=row.platform,
+        policy_id=row.policy_id,
+        message_id=row.message_id,
+        warned_at=row.warned_at,
+        state=ClockState(
+            started_at=row.started_at,
+            target=timedelta(seconds=row.target_s),
+            warn_share=row.warn_share,
+            due_at=row.due_at,
+            warning_at=row.warning_at,
+            status=ClockStatus(row.status),
+            paused_at=row.paused_at,
+            paused_total=timedelta(seconds=row.paused_total_s or 0),
+            remaining=None if row.remaining_s is None else timedelta(seconds=row.remaining_s),
+            breached_at=row.breached_at,
+            stopped_at=row.stopped_at,
+        ),
+    )
+
+
+def _chunks(values: list[int]) -> Iterable[list[int]]:
+    for i in range(0, len(values), _CHUNK):
+        yield values[i : i + _CHUNK]
