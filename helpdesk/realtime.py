@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+from flask import request
 from flask_login import current_user
-from flask_socketio import join_room
+from flask_socketio import emit, join_room, leave_room
 
 from helpdesk.events import Payload, listen
 from helpdesk.extensions import socketio
@@ -71,3 +73,77 @@ def _emit(name: str, payload: Payload) -> None:
             continue  # account rooms already reach every viewer allowed to see it
         if audience is None or audience.get(room):
             socketio.emit(name, data, to=room)
+
+
+# --- ticket pages: presence, typing ----------------------------------------------------------------
+# Presence is announced, not stored: a joining client says "join", those already there answer "here",
+# a leaving one says "leave".  Nothing is kept per ticket, so it works across processes through the
+# message queue; each process only remembers which ticket rooms its own connections are in.
+
+_ticket_rooms: dict[str, set[int]] = {}
+
+
+def _may_see_ticket(ticket_id: Any) -> int | None:
+    """The ticket id if the connected user may see that ticket, else None."""
+    if not current_user.is_authenticated or not isinstance(ticket_id, int):
+        return None
+    from helpdesk.accounts.services import visible_account_ids
+    from helpdesk.extensions import db
+    from helpdesk.tickets.models import Ticket
+
+    account_id = db.session.scalar(sa.select(Ticket.channel_account_id).where(Ticket.id == ticket_id))
+    if account_id is None:
+        return None
+    visible = visible_account_ids(current_user)
+    return ticket_id if visible is None or account_id in visible else None
+
+
+def _me(ticket_id: int, state: str) -> dict[str, Any]:
+    return {"ticket_id": ticket_id, "user_id": current_user.id, "name": current_user.name, "state": state}
+
+
+@socketio.on("ticket.join")
+def _ticket_join(data: Any) -> bool:
+    ticket_id = _may_see_ticket((data or {}).get("ticket_id"))
+    if ticket_id is None:
+        return False
+    join_room(f"ticket:{ticket_id}")
+    _ticket_rooms.setdefault(request.sid, set()).add(ticket_id)  # type: ignore[attr-defined]
+    emit("presence", _me(ticket_id, "join"), to=f"ticket:{ticket_id}", include_self=False)
+    return True
+
+
+def _in_room(data: Any) -> int | None:
+    ticket_id = (data or {}).get("ticket_id")
+    rooms = _ticket_rooms.get(request.sid, set())  # type: ignore[attr-defined]
+    return ticket_id if ticket_id in rooms else None
+
+
+@socketio.on("ticket.here")
+def _ticket_here(data: Any) -> None:
+    ticket_id = _in_room(data)
+    if ticket_id is not None:
+        emit("presence", _me(ticket_id, "here"), to=f"ticket:{ticket_id}", include_self=False)
+
+
+@socketio.on("ticket.typing")
+def _ticket_typing(data: Any) -> None:
+    ticket_id = _in_room(data)
+    if ticket_id is not None:
+        emit("typing", _me(ticket_id, "typing"), to=f"ticket:{ticket_id}", include_self=False)
+
+
+@socketio.on("ticket.leave")
+def _ticket_leave(data: Any) -> None:
+    ticket_id = _in_room(data)
+    if ticket_id is not None:
+        _ticket_rooms[request.sid].discard(ticket_id)  # type: ignore[attr-defined]
+        leave_room(f"ticket:{ticket_id}")
+        emit("presence", _me(ticket_id, "leave"), to=f"ticket:{ticket_id}", include_self=False)
+
+
+@socketio.on("disconnect")
+def _disconnect(*_args: Any) -> None:
+    for ticket_id in _ticket_rooms.pop(request.sid, set()):  # type: ignore[attr-defined]
+        if current_user.is_authenticated:
+            emit("presence", _me(ticket_id, "leave"), to=f"ticket:{ticket_id}", include_self=False)

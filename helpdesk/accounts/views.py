@@ -27,7 +27,7 @@ def _load_user(user_id: str) -> User | None:
 def _safe_next(target: str | None) -> str:
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("home.index")
+    return url_for("inbox.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

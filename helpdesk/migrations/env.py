@@ -12,6 +12,7 @@ from alembic import context
 from flask import current_app
 
 from helpdesk.db import UTCDateTime
+from helpdesk.inbox.schema import include_object
 
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
@@ -39,6 +40,7 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)  # full-text search objects are not models
     engine: sa.Engine = target_db.engine
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)

@@ -51,6 +51,11 @@ class Ticket(Base):
         sa.Index("ix_ticket_account_order", "channel_account_id", "order_number"),
         sa.Index("ix_ticket_status_last_message", "status", "last_message_at"),
         sa.Index("ix_ticket_status_sla_due", "status", "sla_due_at"),
+        # The inbox's keyset pagination: SLA due (default sort) and creation time, each with id as tie-break.
+        sa.Index("ix_ticket_sla_due_id", "sla_due_at", "id"),
+        sa.Index("ix_ticket_created_id", "created_at", "id"),
+        # Covers the inbox's view counts, so they come from an index-only scan.
+        sa.Index("ix_ticket_inbox_counts", "status", "channel_account_id", "platform", "sla_state", "assignee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,3 +167,15 @@ class Attachment(Base):
     content_id: Mapped[str | None] = mapped_column(sa.String(255))
 
     message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class ReplyTemplate(Base):
+    """A canned reply an agent can pick in the composer (the macros feature builds on it)."""
+
+    __tablename__ = "reply_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    language: Mapped[str | None] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""inbox feature package: the agent's ticket list, saved views, filters and search."""

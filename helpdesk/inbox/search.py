@@ -1,0 +1,106 @@
+"""The inbox search box: exact order and buyer look-ups, full text, then fuzzy.
+
+Exact keys come first because an agent pasting an order number wants that
+ticket, not every mail that quotes it.  Full text uses the database's own
+index (SQLite FTS5 or PostgreSQL ``to_tsvector``, built by migration 0003).
+Only when both find nothing does RapidFuzz compare the query with customer
+names and order numbers, to forgive typos; its candidate list is capped so
+a search never reads a whole table.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from rapidfuzz import fuzz, process
+from sqlalchemy.orm import Session
+
+from helpdesk.customers.models import Customer, CustomerIdentity
+from helpdesk.inbox.schema import FTS_TABLE
+from helpdesk.tickets.models import Message, Ticket
+
+MAX_HITS = 200
+FUZZY_CANDIDATES = 20_000
+FUZZY_CUTOFF = 80
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def search_ticket_ids(session: Session, query: str, visible: sa.ColumnElement[bool]) -> list[int]:
+    """Ticket ids matching ``query`` (best first), among the tickets ``visible`` allows."""
+    query = query.strip()
+    if not query:
+        return []
+    for finder in (_exact, _full_text, _fuzzy):
+        ids = finder(session, query, visible)
+        if ids:
+            return list(dict.fromkeys(ids))[:MAX_HITS]
+    return []
+
+
+def _exact(session: Session, query: str, visible: sa.ColumnElement[bool]) -> list[int]:
+    by_order = sa.select(Ticket.id).where(Ticket.order_number == query, visible)
+    customers = sa.select(CustomerIdentity.customer_id).where(CustomerIdentity.value.in_({query, query.lower()}))
+    by_buyer = sa.select(Ticket.id).where(Ticket.customer_id.in_(customers), visible)
+    stmt = sa.union(by_order, by_buyer).subquery()
+    return list(session.scalars(sa.select(stmt.c.id).order_by(stmt.c.id.desc()).limit(MAX_HITS)))
+
+
+def fts_query(query: str) -> str:
+    """An FTS5 query that ANDs the words as quoted strings, so user input is never FTS syntax."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in _WORD.findall(query))
+
+
+def _full_text(session: Session, query: str, visible: sa.ColumnElement[bool]) -> list[int]:
+    if session.get_bind().dialect.name == "sqlite":
+        match = fts_query(query)
+        if not match:
+            return []
+        hits = sa.text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q ORDER BY rank LIMIT 2000")  # noqa: S608
+        message_ids = list(session.scalars(hits, {"q": match}))
+        condition = Message.id.in_(message_ids or [-1])
+    else:
+        document = sa.func.to_tsvector(
+            sa.literal_column("'simple'"),
+            sa.func.coalesce(Message.subject, "") + " " + sa.func.coalesce(Message.body_text, ""),
+        )
+        condition = document.op("@@")(sa.func.plainto_tsquery(sa.literal_column("'simple'"), query))
+    stmt = (
+        sa.select(Message.ticket_id)
+        .join(Ticket, Ticket.id == Message.ticket_id)
+        .where(condition, visible)
+        .group_by(Message.ticket_id)
+        .order_by(sa.func.max(Message.sent_at).desc())
+        .limit(MAX_HITS)
+    )
+    return list(session.scalars(stmt))
+
+
+def _fuzzy(session: Session, query: str, visible: sa.ColumnElement[bool]) -> list[int]:
+    names = dict(
+        session.execute(
+            sa.select(Customer.id, Customer.display_name)
+            .where(Customer.display_name != "")
+            .order_by(Customer.id.desc())
+            .limit(FUZZY_CANDIDATES)
+        ).all()
+    )
+    orders = dict(
+        session.execute(
+            sa.select(Ticket.id, Ticket.order_number)
+            .where(Ticket.order_number.is_not(None), visible)
+            .order_by(Ticket.id.desc())
+            .limit(FUZZY_CANDIDATES)
+        ).all()
+    )
+    customer_hits = [
+        key for _, _, key in process.extract(query, names, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF, limit=20)
+    ]
+    order_hits = [
+        key for _, _, key in process.extract(query, orders, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=20)
+    ]
+    ids = list(order_hits)
+    if customer_hits:
+        stmt = sa.select(Ticket.id).where(Ticket.customer_id.in_(customer_hits), visible).order_by(Ticket.id.desc())
+        ids.extend(session.scalars(stmt.limit(MAX_HITS)))
+    return ids

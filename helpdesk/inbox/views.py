@@ -1,0 +1,142 @@
+"""The inbox: saved views, filters, sort, search, keyset pages, live rows and counts, bulk actions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from helpdesk.accounts.models import User
+from helpdesk.accounts.services import visible_account_ids
+from helpdesk.extensions import db
+from helpdesk.inbox import queries, services
+from helpdesk.inbox.queries import BadCursor, Filters
+from helpdesk.inbox.search import search_ticket_ids
+from helpdesk.tickets.services import TicketError
+
+bp = Blueprint("inbox", __name__)
+
+FILTER_KEYS = ("platform", "account", "status", "priority", "language", "tag", "assignee", "team", "from", "to", "q")
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_filters(args: MultiDict[str, str], visible_ids: set[int] | None) -> Filters:
+    """The filter bar's query string as Filters; the search box becomes a list of ranked ticket ids."""
+    assignee = args.get("assignee", "")
+    ticket_ids = None
+    if args.get("q", "").strip():
+        ticket_ids = search_ticket_ids(db.session, args["q"], queries.visibility(current_user, visible_ids))
+    return Filters(
+        platform=args.get("platform") or None,
+        account_id=_int(args.get("account")),
+        status=args.get("status") or None,
+        priority=args.get("priority") or None,
+        language=args.get("language") or None,
+        tag=args.get("tag") or None,
+        assignee_id=current_user.id if assignee == "me" else _int(assignee),
+        unassigned=assignee == "none",
+        team_id=_int(args.get("team")),
+        date_from=_date(args.get("from")),
+        date_to=_date(args.get("to")),
+        ticket_ids=ticket_ids,
+    )
+
+
+def _view_and_sort() -> tuple[str, str]:
+    view = request.args.get("view") or queries.DEFAULT_VIEW
+    sort = request.args.get("sort") or "sla"
+    if sort not in queries.SORTS:
+        abort(400)
+    try:
+        queries.view_clause(view, current_user)
+    except ValueError:
+        abort(404)
+    return view, sort
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    visible_ids = visible_account_ids(current_user)
+    view, sort = _view_and_sort()
+    filters = parse_filters(request.args, visible_ids)
+    try:
+        page = services.inbox_page(
+            db.session,
+            current_user,
+            visible_ids,
+            view=view,
+            filters=filters,
+            sort=sort,
+            cursor=request.args.get("cursor") or None,
+        )
+    except BadCursor:
+        abort(400)
+    kept = {k: v for k, v in request.args.items() if k in (*FILTER_KEYS, "view", "sort") and v}
+    options = services.filter_options(db.session, visible_ids)
+    return render_template(
+        "inbox/index.html",
+        page=page,
+        view=view,
+        view_label=services.view_label(view, db.session),
+        sort=sort,
+        args=kept,
+        views=services.sidebar_views(db.session, visible_ids),
+        options=options,
+        names={u.id: u.name for u in options["assignees"]},
+        next_url=url_for("inbox.index", **kept, cursor=page.next_cursor) if page.next_cursor else None,
+    )
+
+
+@bp.get("/inbox/counts")
+@login_required
+def counts() -> Response:
+    """Every saved view's count, for the sidebar to refresh after live events."""
+    return jsonify(services.view_counts(db.session, current_user, visible_account_ids(current_user)))
+
+
+@bp.get("/inbox/row/<int:ticket_id>")
+@login_required
+def row(ticket_id: int) -> str | Response:
+    """One list row, if the ticket belongs in the caller's current view and filters (204 otherwise)."""
+    visible_ids = visible_account_ids(current_user)
+    view, _sort = _view_and_sort()
+    ticket = services.ticket_matches(
+        db.session, current_user, visible_ids, ticket_id, view, parse_filters(request.args, visible_ids)
+    )
+    if ticket is None:
+        return Response(status=204)
+    assignee = db.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    return render_template("inbox/_row.html", t=ticket, names={assignee.id: assignee.name} if assignee else {})
+
+
+@bp.post("/inbox/bulk")
+@login_required
+def bulk() -> Response:
+    ids = [int(i) for i in request.form.getlist("ticket") if i.isdigit()]
+    rows = services.visible_tickets(db.session, current_user, visible_account_ids(current_user), ids)
+    action = request.form.get("action", "")
+    try:
+        changed = services.bulk(db.session, current_user, rows, action, request.form.get(f"value_{action}", ""))
+    except TicketError as exc:
+        db.session.rollback()
+        flash(_(str(exc)), "error")
+    else:
+        db.session.commit()
+        flash(_("%(n)d tickets updated.", n=changed), "info")
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("inbox.index"))

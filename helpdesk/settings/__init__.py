@@ -1,0 +1,1 @@
+"""settings feature package: each user's own preferences."""

@@ -1,0 +1,194 @@
+"""The ticket page and the agent actions on it; every change is a POST with CSRF."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from helpdesk.accounts.services import visible_account_ids
+from helpdesk.attachments import store
+from helpdesk.extensions import db
+from helpdesk.inbox.queries import visibility
+from helpdesk.tickets import pages, services
+from helpdesk.tickets.models import Attachment, Message, Priority, Ticket, TicketStatus
+from helpdesk.tickets.services import Collision, TicketError
+
+bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+
+#: Types a browser may show inline; everything else is downloaded.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def visible_ticket(ticket_id: int) -> Ticket:
+    """The ticket if the current user may see it; 404 otherwise, so nothing leaks about others' tickets."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        abort(404)
+    visible = visible_account_ids(current_user)
+    if visible is not None and ticket.channel_account_id not in visible:
+        abort(404)
+    return ticket
+
+
+def _render(
+    ticket: Ticket, *, status: int = 200, draft: str = "", collision: tuple[Message, ...] = ()
+) -> tuple[str, int]:
+    visible = visibility(current_user, visible_account_ids(current_user))
+    messages = pages.conversation(db.session, ticket)
+    html = render_template(
+        "tickets/show.html",
+        ticket=ticket,
+        account=pages.account_of(db.session, ticket),
+        messages=messages,
+        last_message_id=max((m.id for m in messages), default=0),
+        card=pages.customer_card(db.session, ticket, visible),
+        order=pages.ticket_order(db.session, ticket),
+        templates=pages.reply_templates(db.session, ticket.language),
+        assignees=pages.assignable_users(db.session, ticket),
+        merge_candidates=pages.merge_candidates(db.session, ticket, visible),
+        statuses=list(TicketStatus),
+        priorities=list(Priority),
+        draft=draft,
+        collision=collision,
+    )
+    return html, status
+
+
+@bp.get("/<int:ticket_id>")
+@login_required
+def show(ticket_id: int) -> tuple[str, int]:
+    return _render(visible_ticket(ticket_id))
+
+
+@bp.get("/<int:ticket_id>/messages/<int:message_id>")
+@login_required
+def message_fragment(ticket_id: int, message_id: int) -> str:
+    """One message as HTML, for the open page to append when it arrives live."""
+    ticket = visible_ticket(ticket_id)
+    message = db.session.get(Message, message_id)
+    if message is None or message.ticket_id != ticket.id:
+        abort(404)
+    return render_template("tickets/_message.html", m=message)
+
+
+def _back(ticket: Ticket) -> Response:
+    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+
+
+@bp.post("/<int:ticket_id>/reply")
+@login_required
+def reply(ticket_id: int) -> Response | tuple[str, int]:
+    ticket = visible_ticket(ticket_id)
+    body = request.form.get("body", "")
+    internal = request.form.get("internal") == "1"
+    try:
+        message = services.add_reply(
+            db.session,
+            ticket,
+            current_user,
+            body,
+            internal=internal,
+            seen_message_id=request.form.get("seen", type=int),
+            force=request.form.get("force") == "1",
+        )
+    except Collision as exc:
+        db.session.rollback()
+        return _render(ticket, status=409, draft=body, collision=exc.messages)
+    except TicketError as exc:
+        db.session.rollback()
+        flash(_(str(exc)), "error")
+        return _render(ticket, status=422, draft=body)
+    db.session.commit()
+    if not internal:
+        from helpdesk.tickets.tasks import send_reply
+
+        send_reply(message.id)
+    flash(_("Internal note added.") if internal else _("Reply queued for sending."), "info")
+    return _back(ticket)
+
+
+def _apply(ticket_id: int, change) -> Response:  # type: ignore[no-untyped-def]
+    ticket = visible_ticket(ticket_id)
+    try:
+        change(ticket)
+    except TicketError as exc:
+        db.session.rollback()
+        flash(_(str(exc)), "error")
+    else:
+        db.session.commit()
+    return _back(ticket)
+
+
+@bp.post("/<int:ticket_id>/assign")
+@login_required
+def assign(ticket_id: int) -> Response:
+    raw = request.form.get("assignee", "")
+    target = current_user.id if raw == "me" else (int(raw) if raw.isdigit() else None)
+    return _apply(ticket_id, lambda t: services.assign(db.session, t, target, current_user))
+
+
+@bp.post("/<int:ticket_id>/status")
+@login_required
+def status(ticket_id: int) -> Response:
+    return _apply(ticket_id, lambda t: services.set_status(db.session, t, request.form.get("status", ""), current_user))
+
+
+@bp.post("/<int:ticket_id>/priority")
+@login_required
+def priority(ticket_id: int) -> Response:
+    value = request.form.get("priority", "")
+    return _apply(ticket_id, lambda t: services.set_priority(db.session, t, value, current_user))
+
+
+@bp.post("/<int:ticket_id>/tags")
+@login_required
+def tags(ticket_id: int) -> Response:
+    value = request.form.get("tags", "")
+    return _apply(ticket_id, lambda t: services.set_tags(db.session, t, [value], current_user))
+
+
+@bp.post("/<int:ticket_id>/merge")
+@login_required
+def merge(ticket_id: int) -> Response:
+    source = visible_ticket(ticket_id)
+    target = visible_ticket(request.form.get("into", type=int) or 0)
+    try:
+        services.merge(db.session, source, target, current_user)
+    except TicketError as exc:
+        db.session.rollback()
+        flash(_(str(exc)), "error")
+        return _back(source)
+    db.session.commit()
+    flash(_("Ticket merged."), "info")
+    return _back(target)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int) -> Response:
+    """Attachment bytes with a safe type: images inline, everything else as a download."""
+    item = db.session.get(Attachment, attachment_id)
+    if item is None:
+        abort(404)
+    message = db.session.get(Message, item.message_id)
+    assert message is not None
+    visible_ticket(message.ticket_id)
+    inline = item.content_type in INLINE_TYPES
+    response = Response(
+        store.load(db.session, item.sha256), mimetype=item.content_type if inline else "application/octet-stream"
+    )
+    disposition = "inline" if inline else "attachment"
+    response.headers.set("Content-Disposition", disposition, filename=item.filename or "attachment")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.app_template_filter("clean_html")
+def clean_html(value: str | None) -> str:
+    """Sanitise buyer HTML again at display time: ingest already did, this guards older rows."""
+    import nh3
+
+    return nh3.clean(value or "")

@@ -1,0 +1,50 @@
+"""The search box: exact order and buyer keys, full text over messages, fuzzy names and numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpdesk.inbox.queries import visibility
+from helpdesk.inbox.search import fts_query, search_ticket_ids
+from tests.web import login
+
+
+def search(session: Any, user: Any, q: str, visible: set[int] | None = None) -> list[int]:
+    return search_ticket_ids(session, q, visibility(user, visible))
+
+
+def test_full_text_over_message_bodies_and_subjects(session: Any, world: Any, make_ticket: Any) -> None:
+    lamp = make_ticket(body_text="The desk lamp arrived broken", subject="Damaged item")
+    make_ticket(body_text="Where is my charger?", subject="Shipping")
+    assert search(session, world.lead, "lamp broken") == [lamp.id]
+    assert search(session, world.lead, "damaged") == [lamp.id]
+    # user input is never query syntax: quotes and operators are plain words, and nothing raises
+    assert search(session, world.lead, 'lamp" OR "x') == []
+    assert search(session, world.lead, "lamp*") == [lamp.id]
+
+
+def test_exact_order_number_and_buyer_id(session: Any, world: Any, make_ticket: Any) -> None:
+    order = make_ticket(order_number="028-1234567-7654321")
+    buyer = make_ticket(buyer="jonas_w")
+    assert search(session, world.lead, "028-1234567-7654321") == [order.id]
+    assert search(session, world.lead, "jonas_w") == [buyer.id]
+
+
+def test_fuzzy_customer_name_and_mistyped_order_number(session: Any, world: Any, make_ticket: Any) -> None:
+    named = make_ticket(buyer="maximilian_schneider")
+    order = make_ticket(order_number="ORD-99881234")
+    assert named.id in search(session, world.lead, "Maximilian Schnieder")
+    assert order.id in search(session, world.lead, "ORD-99818234")
+
+
+def test_search_respects_visibility(client: Any, world: Any, make_ticket: Any) -> None:
+    make_ticket("shop-jp", body_text="secret lamp")
+    mine = make_ticket(body_text="ordinary lamp")
+    login(client, world.eu)
+    html = client.get("/?q=lamp").get_data(as_text=True)
+    assert f'data-ticket-id="{mine.id}"' in html
+    assert "secret" not in html
+
+
+def test_fts_query_quotes_words() -> None:
+    assert fts_query('a "b" c*') == '"a" "b" "c"'
