@@ -287,5 +287,13 @@ class Connector(ABC):
         """Look one order up on the platform; None when it does not exist."""
         raise NotSupported(f"{self.kind} connectors cannot fetch orders")
 
+    def committed(self, page: FetchResult) -> None:  # noqa: B027 - optional hook, empty by design
+        """Runs after ``page``'s transaction committed (messages and cursor stored).
+
+        The place for side effects on the platform that must not happen before
+        the data is safe, such as marking mail read or moving it to a folder.
+        It must not raise: the page is already stored.
+        """
+
     def close(self) -> None:  # noqa: B027 - optional hook, empty by design
         """Release connections; called when a poll run ends."""

@@ -13,7 +13,7 @@ from channels.base import Connector
 
 _REGISTRY: dict[str, type[Connector]] = {}
 
-BUILTIN_PACKAGES: tuple[str, ...] = ()
+BUILTIN_PACKAGES: tuple[str, ...] = ("channels.email.connector", "channels.demo")
 
 
 def register(cls: type[Connector]) -> type[Connector]:

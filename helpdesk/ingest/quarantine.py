@@ -32,6 +32,15 @@ def _parse_json(raw: bytes, account: str | None) -> InboundMessage:
 register_format("json", _parse_json)
 
 
+def _parse_email(raw: bytes, account: str | None) -> InboundMessage:
+    from channels.email import parse_email
+
+    return parse_email(raw, account=account or "")
+
+
+register_format("email", _parse_email)
+
+
 @dataclass(frozen=True)
 class RawInput:
     """Input that has not become an InboundMessage yet (or failed to)."""

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from channels import registry
-from channels.base import AccountConfig, AuthError, Connector, TransientChannelError
+from channels.base import AccountConfig, AuthError, ChannelError, Connector, TransientChannelError
 from helpdesk.channelaccounts.models import ChannelAccount, Health
 from helpdesk.db import utcnow
 from helpdesk.events import publish
@@ -107,7 +107,7 @@ def poll_account(
         return report
     try:
         connector = build_connector(account)
-    except (AuthError, KeyError) as exc:
+    except (ChannelError, KeyError) as exc:  # missing secret, unknown kind, unusable settings
         report.error = str(exc).strip('"')
         _set_health(session, account, Health.FAILING, report.error)
         _schedule_next(account, interval_s)
@@ -145,6 +145,10 @@ def _run_pages(
             report.error = f"credentials refused: {exc}"
             _set_health(session, account, Health.FAILING, report.error)
             return
+        except ChannelError as exc:  # e.g. a folder that does not exist: needs a person, not a retry
+            report.error = str(exc)
+            _set_health(session, account, Health.FAILING, report.error)
+            return
         except Exception as exc:
             log.exception("poll of %s failed", account.name)
             report.error = f"unexpected error: {exc.__class__.__name__}: {exc}"
@@ -172,6 +176,10 @@ def _run_pages(
         account.cursor = page.cursor
         _set_health(session, account, Health.OK, None)
         session.commit()
+        try:
+            connector.committed(page)
+        except Exception:
+            log.exception("after-commit hook of %s failed", account.name)
         report.pages += 1
         report.ingested += result.ingested
         report.duplicates += result.duplicates
