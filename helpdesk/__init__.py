@@ -51,7 +51,15 @@ def create_app(
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent / "migrations"))
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)
-    extensions.babel.init_app(app)
+    from helpdesk import i18n
+
+    extensions.babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
+    from helpdesk import realtime  # handlers declared before init_app are replayed on every app's server
+
+    assert realtime.rooms_for
+    # SocketIO keeps server options between init_app calls; a queue from an earlier app must not leak in.
+    extensions.socketio.server_options.pop("client_manager", None)
     extensions.socketio.init_app(
         app,
         message_queue=settings.redis_url,
@@ -62,11 +70,27 @@ def create_app(
 
     from helpdesk import cli, listeners
     from helpdesk.accounts.views import bp as accounts_bp
+    from helpdesk.api.views import bp as api_bp
+    from helpdesk.customers.views import bp as customers_bp
     from helpdesk.home.views import bp as home_bp
+    from helpdesk.inbox.views import bp as inbox_bp
+    from helpdesk.reports.views import bp as reports_bp
+    from helpdesk.settings.views import bp as settings_bp
+    from helpdesk.sla.views import bp as sla_bp
+    from helpdesk.tickets.views import bp as tickets_bp
+    from helpdesk.vendor.views import bp as vendor_bp
 
     listeners.load()
     app.register_blueprint(accounts_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(inbox_bp)
+    app.register_blueprint(tickets_bp)
+    app.register_blueprint(customers_bp)
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(vendor_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(sla_bp)
+    app.register_blueprint(api_bp)
     cli.register(app)
     _security_headers(app)
     return app

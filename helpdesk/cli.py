@@ -19,6 +19,15 @@ helpdesk_cli = AppGroup("helpdesk", help="Helpdesk administration: set-up, impor
 
 
 def register(app: Flask) -> None:
+    from helpdesk.api.cli import api_token_cli
+    from helpdesk.sla.cli import sla_cli
+
+    helpdesk_cli.add_command(sla_cli)
+    helpdesk_cli.add_command(api_token_cli)
+    from helpdesk.email_cli import channels_add_cli, email_cli
+
+    helpdesk_cli.add_command(email_cli)
+    channels_cli.add_command(channels_add_cli)
     app.cli.add_command(helpdesk_cli)
 
 
@@ -32,6 +41,10 @@ def init_command() -> None:
     from flask_migrate import upgrade
 
     upgrade(directory=str(Path(__file__).parent / "migrations"))
+    from helpdesk.sla.policies import seed_defaults
+
+    seed_defaults(db.session)
+    db.session.commit()
     click.echo(f"Database ready at {db.engine.url.render_as_string(hide_password=True)}.")
     click.echo("Next: 'flask --app wsgi helpdesk create-user --role admin' or 'flask --app wsgi helpdesk demo'.")
 
