@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install dev assets lint format bench clean
+.PHONY: run test install dev assets translations lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,13 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed assets
+install: $(VENV)/.installed assets translations
 
-dev: $(VENV)/.dev-installed assets
+dev: $(VENV)/.dev-installed assets translations
+
+# Compiled catalogs are build output, never committed (see translations/README.md for the workflow).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations
 
 # Front-end libraries come from the npm registry, pinned in package.json; nothing third-party is committed.
 assets:
@@ -50,6 +54,9 @@ format: dev
 
 bench: dev
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/email_ingest.py
+	$(BIN)/python bench/inbox.py
+	$(BIN)/python bench/sla.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache

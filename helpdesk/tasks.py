@@ -9,6 +9,7 @@ boundary.
 from __future__ import annotations
 
 import functools
+import signal
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -67,5 +68,10 @@ def task(**options: Any) -> Callable[[F], TaskWrapper]:
 def start_consumer(workers: int = 2) -> Any:
     """Run the consumer in threads of this process (the one-command setup)."""
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=False)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     consumer.start()
+    # The consumer claims the process's signals as if it owned it; here the web server does, so Ctrl+C
+    # and SIGTERM must stop the server (whose shutdown then stops the consumer).
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
     return consumer

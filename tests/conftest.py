@@ -100,20 +100,26 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> str | None:
-    """A migrated PostgreSQL database for this worker, or None when there is no server."""
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
+    """A migrated PostgreSQL database for this worker of this run, or a reason when there is no server.
+
+    The name carries the process id, so two test runs on one machine never share (or drop) a database.
+    """
+    name = f"helpdesk_test_{_worker()}_{os.getpid()}"
     try:
         admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        name = f"helpdesk_test_{_worker()}"
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
     except sa.exc.OperationalError as exc:
-        return f"unavailable: {exc.orig}"
+        yield f"unavailable: {exc.orig}"
+        return
     url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     _migrate(url, tmp_path_factory.mktemp("pg-migrate"))
-    return url
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate_all(url: str) -> None:

@@ -19,10 +19,11 @@ from channels.base import OrderLineRecord, OrderRecord
 from helpdesk.accounts.models import Role, Team, User
 from helpdesk.accounts.services import create_user
 from helpdesk.channelaccounts.models import ChannelAccount
+from helpdesk.db import utcnow
 from helpdesk.demo.synthetic import STORES, add_store_accounts, stream
 from helpdesk.ingest.pipeline import ingest
 from helpdesk.orders.services import upsert_orders
-from helpdesk.tickets.models import Ticket, TicketStatus
+from helpdesk.tickets.models import ReplyTemplate, Ticket, TicketStatus
 
 DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - published demo login, printed by `make run`
 DEMO_USERS = (
@@ -37,6 +38,39 @@ TEAMS = {
     "Americas": ("amazon-us", "mercadolibre-mx", "aliexpress-global"),
 }
 TICKETS_MESSAGES = 700
+TEMPLATES = (
+    (
+        "Tracking update (en)",
+        "Hello,\n\nthank you for your message. Your parcel is on its way; the tracking number is "
+        "in your order details. Please allow two more working days.\n\nKind regards",
+        "en",
+    ),
+    (
+        "Sendungsverfolgung (de)",
+        "Hallo,\n\nvielen Dank für Ihre Nachricht. Ihr Paket ist unterwegs; die "
+        "Sendungsnummer finden Sie in Ihrer Bestellung. Bitte haben Sie noch zwei Werktage Geduld.\n\n"
+        "Mit freundlichen Grüßen",
+        "de",
+    ),
+    (
+        "配送状況のご案内 (ja)",
+        "お問い合わせありがとうございます。商品は発送済みです。追跡番号はご注文詳細から"
+        "ご確認いただけます。あと2営業日ほどお待ちください。",
+        "ja",
+    ),
+    (
+        "Seguimiento del envío (es)",
+        "Hola:\n\ngracias por su mensaje. Su paquete está en camino; el número de "
+        "seguimiento aparece en los detalles del pedido.\n\nSaludos cordiales",
+        "es",
+    ),
+    (
+        "Replacement offer (en)",
+        "Hello,\n\nwe are sorry the item stopped working. We will send a replacement free "
+        "of charge; no need to return the faulty one.\n\nKind regards",
+        "en",
+    ),
+)
 
 
 def load_demo(session: Session, progress: Callable[[int], None] | None = None) -> dict[str, int]:
@@ -45,7 +79,9 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
         return {"tickets": session.scalar(sa.select(sa.func.count(Ticket.id))) or 0, "created": 0}
     teams = {name: Team(name=name) for name in TEAMS}
     session.add_all(teams.values())
-    accounts = add_store_accounts(session, enabled=False, settings={"demo": True})
+    # Demo stores use the sandbox connector: replies go through queued → sent without leaving the machine.
+    accounts = add_store_accounts(session, kind="demo", enabled=False, settings={"demo": True})
+    session.add_all(ReplyTemplate(name=name, body=body, language=language) for name, body, language in TEMPLATES)
     for team_name, names in TEAMS.items():
         session.execute(
             sa.insert(sa.table("team_channel_account", sa.column("team_id"), sa.column("channel_account_id"))),
@@ -63,7 +99,18 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
             teams=[teams[t] for t in team_names],
         )
 
-    messages = list(stream(TICKETS_MESSAGES, seed=2026, customers=200, reply_share=0.3))
+    # Spread over the last two days, so the demo shows SLA clocks in every state: met, running, at risk, breached.
+    span = timedelta(hours=48)
+    messages = list(
+        stream(
+            TICKETS_MESSAGES,
+            seed=2026,
+            customers=200,
+            reply_share=0.3,
+            start=utcnow() - span,
+            spacing=span / TICKETS_MESSAGES,
+        )
+    )
     rng = random.Random(2026)
     currency = {s.name: s.currency for s in STORES}
     orders = {}

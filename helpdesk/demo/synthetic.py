@@ -159,9 +159,10 @@ def stream(
     reply_share: float = 0.3,
     customers: int | None = None,
     start: datetime | None = None,
+    spacing: timedelta = timedelta(seconds=17),
     stores: tuple[StoreSpec, ...] = STORES,
 ) -> Iterator[InboundMessage]:
-    """Yield ``count`` buyer messages; ``reply_share`` of them continue earlier threads."""
+    """Yield ``count`` buyer messages ``spacing`` apart; ``reply_share`` of them continue earlier threads."""
     rng = random.Random(seed)
     start = start or datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
     n_customers = customers or max(1, count // 3)
@@ -185,7 +186,7 @@ def stream(
         buyer = rng.choice(buyers)
         store = buyer.store
         lang = store.language
-        sent_at = start + timedelta(seconds=n * 17 + rng.randint(0, 9))
+        sent_at = start + spacing * n + timedelta(seconds=rng.randint(0, 9))
         external_id = f"{store.name}-m{seed}-{n}"
         if buyer.threads and rng.random() < reply_share:
             thread_id, last_id, order, subject = rng.choice(buyer.threads)
@@ -219,15 +220,20 @@ def stream(
         buyer.threads.append((thread_id, external_id, order, subject))
 
 
-def add_store_accounts(session: Session, stores: tuple[StoreSpec, ...] = STORES, **fields: Any) -> dict[str, Any]:
-    """Create a ChannelAccount per store spec (not committed); returns them by name."""
+def add_store_accounts(
+    session: Session, stores: tuple[StoreSpec, ...] = STORES, *, kind: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """Create a ChannelAccount per store spec (not committed); returns them by name.
+
+    ``kind`` overrides every spec's connector kind (the demo uses its sandbox connector).
+    """
     from helpdesk.channelaccounts.models import ChannelAccount
 
     accounts = {}
     for spec in stores:
         account = ChannelAccount(
             name=spec.name,
-            kind=spec.kind,
+            kind=kind or spec.kind,
             platform=spec.platform,
             display_name=spec.display_name,
             site=spec.site,
