@@ -163,15 +163,22 @@ def _by_structure(msg: Message) -> AutoKind | None:
 
 
 def _auto_reply_headers(msg: Message) -> bool:
-    submitted = header_text(msg.get("auto-submitted")).split(";", 1)[0].strip().lower()
+    # Each Message.get() lowercases every header name; most mail carries none
+    # of these fields, so one pass finds which are there to look up at all.
+    present = {name.lower() for name in msg.keys()}  # noqa: SIM118 - Message is not a dict
+
+    def value(name: str) -> str:
+        return header_text(msg.get(name)) if name in present else ""
+
+    submitted = value("auto-submitted").split(";", 1)[0].strip().lower()
     if submitted and submitted != "no":
         return True
-    if any(header_text(msg.get(name)).strip() for name in _AUTO_HEADERS):
+    if any(value(name).strip() for name in _AUTO_HEADERS):
         return True
-    precedence = header_text(msg.get("precedence")).strip().lower()
+    precedence = value("precedence").strip().lower()
     if precedence in _AUTO_PRECEDENCE:
         return True
-    return bool(header_text(msg.get("x-auto-response-suppress")).strip())
+    return bool(value("x-auto-response-suppress").strip())
 
 
 def bounce_details(msg: Message) -> dict[str, str]:

@@ -74,9 +74,19 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 }
 
 
+# Which languages list each stop word, so scoring looks every word up once.
+_LANGUAGES_BY_WORD: dict[str, tuple[str, ...]] = {
+    word: tuple(language for language, words in _STOPWORDS.items() if word in words)
+    for word in frozenset().union(*_STOPWORDS.values())
+}
+
+
 def guess_language(text: str) -> str | None:
     """ISO 639-1 code of the language ``text`` is most likely in, or None."""
     sample = _URL_OR_ADDRESS.sub(" ", text[:_SAMPLE])
+    if sample.isascii():
+        # No other script can occur, so only the Latin letters need counting.
+        return _latin_language(sample) if len(_LATIN.findall(sample)) >= _MIN_LETTERS else None
     kana = len(_KANA.findall(sample))
     han = len(_HAN.findall(sample))
     hangul = len(_HANGUL.findall(sample))
@@ -111,9 +121,8 @@ def guess_language(text: str) -> str | None:
 def _latin_language(sample: str) -> str | None:
     scores = dict.fromkeys(_STOPWORDS, 0)
     for word in _WORD.findall(sample.lower()):
-        for language, words in _STOPWORDS.items():
-            if word in words:
-                scores[language] += 1
+        for language in _LANGUAGES_BY_WORD.get(word, ()):
+            scores[language] += 1
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     (first, top), (_, second) = ranked[0], ranked[1]
     if top >= _MIN_HITS and top >= second * _LEAD:

@@ -70,7 +70,7 @@ def parse_email(
     defaults to now.  Raises :class:`MailParseError` only when the bytes are
     not mail at all, or carry no sender address, no text and no attachment.
     """
-    if not raw or not raw.strip():
+    if not raw or raw.isspace():
         raise MailParseError("empty input")
     source = repair_header_block(_LEADING_SPACE.sub(b"", raw, count=1))
     if not _HEADER_LINE.match(source):

@@ -43,6 +43,16 @@ _ATTRIBUTION = re.compile(
     )$""",
     re.VERBOSE | re.IGNORECASE,
 )
+# Every alternative of _ATTRIBUTION contains one of these words.  Searching
+# the lowercased line for them (case-sensitively: an IGNORECASE search is
+# ten times slower) rejects almost every line before _ATTRIBUTION, which
+# backtracks over up to 300 characters per alternative, has to run.
+_ATTRIBUTION_WORD = re.compile(
+    r"wrote|schrieb|écrit|escribió|scritto|schreef|escreveu|skrev|書きました|年|写道|寫道|작성"
+)
+# The only characters that IGNORECASE matches to a letter of those words but
+# that str.lower() does not turn into that letter.
+_CASE_FOLD_TRAPS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 _ATTRIBUTION_START = re.compile(
     r"^(?:On|Am|Le|El|Il|Op|Em|No dia|Den|在|\d{4}年|\d{4}/\d{1,2}/\d{1,2})\b", re.IGNORECASE
 )
@@ -93,7 +103,7 @@ def split_reply(text: str) -> tuple[str, str]:
     if not text:
         return "", ""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    cut = _find_cut(lines)
+    cut = _find_cut(lines, attributions=_has_attribution_word(text))
     if cut is None:
         return text, ""
     new = "\n".join(lines[:cut]).rstrip()
@@ -103,7 +113,12 @@ def split_reply(text: str) -> tuple[str, str]:
     return new, rest
 
 
-def _find_cut(lines: list[str]) -> int | None:
+def _find_cut(lines: list[str], *, attributions: bool = True) -> int | None:
+    """Index of the first line of history or signature, or None.
+
+    ``attributions=False`` says no line can be an attribution (the text has
+    none of the words they need), which skips that test on every line.
+    """
     tail = _quoted_tail_start(lines)
     for index, line in enumerate(lines):
         stripped = line.strip()
@@ -115,7 +130,7 @@ def _find_cut(lines: list[str]) -> int | None:
             return index
         if len(stripped) > _LONGEST_MARKER or stripped.startswith(">"):
             continue
-        if _is_attribution(lines, index, stripped):
+        if attributions and _is_attribution(lines, index, stripped):
             return index
         if _SEPARATOR.match(stripped) or _DEVICE_SIGNATURE.match(stripped):
             return index
@@ -138,8 +153,19 @@ def _quoted_tail_start(lines: list[str]) -> int:
     return start
 
 
+def _has_attribution_word(text: str) -> bool:
+    """Whether ``text`` contains a word _ATTRIBUTION needs, compared as IGNORECASE would."""
+    folded = text.lower() if text.isascii() else text.translate(_CASE_FOLD_TRAPS).lower()
+    return _ATTRIBUTION_WORD.search(folded) is not None
+
+
+def _attribution_match(text: str) -> bool:
+    """``_ATTRIBUTION.match``, skipped cheaply for text without an attribution word."""
+    return _has_attribution_word(text) and _ATTRIBUTION.match(text) is not None
+
+
 def _is_attribution(lines: list[str], index: int, stripped: str) -> bool:
-    if _ATTRIBUTION.match(stripped):
+    if _attribution_match(stripped):
         return True
     if not _ATTRIBUTION_START.match(stripped):
         return False
@@ -151,7 +177,7 @@ def _is_attribution(lines: list[str], index: int, stripped: str) -> bool:
         joined = f"{joined} {part}"
         if len(joined) > _LONGEST_MARKER:
             return False
-        if _ATTRIBUTION.match(joined):
+        if _attribution_match(joined):
             return True
     return False
 

@@ -559,3 +559,42 @@ def test_truncated_or_damaged_mail_never_raises_anything_else(name):
         assert message.sent_at.tzinfo is not None
         parsed += 1
     assert parsed > len(variants) // 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<>", ("<>", None)),
+        ("MAILER-DAEMON <>", ("MAILER-DAEMON", None)),
+        ("<MAILER-DAEMON>", ("<MAILER-DAEMON>", None)),
+        (
+            "MAILER-DAEMON@mx.example.org (Mail Delivery System)",
+            ("Mail Delivery System", "mailer-daemon@mx.example.org"),
+        ),
+        ("Jane  Q.  Doe <Jane@Example.org>", ("Jane Q. Doe", "jane@example.org")),
+        ("=?utf-8?q?J=C3=B6rg?= <j@example.de>", ("Jörg", "j@example.de")),
+        ('"Doe (Jane)" <jane@example.org>, bob@example.org', ("Doe (Jane)", "jane@example.org")),
+    ],
+)
+def test_common_sender_shapes_read_like_the_stdlib_parser(raw, expected):
+    assert parse_address(raw) == expected
+
+
+@pytest.mark.parametrize("linesep", ["\r\n", "\n"])
+def test_attached_multipart_message_keeps_its_structure_and_line_ends(make_mail, linesep):
+    inner = (
+        "From: bob@example.com\nSubject: original\n"
+        'Content-Type: multipart/alternative; boundary="in"\n\n'
+        "preamble\n--in\nContent-Type: text/plain\n\nplain\n"
+        "--in\nContent-Type: text/html\n\n<p>html</p>\n--in--\nepilogue\n"
+    )
+    raw = make_mail(
+        "From: anna@example.de",
+        'Content-Type: multipart/mixed; boundary="b"',
+        body=f"--b\nContent-Type: text/plain\n\nSee below\n--b\nContent-Type: message/rfc822\n\n{inner}\n--b--\n",
+        linesep=linesep,
+    )
+    attachment = parse_email(raw, account="a").attachments[0]
+
+    assert attachment.content_type == "message/rfc822"
+    assert attachment.content == inner.replace("\n", linesep).encode()
