@@ -18,6 +18,7 @@ from helpdesk.customers.models import CustomerIdentity
 from helpdesk.ingest.batch import CustomerSlot, Item, select_by_pairs
 
 _NOT_DIGITS = re.compile(r"[^\d]")
+UNKNOWN_SENDER = "Unknown sender"
 
 
 def normalise_phone(phone: str) -> str | None:
@@ -74,7 +75,7 @@ def resolve_customers(session: Session, items: list[Item]) -> list[CustomerSlot]
         if not found:
             slot = CustomerSlot(
                 id=None,
-                name=party.name or party.email or party.platform_id or "",
+                name=party.name or party.email or party.platform_id or UNKNOWN_SENDER,
                 email=party.email.strip().lower() if party.email else None,
                 phone=party.phone,
                 country=(party.country or item.msg.site or "")[:2].upper() or None,

@@ -58,13 +58,15 @@ def validate(msg: InboundMessage, *, now: datetime, max_attachment_bytes: int) -
         raise InvalidMessage("sent_at", f"{msg.sent_at.isoformat()} is more than a day in the future")
     party_field = "sender" if msg.direction is Direction.IN else "recipient"
     party = msg.sender if msg.direction is Direction.IN else msg.recipient
-    if party is None or not (party.platform_id or party.email):
-        raise InvalidMessage(party_field, "has neither platform_id nor email, so no customer can be found")
+    if party is None:
+        raise InvalidMessage(party_field, "is missing, so no customer can be found")
+    # A party without any key (mail with no usable From, say) is still a message worth answering:
+    # it gets a customer record of its own instead of being refused.
     if party.email is not None and "@" not in party.email:
         raise InvalidMessage(f"{party_field}.email", f"{party.email!r} is not an e-mail address")
     _check_key(party.platform_id, f"{party_field}.platform_id", required=False)
-    if not (msg.body_text.strip() or (msg.body_html or "").strip() or msg.attachments):
-        raise InvalidMessage("body_text", "is empty and there is no HTML body or attachment")
+    if not (msg.body_text.strip() or (msg.body_html or "").strip() or msg.attachments or msg.subject.strip()):
+        raise InvalidMessage("body_text", "is empty and there is no subject, HTML body or attachment")
     if msg.language is not None and not _LANGUAGE.match(msg.language):
         raise InvalidMessage("language", f"{msg.language!r} is not a language tag like 'de' or 'pt-BR'")
     for ref in msg.order_refs:

@@ -292,3 +292,13 @@ def test_events_are_dropped_on_rollback(session: Any, make_message: Any) -> None
         events.unlisten(listener)
     assert seen == []
     assert session.scalar(sa.select(sa.func.count(Message.id))) == 0
+
+
+def test_message_without_any_sender_key_gets_its_own_customer(session: Any, make_message: Any) -> None:
+    anonymous = [make_message(sender=Party(), external_thread_id="a"), make_message(sender=Party(name="Mia"))]
+    result = ingest(session, anonymous, source="test")
+    session.commit()
+    assert result.ingested == 2
+    names = sorted(session.scalars(sa.select(Customer.display_name)))
+    assert names == ["Mia", "Unknown sender"]
+    assert session.scalar(sa.select(sa.func.count(CustomerIdentity.id))) == 0
