@@ -65,7 +65,7 @@ def charts(report: Report) -> dict[str, Any]:
             labels,
             [d.compliance_pct for d in report.days],
             title=_("Answered on time per day (%)"),
-            y_label=_("% on time"),
+            y_label=_("On time (%)"),
             x_label=_("date"),
             target=COMPLIANCE_GOAL,
             target_label=_("goal %(pct)s", pct=f"{COMPLIANCE_GOAL:.0f} %"),
