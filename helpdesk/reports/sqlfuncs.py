@@ -52,23 +52,3 @@ def _floor_sqlite(element: floor_int, compiler: Any, **kw: Any) -> str:
 def _floor_default(element: floor_int, compiler: Any, **kw: Any) -> str:
     (arg,) = list(element.clauses)
     return f"CAST(FLOOR({compiler.process(arg, **kw)}) AS INTEGER)"
-
-
-class floor_int(FunctionElement[int]):
-    """The integer part of a non-negative number: CAST truncates on SQLite, FLOOR on PostgreSQL."""
-
-    type = sa.Integer()
-    inherit_cache = True
-    name = "floor_int"
-
-
-@compiles(floor_int, "sqlite")
-def _floor_sqlite(element: floor_int, compiler: Any, **kw: Any) -> str:
-    (arg,) = list(element.clauses)
-    return f"CAST({compiler.process(arg, **kw)} AS INTEGER)"
-
-
-@compiles(floor_int)
-def _floor_default(element: floor_int, compiler: Any, **kw: Any) -> str:
-    (arg,) = list(element.clauses)
-    return f"CAST(FLOOR({compiler.process(arg, **kw)}) AS INTEGER)"
