@@ -61,7 +61,14 @@ def _audience() -> dict[str, Any] | None:
 
 
 @listen(
-    "ticket.created", "ticket.updated", "ticket.reopened", "message.received", "message.created", "message.delivery"
+    "ticket.created",
+    "ticket.updated",
+    "ticket.reopened",
+    "message.received",
+    "message.created",
+    "message.delivery",
+    "sla.warning",
+    "sla.breached",
 )
 def _emit(name: str, payload: Payload) -> None:
     audience = _audience()

@@ -80,3 +80,25 @@ def test_new_messages_reach_only_agents_of_that_store(app: Any, session: Any, wo
     events = [r for r in asia.get_received() if r["name"] == "message.created"]
     assert events and events[0]["args"][0]["ticket_id"] == ticket.id
     assert europe.get_received() == []
+
+
+def test_sla_breach_reaches_the_inbox_of_that_store_only(app: Any, session: Any, world: Any, make_message: Any) -> None:
+    from channels.base import Party
+    from helpdesk.ingest.pipeline import ingest
+    from helpdesk.sla.policies import seed_defaults
+
+    seed_defaults(session)
+    session.commit()
+    asia = connect(app, world.asia_agent)
+    europe = connect(app, world.eu)
+    # a buyer message from January, ingested now: its 24-hour Amazon clock is already breached on write
+    ingest(
+        session,
+        [make_message(account="shop-jp", channel="amazon", sender=Party(email="b@example.test"))],
+        source="test",
+    )
+    session.commit()
+    breached = [r["args"][0] for r in asia.get_received() if r["name"] == "sla.breached"]
+    assert len(breached) == 1
+    assert breached[0]["clock"] == "first_response"
+    assert not [r for r in europe.get_received() if r["name"].startswith("sla.")]
