@@ -20,13 +20,14 @@ helpdesk_cli = AppGroup("helpdesk", help="Helpdesk administration: set-up, impor
 
 def register(app: Flask) -> None:
     from helpdesk.api.cli import api_token_cli
+    from helpdesk.email_cli import channels_add_cli, email_cli
     from helpdesk.sla.cli import sla_cli
+    from helpdesk.webhooks.cli import webhooks_cli
 
     helpdesk_cli.add_command(sla_cli)
     helpdesk_cli.add_command(api_token_cli)
-    from helpdesk.email_cli import channels_add_cli, email_cli
-
     helpdesk_cli.add_command(email_cli)
+    helpdesk_cli.add_command(webhooks_cli)
     channels_cli.add_command(channels_add_cli)
     app.cli.add_command(helpdesk_cli)
 

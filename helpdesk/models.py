@@ -19,6 +19,7 @@ from helpdesk.tickets.models import (
     TicketStatus,
     TicketTag,
 )
+from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiToken",
@@ -45,6 +46,8 @@ __all__ = [
     "TicketStatus",
     "TicketTag",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "team_channel_accounts",
     "team_members",
 ]

@@ -1,0 +1,1 @@
+"""Outbound webhooks: integrations subscribe to events of the catalogue."""
