@@ -74,6 +74,7 @@ def create_app(
     from helpdesk.customers.views import bp as customers_bp
     from helpdesk.home.views import bp as home_bp
     from helpdesk.inbox.views import bp as inbox_bp
+    from helpdesk.replytemplates.views import bp as replytemplates_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.settings.views import bp as settings_bp
     from helpdesk.sla.views import bp as sla_bp
@@ -91,6 +92,7 @@ def create_app(
     app.register_blueprint(reports_bp)
     app.register_blueprint(sla_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(replytemplates_bp)
     cli.register(app)
     _security_headers(app)
     return app

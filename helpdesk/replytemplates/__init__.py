@@ -1,0 +1,1 @@
+"""Reply templates agents insert in the composer; leads and admins manage them."""
