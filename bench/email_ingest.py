@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import REPO, make_app, median, peak_rss_mb, run_child
 
 CORPUS = REPO.parent / "shared" / "corpus" / "email"
-NOT_MAIL = {"README.md", "README", "LICENSE"}
+NOT_MAIL = {"README.md", "README", "LICENSE", ".gitattributes"}
 BATCH = 200
 ACCOUNT = "bench-mail"
 
