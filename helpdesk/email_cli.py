@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -141,7 +141,6 @@ def _import(
 
     totals = {"ingested": 0, "duplicate": 0, "quarantined": 0}
     source_tag = "import:email"
-    tickets: dict[str, int] = {}  # Message-ID → ticket, for repeats the pipeline met in the same batch
     pending: list[tuple[MailSource, InboundMessage | RawInput, InboundMessage | None, str | None]] = []
 
     def flush() -> None:
@@ -149,13 +148,8 @@ def _import(
             db.session, [entry for _, entry, _, _ in pending], source=source_tag, max_attachment_bytes=max_bytes
         )
         db.session.commit()
-        for (source, _, msg, error), given in zip(pending, result.outcomes, strict=True):
-            outcome = given
+        for (source, _, msg, error), outcome in zip(pending, result.outcomes, strict=True):
             totals[outcome.status] = totals.get(outcome.status, 0) + 1
-            if msg is not None and outcome.ticket_id is not None:
-                tickets[msg.external_id] = outcome.ticket_id
-            elif msg is not None and outcome.status == "duplicate":  # a repeat within one batch
-                outcome = replace(outcome, ticket_id=tickets.get(msg.external_id))
             if report_file is not None:
                 report_file.write(_report_line(source, outcome, msg, error) + "\n")
         pending.clear()

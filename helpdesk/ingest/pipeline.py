@@ -123,7 +123,7 @@ def ingest(
             continue
         items.append(Item(index=index, msg=msg, account=account, platform=msg.platform or account.platform))
 
-    items = _drop_duplicates(session, items, outcomes)
+    items, repeats = _drop_duplicates(session, items, outcomes)
     result = IngestResult(outcomes=[])
     if items:
         new_customers = resolve_customers(session, items)
@@ -134,13 +134,22 @@ def ingest(
         for item in items:
             assert item.ticket is not None
             outcomes[item.index] = Outcome("ingested", ticket_id=item.ticket.id, message_id=item.message_id)
+        for index, first in repeats:
+            assert first.ticket is not None
+            outcomes[index] = Outcome("duplicate", ticket_id=first.ticket.id, message_id=first.message_id)
     session.flush()
     result.outcomes = [o if o is not None else Outcome("failed", reason="not processed") for o in outcomes]
     return result
 
 
-def _drop_duplicates(session: Session, items: list[Item], outcomes: list[Outcome | None]) -> list[Item]:
-    """Skip messages we already hold (same account and external id), in the DB or earlier in the batch."""
+def _drop_duplicates(
+    session: Session, items: list[Item], outcomes: list[Outcome | None]
+) -> tuple[list[Item], list[tuple[int, Item]]]:
+    """Skip messages we already hold (same account and external id), in the DB or earlier in the batch.
+
+    Returns the fresh items, and for each repeat within the batch its input index and the first
+    occurrence, whose ticket the repeat's outcome names once it is written.
+    """
     m = Message.__table__.c
     pairs = {(item.account.id, item.msg.external_id) for item in items}
     known: dict[tuple[int, str], tuple[int, int]] = {}
@@ -153,6 +162,7 @@ def _drop_duplicates(session: Session, items: list[Item], outcomes: list[Outcome
     ):
         known[(row.channel_account_id, row.external_id)] = (row.ticket_id, row.id)
     fresh: list[Item] = []
+    repeats: list[tuple[int, Item]] = []
     first_in_batch: dict[tuple[int, str], Item] = {}
     for item in items:
         key = (item.account.id, item.msg.external_id)
@@ -160,8 +170,8 @@ def _drop_duplicates(session: Session, items: list[Item], outcomes: list[Outcome
             ticket_id, message_id = known[key]
             outcomes[item.index] = Outcome("duplicate", ticket_id=ticket_id, message_id=message_id)
         elif key in first_in_batch:
-            outcomes[item.index] = Outcome("duplicate")
+            repeats.append((item.index, first_in_batch[key]))
         else:
             first_in_batch[key] = item
             fresh.append(item)
-    return fresh
+    return fresh, repeats

@@ -91,4 +91,9 @@ def test_duplicates_inside_one_batch_are_ingested_once(session: Any) -> None:
     session.commit()
     assert result.ingested == 50
     assert result.duplicates == 10
+    # a repeat names the ticket and message its first occurrence was stored as
+    for first, repeat in zip(result.outcomes[:10], result.outcomes[50:], strict=True):
+        assert repeat.status == "duplicate"
+        assert (repeat.ticket_id, repeat.message_id) == (first.ticket_id, first.message_id)
+        assert repeat.ticket_id is not None
     assert session.scalar(sa.select(sa.func.count(Message.id))) == 50
