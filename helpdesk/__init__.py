@@ -55,9 +55,8 @@ def create_app(
 
     extensions.babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
-    from helpdesk import realtime  # handlers declared before init_app are replayed on every app's server
+    from helpdesk import realtime  # noqa: F401 - its handlers must be declared before init_app replays them
 
-    assert realtime.rooms_for
     # SocketIO keeps server options between init_app calls; a queue from an earlier app must not leak in.
     extensions.socketio.server_options.pop("client_manager", None)
     extensions.socketio.init_app(

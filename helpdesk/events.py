@@ -80,21 +80,13 @@ def publish_many(session: Session, name: str, payloads: list[Payload]) -> None:
 
 def dispatch(name: str, payload: Payload) -> None:
     """Deliver one event now; a failing listener is logged and the rest still run."""
-    for fn in (*_listeners.get(name, ()), *_listeners.get("*", ())):
-        try:
-            fn(name, payload)
-        except Exception:
-            log.exception("listener %s failed on %s", getattr(fn, "__qualname__", fn), name)
+    _deliver([(name, payload)])
 
 
-@sa.event.listens_for(Session, "after_commit")
-def _deliver_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
+def _deliver(events: list[tuple[str, Payload]]) -> None:
     wildcard = tuple(_listeners.get("*", ()))
-    by_name: dict[str, tuple[Listener, ...]] = {}
-    for name, payload in pending:
+    by_name: dict[str, tuple[Listener, ...]] = {}  # a batch repeats few names many times
+    for name, payload in events:
         fns = by_name.get(name)
         if fns is None:
             fns = by_name[name] = (*_listeners.get(name, ()), *wildcard)
@@ -103,6 +95,13 @@ def _deliver_after_commit(session: Session) -> None:
                 fn(name, payload)
             except Exception:
                 log.exception("listener %s failed on %s", getattr(fn, "__qualname__", fn), name)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _deliver_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        _deliver(pending)
 
 
 @sa.event.listens_for(Session, "after_rollback")

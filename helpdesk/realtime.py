@@ -20,12 +20,14 @@ from helpdesk.extensions import socketio
 
 
 def rooms_for(payload: Payload) -> list[str]:
-    """The rooms that may hear about an event on this ticket or account."""
+    """The rooms that may hear about an event on this account.
+
+    Ticket rooms are not among them: everyone allowed on a ticket page is in
+    its account's room (or ``all``) already, and would hear it twice.
+    """
     rooms = ["all"]
     if payload.get("channel_account_id") is not None:
         rooms.append(f"account:{payload['channel_account_id']}")
-    if payload.get("ticket_id") is not None:
-        rooms.append(f"ticket:{payload['ticket_id']}")
     return rooms
 
 
@@ -76,8 +78,6 @@ def _emit(name: str, payload: Payload) -> None:
         return
     data = {"event": name, **payload}
     for room in rooms_for(payload):
-        if room.startswith("ticket:"):
-            continue  # account rooms already reach every viewer allowed to see it
         if audience is None or audience.get(room):
             socketio.emit(name, data, to=room)
 

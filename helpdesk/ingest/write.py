@@ -24,10 +24,6 @@ from helpdesk.ingest.batch import CustomerSlot, IngestResult, Item, TicketSlot
 from helpdesk.tickets.models import Attachment, DeliveryState, Message, Ticket, TicketTag
 
 
-def _insert_returning_ids(session: Session, table: sa.Table, rows: list[dict]) -> list[int]:
-    return bulk_insert(session.connection(), table, rows, return_ids=True)
-
-
 def _write_customers(session: Session, new_customers: list[CustomerSlot], items: list[Item], now: datetime) -> None:
     rows = [
         {
@@ -42,7 +38,8 @@ def _write_customers(session: Session, new_customers: list[CustomerSlot], items:
         }
         for s in new_customers
     ]
-    for slot, new_id in zip(new_customers, _insert_returning_ids(session, Customer.__table__, rows), strict=True):
+    new_ids = bulk_insert(session.connection(), Customer.__table__, rows, return_ids=True)
+    for slot, new_id in zip(new_customers, new_ids, strict=True):
         slot.id = new_id
     survivors = {id(item.customer.resolved()): item.customer.resolved() for item in items if item.customer}
     identity_rows = [
@@ -87,7 +84,8 @@ def _write_tickets(session: Session, slots: list[TicketSlot], now: datetime) -> 
                 "first_response_at": s.first_response_at,
             }
         )
-    for slot, new_id in zip(new, _insert_returning_ids(session, Ticket.__table__, rows), strict=True):
+    new_ids = bulk_insert(session.connection(), Ticket.__table__, rows, return_ids=True)
+    for slot, new_id in zip(new, new_ids, strict=True):
         slot.id = new_id
     tag_rows = [{"ticket_id": s.id, "tag": tag} for s in new for tag in sorted(s.tags)]
     if tag_rows:
@@ -144,7 +142,8 @@ def _write_messages(session: Session, items: list[Item], now: datetime) -> None:
                 "original_sha256": store.digest(msg.original) if msg.original is not None else None,
             }
         )
-    for item, new_id in zip(items, _insert_returning_ids(session, Message.__table__, rows), strict=True):
+    new_ids = bulk_insert(session.connection(), Message.__table__, rows, return_ids=True)
+    for item, new_id in zip(items, new_ids, strict=True):
         item.message_id = new_id
     attachment_rows = [
         {
