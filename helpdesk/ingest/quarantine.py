@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from channels.base import InboundMessage
@@ -80,12 +79,6 @@ def add(session: Session, item: RawInput, *, source: str, reason: str, field: st
     session.flush()
     publish(session, "input.quarantined", {"quarantine_id": row.id, "source": row.source, "reason": reason})
     return row
-
-
-def pending(session: Session, limit: int = 100) -> list[QuarantinedInput]:
-    """The oldest entries still waiting for replay."""
-    stmt = sa.select(QuarantinedInput).where(QuarantinedInput.status == "pending").order_by(QuarantinedInput.id)
-    return list(session.scalars(stmt.limit(limit)))
 
 
 def mark_tried(rows: Iterable[QuarantinedInput], replayed_ids: set[int]) -> None:
