@@ -72,6 +72,7 @@ def create_app(
     from helpdesk.api.views import bp as api_bp
     from helpdesk.customers.views import bp as customers_bp
     from helpdesk.home.views import bp as home_bp
+    from helpdesk.inbox import fts  # noqa: F401 - registers the hook that indexes new messages for search
     from helpdesk.inbox.views import bp as inbox_bp
     from helpdesk.replytemplates.views import bp as replytemplates_bp
     from helpdesk.reports.views import bp as reports_bp

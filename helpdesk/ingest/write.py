@@ -20,6 +20,7 @@ from helpdesk.customers.models import Customer, CustomerIdentity
 from helpdesk.customers.services import merge_customers
 from helpdesk.db import bulk_insert, bulk_update
 from helpdesk.events import publish, publish_many
+from helpdesk.inbox.fts import index_messages
 from helpdesk.ingest.batch import CustomerSlot, IngestResult, Item, TicketSlot
 from helpdesk.tickets.models import Attachment, DeliveryState, Message, Ticket, TicketTag
 
@@ -145,6 +146,9 @@ def _write_messages(session: Session, items: list[Item], now: datetime) -> None:
     new_ids = bulk_insert(session.connection(), Message.__table__, rows, return_ids=True)
     for item, new_id in zip(items, new_ids, strict=True):
         item.message_id = new_id
+    index_messages(
+        session.connection(), [(row_id, r["subject"], r["body_text"]) for row_id, r in zip(new_ids, rows, strict=True)]
+    )
     attachment_rows = [
         {
             "message_id": item.message_id,
