@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import operator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -80,6 +82,21 @@ def configure_sqlite(engine: sa.Engine) -> None:
         cursor.close()
 
 
+def any_of(column: sa.ColumnElement[Any], values: Iterable[Any], dialect: str) -> sa.ColumnElement[bool]:
+    """``column IN values`` as a statement whose text does not depend on how many values there are.
+
+    A plain ``IN`` renders one placeholder per value, so every batch compiles
+    a new statement and SQLite caps it at 32,766 values.  Instead PostgreSQL
+    gets one array parameter (``= ANY(:array)``) and SQLite one JSON array
+    unpacked by ``json_each``; both still probe the column's index per value.
+    """
+    values = list(values)
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    listed = sa.func.json_each(sa.bindparam(None, json.dumps(values), type_=sa.String)).table_valued("value")
+    return column.in_(sa.select(listed.c.value))
+
+
 def _row_builder(table: sa.Table, keys: list[str], dialect: str) -> Any:
     """A function turning a row dict into the driver's tuple, converting only what needs it.
 
@@ -123,7 +140,9 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
 
 
 def _json_or_none(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return None
+    return "{}" if value == {} else json.dumps(value, ensure_ascii=False)  # most messages carry no meta
 
 
 def _placeholder(table: sa.Table, key: str, dialect: str) -> str:

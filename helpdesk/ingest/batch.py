@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from channels.base import InboundMessage
+from helpdesk.db import any_of
 
 T = TypeVar("T")
 CHUNK = 500
@@ -90,6 +90,8 @@ class TicketSlot:
     last_message_at: datetime | None = None
     last_inbound_at: datetime | None = None
     first_response_at: datetime | None = None
+    sla_due_at: datetime | None = None
+    sla_state: str | None = None
     added_messages: int = 0
     reopened: bool = False
     changed: bool = False
@@ -170,20 +172,14 @@ def select_by_pairs(
     keys = {k for _, k in wanted}
     group_at = [c.key for c in columns].index(group_column.key)
     key_at = [c.key for c in columns].index(key_column.key)
-    postgres = connection.dialect.name == "postgresql"
-    for part in chunks(keys, 5000 if postgres else CHUNK):
+    dialect = connection.dialect.name
+    # SQLite reads the keys from one JSON parameter, so a batch needs a single statement
+    for part in chunks(keys, 5000 if dialect == "postgresql" else 100_000):
         stmt = sa.select(*columns).where(
-            _member(group_column, groups, postgres), _member(key_column, part, postgres), *where
+            any_of(group_column, groups, dialect), any_of(key_column, part, dialect), *where
         )
         if order_by is not None:
             stmt = stmt.order_by(order_by)
         for row in connection.execute(stmt):
             if (row[group_at], row[key_at]) in wanted:
                 yield row
-
-
-def _member(column: sa.ColumnElement[Any], values: list[Any], postgres: bool) -> sa.ColumnElement[bool]:
-    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter instead of thousands."""
-    if postgres:
-        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
-    return column.in_(values)

@@ -13,7 +13,8 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from helpdesk.ingest.batch import Item, chunks
+from helpdesk.db import any_of
+from helpdesk.ingest.batch import Item
 from helpdesk.orders.models import Order
 
 
@@ -27,11 +28,11 @@ def link_orders(session: Session, items: list[Item]) -> None:
         return
     o = Order.__table__.c
     found: dict[tuple[str, str], int] = {}
+    dialect = session.get_bind().dialect.name
     for platform, numbers in wanted.items():
-        for part in chunks(numbers):
-            stmt = sa.select(o.id, o.order_number).where(o.platform == platform, o.order_number.in_(part))
-            for order_id, number in session.execute(stmt):
-                found[(platform, number)] = order_id
+        stmt = sa.select(o.id, o.order_number).where(o.platform == platform, any_of(o.order_number, numbers, dialect))
+        for order_id, number in session.execute(stmt):
+            found[(platform, number)] = order_id
     for item in items:
         slot = item.ticket
         if slot and slot.order_id is None and slot.order_number and item.platform:

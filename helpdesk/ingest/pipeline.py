@@ -1,6 +1,6 @@
 """The ingestion pipeline: every channel's messages become tickets exactly once.
 
-    validate → dedupe → customers → threading → orders → write → SLA clocks → (commit) → events
+    validate → dedupe → customers → threading → orders → SLA clocks → write → (commit) → events
 
 ``ingest`` takes a batch — InboundMessages from a connector, or raw input
 (JSON, e-mail bytes) that still has to be parsed — and handles it in one
@@ -129,8 +129,9 @@ def ingest(
         new_customers = resolve_customers(session, items)
         slots = assign_tickets(session, items)
         link_orders(session, items)
+        clocks = sla_step.plan(session, items, slots, now)
         write_batch(session, items, new_customers, slots, now, result)
-        sla_step.apply_batch(session, items, slots, now)
+        sla_step.finish(session, clocks)
         for item in items:
             assert item.ticket is not None
             outcomes[item.index] = Outcome("ingested", ticket_id=item.ticket.id, message_id=item.message_id)

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from channels.base import Direction
-from helpdesk.ingest.batch import Item, TicketSlot, chunks, select_by_pairs
+from helpdesk.db import any_of
+from helpdesk.ingest.batch import Item, TicketSlot, select_by_pairs
 from helpdesk.tickets.models import OPEN_STATUSES, Message, Ticket, TicketStatus
 
 TICKET_TOKEN = re.compile(r"\[#(\d{1,12})\]")
@@ -36,6 +37,8 @@ def _ticket_slot(row: sa.Row) -> TicketSlot:
         first_response_at=row.first_response_at,
         last_message_at=row.last_message_at,
         last_inbound_at=row.last_inbound_at,
+        sla_due_at=row.sla_due_at,
+        sla_state=row.sla_state,
     )
 
 
@@ -53,6 +56,8 @@ _TICKET_COLUMNS = (
     _T.external_thread_id,
     _T.last_message_at,
     _T.last_inbound_at,
+    _T.sla_due_at,
+    _T.sla_state,
 )
 
 
@@ -74,10 +79,11 @@ class _Tickets:
 
     def load(self, ids: set[int]) -> None:
         missing = [i for i in ids if i not in self.by_id]
+        if not missing:
+            return
         conn = self.session.connection()
-        for part in chunks(missing):
-            for row in conn.execute(sa.select(*_TICKET_COLUMNS).where(_T.id.in_(part))):
-                self.remember(row)
+        for row in conn.execute(sa.select(*_TICKET_COLUMNS).where(any_of(_T.id, missing, conn.dialect.name))):
+            self.remember(row)
 
     def get(self, ticket_id: int) -> TicketSlot | None:
         seen = set()

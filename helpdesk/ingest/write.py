@@ -83,6 +83,8 @@ def _write_tickets(session: Session, slots: list[TicketSlot], now: datetime) -> 
                 "last_message_at": s.last_message_at or now,
                 "last_inbound_at": s.last_inbound_at,
                 "first_response_at": s.first_response_at,
+                "sla_due_at": s.sla_due_at,
+                "sla_state": s.sla_state,
             }
         )
     new_ids = bulk_insert(session.connection(), Ticket.__table__, rows, return_ids=True)
@@ -102,6 +104,8 @@ def _write_tickets(session: Session, slots: list[TicketSlot], now: datetime) -> 
             "first_response_at": s.first_response_at,
             "order_id": s.order_id,
             "order_number": s.order_number,
+            "sla_due_at": s.sla_due_at,
+            "sla_state": s.sla_state,
             "updated_at": now,
         }
         for s in slots

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from helpdesk.db import bulk_insert, bulk_update
+from helpdesk.db import any_of, bulk_insert, bulk_update
 from helpdesk.events import publish_many
 from helpdesk.sla import clock as clocks
 from helpdesk.sla.calendar import BusinessCalendar
@@ -26,7 +26,7 @@ from helpdesk.sla.models import ClockKind, SlaClock
 from helpdesk.sla.policies import Policy
 
 _STATE_RANK = {None: 0, "ok": 1, "warning": 2, "breached": 3}
-_CHUNK = 500
+_CHUNK = 5000
 
 
 @dataclass(eq=False)
@@ -153,9 +153,11 @@ def load(session: Session, ticket_ids: Iterable[int]) -> Ledger:
     ledger = Ledger()
     ids = sorted(set(ticket_ids))
     t = SlaClock.__table__.c
+    if not ids:
+        return ledger
     for part in _chunks(ids):
         stmt = sa.select(t).where(
-            t.ticket_id.in_(part),
+            any_of(t.ticket_id, part, session.get_bind().dialect.name),
             sa.or_(
                 sa.and_(t.stopped_at.is_(None), t.status != ClockStatus.CANCELLED),
                 t.kind == ClockKind.FIRST_RESPONSE,
@@ -229,18 +231,8 @@ def save(session: Session, ledger: Ledger, now: datetime) -> dict[int, tuple[dat
     ticket as an ORM object and must not overwrite it with stale values.
     """
     conn = session.connection()
-    new = [c for clock_list in ledger.by_ticket.values() for c in clock_list if c.id is None]
-    changed = [c for clock_list in ledger.by_ticket.values() for c in clock_list if c.id is not None and c.dirty]
-    if new:
-        rows = [_to_row(c) for c in new]
-        for c, new_id in zip(new, bulk_insert(conn, SlaClock.__table__, rows, return_ids=True), strict=True):
-            c.id = new_id
-            c.dirty = False
-    if changed:
-        bulk_update(conn, SlaClock.__table__, [{**_to_row(c), "id": c.id} for c in changed])
-        for c in changed:
-            c.dirty = False
-    summaries = {tid: summary(ledger.by_ticket.get(tid, ()), now) for tid in ledger.touched}
+    write_clocks(conn, ledger)
+    summaries = summarize(ledger, now)
     from helpdesk.tickets.models import Ticket
 
     bulk_update(
@@ -248,14 +240,40 @@ def save(session: Session, ledger: Ledger, now: datetime) -> dict[int, tuple[dat
         Ticket.__table__,
         [{"id": tid, "sla_due_at": due, "sla_state": st} for tid, (due, st) in summaries.items()],
     )
+    publish_events(session, ledger)
+    return summaries
+
+
+def summarize(ledger: Ledger, now: datetime) -> dict[int, tuple[datetime | None, str | None]]:
+    """(sla_due_at, sla_state) of every touched ticket; forgets which were touched."""
+    out = {tid: summary(ledger.by_ticket.get(tid, ()), now) for tid in ledger.touched}
+    ledger.touched.clear()
+    return out
+
+
+def write_clocks(connection: sa.Connection, ledger: Ledger) -> None:
+    """Insert the ledger's new clocks (giving them ids) and update its changed ones."""
+    new = [c for clock_list in ledger.by_ticket.values() for c in clock_list if c.id is None]
+    changed = [c for clock_list in ledger.by_ticket.values() for c in clock_list if c.id is not None and c.dirty]
+    if new:
+        rows = [_to_row(c) for c in new]
+        for c, new_id in zip(new, bulk_insert(connection, SlaClock.__table__, rows, return_ids=True), strict=True):
+            c.id = new_id
+            c.dirty = False
+    if changed:
+        bulk_update(connection, SlaClock.__table__, [{**_to_row(c), "id": c.id} for c in changed])
+        for c in changed:
+            c.dirty = False
+
+
+def publish_events(session: Session, ledger: Ledger) -> None:
+    """Queue the ledger's warnings and breaches for delivery after the commit."""
     by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for name, payload in ledger.events:
         by_name[name].append(payload)
     for name, payloads in by_name.items():
         publish_many(session, name, payloads)
     ledger.events.clear()
-    ledger.touched.clear()
-    return summaries
 
 
 def _payload(ref: TicketRef, c: Clock) -> dict[str, Any]:
