@@ -180,11 +180,14 @@ class BusinessCalendar:
         target that runs out exactly at a closing time is due at that closing
         time, not at the next opening.
         """
-        start_us = _to_us(start, "start")
-        if duration < timedelta(0):
+        if duration < _ZERO:
             raise ValueError(f"duration must not be negative, got {duration}")
         if self._plain_24_7:
-            return _from_us(start_us) + duration
+            # every instant is open: plain arithmetic in UTC, the common case for marketplace policies
+            if not isinstance(start, datetime) or start.utcoffset() is None:
+                raise ValueError(f"start must be an aware datetime, got {start!r}")
+            return start.astimezone(UTC) + duration
+        start_us = _to_us(start, "start")
         left = duration // _ONE_US
         for open_us, close_us in self._windows(start_us):
             begin = max(open_us, start_us)
@@ -411,6 +414,9 @@ def _holiday_dates(country: str, subdiv: str | None, year: int) -> tuple[frozens
     closed = frozenset(day for day in table if day.year == year)
     makeup = frozenset(day for day in getattr(table, "weekend_workdays", ()) if day.year == year)
     return closed, makeup
+
+
+_ZERO = timedelta(0)
 
 
 def _to_us(value: datetime, name: str) -> int:

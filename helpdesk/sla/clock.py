@@ -24,7 +24,7 @@ due instant: an answer exactly at ``due_at`` meets the target.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -84,12 +84,24 @@ class ClockState:
     stopped_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "status", ClockStatus(self.status))
+        if self.status.__class__ is not ClockStatus:  # text read back from the database
+            object.__setattr__(self, "status", ClockStatus(self.status))
 
     @property
     def is_live(self) -> bool:
         """Still waiting for an answer (running, paused, or overdue and not yet stopped)."""
         return self.stopped_at is None and self.status is not ClockStatus.CANCELLED
+
+
+_FIELDS = tuple(f.name for f in fields(ClockState))
+
+
+def replace(state: ClockState, **changes: object) -> ClockState:
+    """``dataclasses.replace`` without its per-call field introspection; the ingest path calls it per clock."""
+    for name in _FIELDS:
+        if name not in changes:
+            changes[name] = getattr(state, name)
+    return ClockState(**changes)  # type: ignore[arg-type]
 
 
 def start(

@@ -105,7 +105,9 @@ def plan(session: Session, items: list[Item], slots: list[TicketSlot], now: date
         else:
             continue
         policy = policy_for(key, slot, first)
-        ledger.start(refs[key], ClockKind.RESOLUTION, policy, resolver.calendar(policy, slot.channel_account_id), at)
+        if policy.resolution is not None:
+            calendar = resolver.calendar(policy, slot.channel_account_id)
+            ledger.start(refs[key], ClockKind.RESOLUTION, policy, calendar, at)
 
     for item in ordered:
         msg = item.msg

@@ -53,11 +53,13 @@ class Policy:
     escalation: dict[str, Any]
 
     def target(self, kind: str) -> timedelta | None:
-        return {
-            "first_response": self.first_response,
-            "next_response": self.next_response,
-            "resolution": self.resolution,
-        }[kind]
+        if kind == "first_response":
+            return self.first_response
+        if kind == "next_response":
+            return self.next_response
+        if kind == "resolution":
+            return self.resolution
+        raise KeyError(kind)
 
 
 def _seconds(value: int | None) -> timedelta | None:
