@@ -89,11 +89,37 @@ def any_of(column: sa.ColumnElement[Any], values: Iterable[Any], dialect: str) -
     gets one array parameter (``= ANY(:array)``) and SQLite one JSON array
     unpacked by ``json_each``; both still probe the column's index per value.
     """
+    return _any_of(column, sa.bindparam(None, list_param(values, dialect)), dialect)
+
+
+def any_of_param(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnElement[bool]:
+    """:func:`any_of` with the values left to a named parameter, for statements built once and reused.
+
+    Pass the values at execution as ``{name: list_param(values, dialect)}``.
+    """
+    return _any_of(column, sa.bindparam(name), dialect)
+
+
+def list_param(values: Iterable[Any], dialect: str) -> Any:
+    """The parameter value :func:`any_of_param` expects: a list on PostgreSQL, JSON text on SQLite."""
     values = list(values)
+    return values if dialect == "postgresql" else json.dumps(values)
+
+
+def _any_of(column: sa.ColumnElement[Any], param: sa.BindParameter[Any], dialect: str) -> sa.ColumnElement[bool]:
     if dialect == "postgresql":
-        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
-    listed = sa.func.json_each(sa.bindparam(None, json.dumps(values), type_=sa.String)).table_valued("value")
+        param.type = postgresql.ARRAY(column.type)
+        return column == sa.any_(param)
+    param.type = sa.String()
+    listed = sa.func.json_each(param).table_valued("value")
     return column.in_(sa.select(listed.c.value))
+
+
+# A batch writes the same instants into several tables (a message's sent_at is also its ticket's
+# created_at and last_message_at and its clock's started_at; "now" is everywhere), and formatting
+# a datetime costs more than any other part of building a row: each instant is formatted once.
+_DATETIME_TEXT: dict[datetime, str] = {}
+_DATETIME_TEXT_MAX = 50_000
 
 
 def _row_builder(table: sa.Table, keys: list[str], dialect: str) -> Any:
@@ -105,14 +131,15 @@ def _row_builder(table: sa.Table, keys: list[str], dialect: str) -> Any:
     function is generated per statement as one tuple expression: a loop over
     converters cost more than the conversions on a 500-row batch.
     """
-    seen: dict[Any, Any] = {}  # one batch repeats the same instants (sent_at, "now") across columns and rows
 
     def as_text(value: datetime | None) -> str | None:
         if value is None:
             return None
-        text = seen.get(value)
+        text = _DATETIME_TEXT.get(value)
         if text is None:
-            text = seen[value] = _sqlite_datetime(value)
+            if len(_DATETIME_TEXT) >= _DATETIME_TEXT_MAX:
+                _DATETIME_TEXT.clear()
+            text = _DATETIME_TEXT[value] = _sqlite_datetime(value)
         return text
 
     parts = []

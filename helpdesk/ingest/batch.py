@@ -8,6 +8,7 @@ before it has an id.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from channels.base import InboundMessage
-from helpdesk.db import any_of
+from helpdesk.db import any_of_param, list_param
 
 T = TypeVar("T")
 CHUNK = 500
@@ -156,30 +157,43 @@ def select_by_pairs(
     group_column: sa.ColumnElement[Any],
     key_column: sa.ColumnElement[Any],
     pairs: Iterable[tuple[Any, str]],
-    *where: sa.ColumnElement[bool],
+    *,
     order_by: sa.ColumnElement[Any] | None = None,
 ) -> Iterator[sa.Row[Any]]:
-    """Rows whose (group, key) is one of ``pairs``, in few statements.
+    """Rows whose (group, key) is one of ``pairs``, in one statement (a few on PostgreSQL).
 
     A batch mixes accounts (or identity schemes); one statement per group
     would cost a round trip each.  ``group IN (…) AND key IN (…)`` walks the
     same composite index and the few cross-pair rows it also finds are
     dropped here.  The selected columns must include both ``group_column``
-    and ``key_column``.
+    and ``key_column``.  The statement is built once per shape and reused.
     """
     wanted = set(pairs)
+    if not wanted:
+        return
     groups = sorted({g for g, _ in wanted})
-    keys = {k for _, k in wanted}
+    keys = list({k for _, k in wanted})
     group_at = [c.key for c in columns].index(group_column.key)
     key_at = [c.key for c in columns].index(key_column.key)
     dialect = connection.dialect.name
-    # SQLite reads the keys from one JSON parameter, so a batch needs a single statement
-    for part in chunks(keys, 5000 if dialect == "postgresql" else 100_000):
-        stmt = sa.select(*columns).where(
-            any_of(group_column, groups, dialect), any_of(key_column, part, dialect), *where
-        )
-        if order_by is not None:
-            stmt = stmt.order_by(order_by)
-        for row in connection.execute(stmt):
+    stmt = _pairs_statement(tuple(columns), group_column, key_column, order_by, dialect)
+    size = 5000 if dialect == "postgresql" else len(keys)
+    for start in range(0, len(keys), size):
+        params = {"groups": list_param(groups, dialect), "keys": list_param(keys[start : start + size], dialect)}
+        for row in connection.execute(stmt, params):
             if (row[group_at], row[key_at]) in wanted:
                 yield row
+
+
+@functools.lru_cache(maxsize=32)
+def _pairs_statement(
+    columns: tuple[sa.ColumnElement[Any], ...],
+    group_column: sa.ColumnElement[Any],
+    key_column: sa.ColumnElement[Any],
+    order_by: sa.ColumnElement[Any] | None,
+    dialect: str,
+) -> sa.Select[Any]:
+    stmt = sa.select(*columns).where(
+        any_of_param(group_column, "groups", dialect), any_of_param(key_column, "keys", dialect)
+    )
+    return stmt.order_by(order_by) if order_by is not None else stmt
