@@ -46,7 +46,7 @@ class AccountInfo:
     team_id: int | None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class CustomerSlot:
     id: int | None
     name: str = ""
@@ -71,7 +71,7 @@ class CustomerSlot:
         return slot
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class TicketSlot:
     id: int | None
     status: str
@@ -104,7 +104,7 @@ class TicketSlot:
         return self.id is None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Item:
     """One valid, not-yet-seen message and what the steps decided for it."""
 

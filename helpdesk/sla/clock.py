@@ -246,6 +246,8 @@ def mark_breached(state: ClockState, at: datetime) -> ClockState:
 
 
 def _utc(at: datetime) -> datetime:
+    if at.tzinfo is UTC:
+        return at
     if at.utcoffset() is None:
         raise ValueError(f"clock instants must be aware datetimes, got {at!r}")
     return at.astimezone(UTC)

@@ -29,7 +29,7 @@ _STATE_RANK = {None: 0, "ok": 1, "warning": 2, "breached": 3}
 _CHUNK = 5000
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Clock:
     """One clock row in memory; ``id`` is None until inserted."""
 
@@ -179,8 +179,11 @@ def check_on_write(ledger: Ledger, refs: dict[int, TicketRef], now: datetime) ->
     sweep would find it within a minute, but the inbox should not show it as
     fine meanwhile.
     """
+    response, resolution = ledger.response, ledger.resolution
     for ticket_id in ledger.touched:
-        for c in ledger.live(ticket_id):
+        for c in (response.get(ticket_id), resolution.get(ticket_id)):
+            if c is None:
+                continue
             s = c.state
             if s.status is not ClockStatus.RUNNING or s.breached_at is not None:
                 continue
