@@ -31,7 +31,7 @@ def link_orders(session: Session, items: list[Item]) -> None:
     dialect = session.get_bind().dialect.name
     for platform, numbers in wanted.items():
         stmt = sa.select(o.id, o.order_number).where(o.platform == platform, any_of(o.order_number, numbers, dialect))
-        for order_id, number in session.execute(stmt):
+        for order_id, number in session.connection().execute(stmt):
             found[(platform, number)] = order_id
     for item in items:
         slot = item.ticket

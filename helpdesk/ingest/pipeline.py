@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session, scoped_session
 from channels.base import InboundMessage
 from helpdesk.accounts.models import team_channel_accounts
 from helpdesk.channelaccounts.models import ChannelAccount
-from helpdesk.db import utcnow
+from helpdesk.db import any_of, utcnow
 from helpdesk.ingest import quarantine
-from helpdesk.ingest.batch import AccountInfo, IngestResult, Item, Outcome, chunks, select_by_pairs
+from helpdesk.ingest.batch import AccountInfo, IngestResult, Item, Outcome, select_by_pairs
 from helpdesk.ingest.customers import resolve_customers
 from helpdesk.ingest.orders import link_orders
 from helpdesk.ingest.quarantine import RawInput
@@ -49,19 +49,19 @@ class Rejection:
 
 
 def _load_accounts(session: Session, names: set[str]) -> dict[str, AccountInfo]:
+    if not names:
+        return {}
     a = ChannelAccount.__table__.c
     tca = team_channel_accounts.c
     first_team = sa.select(sa.func.min(tca.team_id)).where(tca.channel_account_id == a.id).scalar_subquery()
-    out = {}
-    for part in chunks(names):
-        stmt = sa.select(a.id, a.name, a.kind, a.platform, a.site, a.default_language, first_team).where(
-            a.name.in_(part)
-        )
-        for row in session.execute(stmt):
-            out[row.name] = AccountInfo(
-                row.id, row.name, row.kind, row.platform, row.site, row.default_language, row[6]
-            )
-    return out
+    conn = session.connection()
+    stmt = sa.select(a.id, a.name, a.kind, a.platform, a.site, a.default_language, first_team).where(
+        any_of(a.name, names, conn.dialect.name)
+    )
+    return {
+        row.name: AccountInfo(row.id, row.name, row.kind, row.platform, row.site, row.default_language, row[6])
+        for row in conn.execute(stmt)
+    }
 
 
 def _parse(entry: Input) -> InboundMessage:

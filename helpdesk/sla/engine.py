@@ -163,7 +163,7 @@ def load(session: Session, ticket_ids: Iterable[int]) -> Ledger:
                 t.kind == ClockKind.FIRST_RESPONSE,
             ),
         )
-        for row in session.execute(stmt):
+        for row in session.connection().execute(stmt):
             if row.kind == ClockKind.FIRST_RESPONSE:
                 ledger.had_first.add(row.ticket_id)
             if row.stopped_at is not None or row.status == ClockStatus.CANCELLED:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from helpdesk.channelaccounts.models import ChannelAccount
-from helpdesk.db import utcnow
+from helpdesk.db import any_of, utcnow
 from helpdesk.sla.calendar import BusinessCalendar
 from helpdesk.sla.defaults import GENERIC_PLATFORM, POLICY_DEFAULTS, PolicyDefault, ThreadKind, default_policy
 from helpdesk.sla.models import SlaPolicy
@@ -163,7 +163,8 @@ class Store:
     closures: tuple[date, ...]
 
 
-def store_of(account: ChannelAccount) -> Store:
+def store_of(account: ChannelAccount | sa.Row[Any]) -> Store:
+    """The calendar-relevant parts of a channel account (an ORM object or a row with id, timezone, settings)."""
     settings = account.settings or {}
     return Store(
         id=account.id,
@@ -284,8 +285,11 @@ class PolicyResolver:
     def preload_stores(self, account_ids: set[int]) -> None:
         missing = account_ids - self._stores.keys()
         if missing:
-            for account in self._session.scalars(sa.select(ChannelAccount).where(ChannelAccount.id.in_(missing))):
-                self._stores[account.id] = store_of(account)
+            a = ChannelAccount.__table__.c
+            conn = self._session.connection()
+            stmt = sa.select(a.id, a.timezone, a.settings).where(any_of(a.id, missing, conn.dialect.name))
+            for row in conn.execute(stmt):
+                self._stores[row.id] = store_of(row)
 
     def calendar(self, policy: Policy, account_id: int) -> BusinessCalendar:
         key = (policy.id, policy.name, account_id)
