@@ -71,6 +71,11 @@ class CustomerSlot:
         return slot
 
 
+# Ticket columns an UPDATE names only when they changed: each is part of an index, and SQLite
+# rewrites the entries of every index whose columns an UPDATE sets, even to the same value.
+CHANGE_TRACKED = ("status", "order_id", "order_number", "first_response_at", "sla_due_at", "sla_state")
+
+
 @dataclass(eq=False, slots=True)
 class TicketSlot:
     id: int | None
@@ -93,6 +98,7 @@ class TicketSlot:
     first_response_at: datetime | None = None
     sla_due_at: datetime | None = None
     sla_state: str | None = None
+    loaded: dict[str, Any] | None = None  # an existing ticket's indexed columns as read, to write only changes
     added_messages: int = 0
     reopened: bool = False
     changed: bool = False

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from channels.base import Direction
 from helpdesk.db import any_of
-from helpdesk.ingest.batch import Item, TicketSlot, select_by_pairs
+from helpdesk.ingest.batch import CHANGE_TRACKED, Item, TicketSlot, select_by_pairs
 from helpdesk.tickets.models import OPEN_STATUSES, Message, Ticket, TicketStatus
 
 TICKET_TOKEN = re.compile(r"\[#(\d{1,12})\]")
@@ -26,7 +26,7 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 
 
 def _ticket_slot(row: sa.Row) -> TicketSlot:
-    return TicketSlot(
+    slot = TicketSlot(
         id=row.id,
         status=row.status,
         channel_account_id=row.channel_account_id,
@@ -40,6 +40,8 @@ def _ticket_slot(row: sa.Row) -> TicketSlot:
         sla_due_at=row.sla_due_at,
         sla_state=row.sla_state,
     )
+    slot.loaded = {column: getattr(row, column) for column in CHANGE_TRACKED}
+    return slot
 
 
 _T = Ticket.__table__.c

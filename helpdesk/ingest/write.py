@@ -21,7 +21,7 @@ from helpdesk.customers.services import merge_customers
 from helpdesk.db import bulk_insert, bulk_update
 from helpdesk.events import publish, publish_many
 from helpdesk.inbox.fts import index_messages
-from helpdesk.ingest.batch import CustomerSlot, IngestResult, Item, TicketSlot
+from helpdesk.ingest.batch import CHANGE_TRACKED, CustomerSlot, IngestResult, Item, TicketSlot
 from helpdesk.tickets.models import Attachment, DeliveryState, Message, Ticket, TicketTag
 
 
@@ -94,24 +94,24 @@ def _write_tickets(session: Session, slots: list[TicketSlot], now: datetime) -> 
     if tag_rows:
         session.execute(sa.insert(TicketTag.__table__), tag_rows)
 
-    updates = [
-        {
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for s in slots:
+        if s.created or not s.changed:
+            continue
+        row: dict[str, object] = {
             "id": s.id,
-            "status": s.status,
             "message_count": s.added_messages,
             "last_message_at": s.last_message_at,
             "last_inbound_at": s.last_inbound_at,
-            "first_response_at": s.first_response_at,
-            "order_id": s.order_id,
-            "order_number": s.order_number,
-            "sla_due_at": s.sla_due_at,
-            "sla_state": s.sla_state,
             "updated_at": now,
         }
-        for s in slots
-        if not s.created and s.changed
-    ]
-    bulk_update(session.connection(), Ticket.__table__, updates, increments=("message_count",))
+        loaded = s.loaded or {}
+        changed = tuple(c for c in CHANGE_TRACKED if c not in loaded or getattr(s, c) != loaded[c])
+        for column in changed:
+            row[column] = getattr(s, column)
+        groups.setdefault(changed, []).append(row)
+    for rows in groups.values():
+        bulk_update(session.connection(), Ticket.__table__, rows, increments=("message_count",))
 
 
 def _write_messages(session: Session, items: list[Item], now: datetime) -> None:

@@ -27,6 +27,21 @@ from helpdesk.sla.policies import Policy
 
 _STATE_RANK = {None: 0, "ok": 1, "warning": 2, "breached": 3}
 _CHUNK = 5000
+_STATE_COLUMNS = frozenset(
+    {
+        "due_at",
+        "warning_at",
+        "status",
+        "paused_at",
+        "paused_total_s",
+        "remaining_s",
+        "breached_at",
+        "stopped_at",
+        "warned_at",
+        "next_check_at",
+        "elapsed_s",
+    }
+)
 
 
 @dataclass(eq=False, slots=True)
@@ -264,7 +279,9 @@ def write_clocks(connection: sa.Connection, ledger: Ledger) -> None:
             c.id = new_id
             c.dirty = False
     if changed:
-        bulk_update(connection, SlaClock.__table__, [{**_to_row(c), "id": c.id} for c in changed])
+        # only what a transition changes: naming the indexed identity columns would rewrite their index entries
+        rows = [{key: value for key, value in _to_row(c).items() if key in _STATE_COLUMNS} for c in changed]
+        bulk_update(connection, SlaClock.__table__, [{**row, "id": c.id} for row, c in zip(rows, changed, strict=True)])
         for c in changed:
             c.dirty = False
 
