@@ -133,10 +133,16 @@ def create_user_command(email: str, name: str, role: str, locale: str, tz: str, 
 @click.option("--workers", default=2, show_default=True)
 def worker_command(workers: int) -> None:
     """Run the background task consumer in this process (polls, sends, webhooks)."""
+    from helpdesk.polling.idle import IdleSupervisor
     from helpdesk.tasks import huey
 
+    idle = IdleSupervisor(current_app._get_current_object())  # type: ignore[attr-defined]
+    idle.start()
     click.echo(f"Task consumer running with {workers} worker threads; Ctrl+C stops it.")
-    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    try:
+        huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    finally:
+        idle.stop()
 
 
 @helpdesk_cli.command("serve")
@@ -148,9 +154,13 @@ def serve_command(host: str, port: int, no_worker: bool) -> None:
     from helpdesk.extensions import socketio
     from helpdesk.tasks import start_consumer
 
-    consumer = None
+    consumer = idle = None
     if not no_worker and _settings().run_worker_in_process:
+        from helpdesk.polling.idle import IdleSupervisor
+
         consumer = start_consumer()
+        idle = IdleSupervisor(current_app._get_current_object())  # type: ignore[attr-defined]
+        idle.start()
     click.echo(f"Helpdesk running at http://{host}:{port}/  (Ctrl+C stops it)")
     # Flask ignores app.run() inside its own CLI; this command exists to serve, so lift that guard.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
@@ -159,6 +169,8 @@ def serve_command(host: str, port: int, no_worker: bool) -> None:
             current_app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
         )
     finally:
+        if idle is not None:
+            idle.stop()
         if consumer is not None:
             consumer.stop(graceful=True)
 

@@ -214,6 +214,7 @@ def _env_option(value: str | None, option: str) -> str | None:
 @click.option("--sent-folder", help="Also read replies sent from other clients in this folder.")
 @click.option("--mark-seen", is_flag=True, help="Mark mail read once it is stored.")
 @click.option("--move-to", help="Move mail to this folder once it is stored.")
+@click.option("--idle", is_flag=True, help="Hold an IMAP IDLE connection so new mail arrives within seconds.")
 @click.option("--smtp-host", help="SMTP server for replies (without it the account only reads).")
 @click.option("--smtp-port", type=int, help="Default: 465 for ssl, 587 for starttls, 25 for none.")
 @click.option("--smtp-security", type=click.Choice(SECURITY), default="starttls", show_default=True)
@@ -250,6 +251,7 @@ def add_email_command(**opts: Any) -> None:
         "user": opts["user"],
         "folder": opts["folder"],
         "mark_seen": opts["mark_seen"],
+        "idle": opts["idle"],
     }
     optional = {
         "imap_port": opts["imap_port"],

@@ -8,6 +8,7 @@ MODULES = (
     "helpdesk.customers.tasks",
     "helpdesk.realtime",
     "helpdesk.polling.tasks",
+    "helpdesk.polling.idle",
     "helpdesk.webhooks.tasks",
     "helpdesk.sla.tasks",
 )

@@ -37,6 +37,7 @@ class EmailSettings:
     sent_folder: str | None = None
     mark_seen: bool = False
     move_to: str | None = None
+    idle: bool = False
     timeout_s: float = 30.0
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -100,6 +101,7 @@ def load_settings(account: AccountConfig) -> EmailSettings:
         sent_folder=_text(s, "sent_folder"),
         mark_seen=bool(s.get("mark_seen", False)),
         move_to=_text(s, "move_to"),
+        idle=bool(s.get("idle", False)),
         timeout_s=float(_int(s, "timeout_s", 30)),
         smtp_host=_text(s, "smtp_host"),
         smtp_port=_int(s, "smtp_port", DEFAULT_PORTS["smtp", smtp_security]),

@@ -287,6 +287,13 @@ class CuttingProxy:
             with suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
+    def cut_now(self) -> None:
+        """Drop every open connection at once, as a router losing its state does."""
+        for sock in self._sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.cuts += 1
+
     def close(self) -> None:
         self._closed = True
         for sock in self._sockets:

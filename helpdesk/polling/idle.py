@@ -1,0 +1,121 @@
+"""IMAP IDLE for the accounts that ask for it: one watcher each, a poll when mail arrives.
+
+Runs beside the task consumer (``serve`` in one process, or ``worker``).
+Every ``refresh_s`` it compares the watchers with the email accounts that
+are enabled and have ``idle`` set, starting and stopping watchers as
+accounts are added, changed or switched off.  A ring queues
+:func:`poll_soon_task`, which polls exactly as the minutely schedule would;
+if a poll of that account is already running it waits and tries again, so
+mail that arrived during that poll is not left for the next minute.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from channels.base import ChannelError
+from channels.email.idle import IdleWatcher
+from channels.email.settings import load_settings
+from helpdesk.channelaccounts.models import ChannelAccount
+from helpdesk.extensions import db
+from helpdesk.polling.services import account_config, poll_account
+from helpdesk.tasks import huey, task
+
+log = logging.getLogger(__name__)
+
+
+@task(retries=10, retry_delay=2)
+def poll_soon_task(account_id: int) -> dict[str, object]:
+    """Poll an account IDLE rang for; retried while another poll of it holds the lock."""
+    with huey.lock_task(f"poll-account-{account_id}"):
+        settings = current_app.config["HELPDESK_SETTINGS"]
+        report = poll_account(
+            db.session,
+            account_id,
+            interval_s=settings.poll_interval_s,
+            max_attachment_bytes=settings.attachment_max_bytes,
+        )
+        return report.__dict__
+
+
+class IdleSupervisor:
+    """Keeps one :class:`IdleWatcher` per enabled email account with ``idle`` set."""
+
+    def __init__(self, app: Flask, refresh_s: float = 60.0) -> None:
+        self.app = app
+        self.refresh_s = refresh_s
+        self.watchers: dict[int, tuple[str, IdleWatcher]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="imap-idle-supervisor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        for _fingerprint, watcher in self.watchers.values():
+            watcher.stop()
+        self.watchers.clear()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sync()
+            except Exception:  # the database may be briefly unavailable; try again next round
+                log.exception("IMAP IDLE supervisor could not read the accounts")
+            self._stop.wait(self.refresh_s)
+
+    def sync(self) -> None:
+        """Start, restart and stop watchers to match the accounts as they are now."""
+        wanted = self._wanted()
+        for account_id in list(self.watchers):
+            fingerprint, watcher = self.watchers[account_id]
+            if wanted.get(account_id, (None,))[0] != fingerprint:
+                watcher.stop()
+                del self.watchers[account_id]
+        for account_id, (fingerprint, watcher) in wanted.items():
+            if account_id not in self.watchers:
+                watcher.start()
+                self.watchers[account_id] = (fingerprint, watcher)
+
+    def _wanted(self) -> dict[int, tuple[str, Any]]:
+        found: dict[int, tuple[str, Any]] = {}
+        with self.app.app_context():
+            accounts = db.session.scalars(
+                sa.select(ChannelAccount).where(ChannelAccount.kind == "email", ChannelAccount.enabled.is_(True))
+            ).all()
+            for account in accounts:
+                if not (account.settings or {}).get("idle"):
+                    continue
+                fingerprint = json.dumps([account.settings, account.secret_refs], sort_keys=True, default=str)
+                known = self.watchers.get(account.id)
+                if known is not None and known[0] == fingerprint:
+                    found[account.id] = known
+                    continue
+                try:
+                    config = account_config(account)
+                    settings = load_settings(config)
+                except ChannelError as exc:  # the poller reports this as account health
+                    log.warning("IMAP IDLE for %s not started: %s", account.name, exc)
+                    continue
+                watcher = IdleWatcher(settings, config.secrets, _ring(account.id), name=account.name)
+                found[account.id] = (fingerprint, watcher)
+            db.session.remove()
+        return found
+
+
+def _ring(account_id: int) -> Any:
+    def ring() -> None:
+        poll_soon_task(account_id)
+
+    return ring
