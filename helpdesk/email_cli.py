@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from channels.base import AccountConfig, InboundMessage
 from channels.email import MailParseError, parse_email
+from channels.email.oauth import PROVIDERS
 from channels.email.settings import PLATFORMS, SECURITY, SettingsError, load_settings
 from helpdesk.extensions import db
 
@@ -210,6 +211,11 @@ def _env_option(value: str | None, option: str) -> str | None:
 @click.option("--user", required=True, help="IMAP login (usually the mailbox address).")
 @click.option("--password-env", help="Environment variable holding the IMAP password.")
 @click.option("--oauth2-token-env", help="Environment variable holding an XOAUTH2 access token instead.")
+@click.option("--oauth2-provider", type=click.Choice(sorted(PROVIDERS)), help="Refresh tokens at this provider.")
+@click.option("--oauth2-client-id", help="OAuth client (application) id the refresh token was issued to.")
+@click.option("--oauth2-token-url", help="Token endpoint, when it is not a known --oauth2-provider.")
+@click.option("--oauth2-refresh-token-env", help="Environment variable holding the OAuth refresh token.")
+@click.option("--oauth2-client-secret-env", help="Environment variable holding the OAuth client secret.")
 @click.option("--folder", default="INBOX", show_default=True, help="Folder to read buyer mail from.")
 @click.option("--sent-folder", help="Also read replies sent from other clients in this folder.")
 @click.option("--mark-seen", is_flag=True, help="Mark mail read once it is stored.")
@@ -232,10 +238,15 @@ def add_email_command(**opts: Any) -> None:
     password_env = _env_option(opts["password_env"], "--password-env")
     token_env = _env_option(opts["oauth2_token_env"], "--oauth2-token-env")
     smtp_env = _env_option(opts["smtp_password_env"], "--smtp-password-env")
-    if not password_env and not token_env:
+    refresh_env = _env_option(opts["oauth2_refresh_token_env"], "--oauth2-refresh-token-env")
+    client_secret_env = _env_option(opts["oauth2_client_secret_env"], "--oauth2-client-secret-env")
+    if not password_env and not token_env and not refresh_env:
         raise click.UsageError(
-            "give --password-env VAR or --oauth2-token-env VAR (the variable's name, not the secret)"
+            "give --password-env VAR, --oauth2-refresh-token-env VAR (with --oauth2-provider and "
+            "--oauth2-client-id) or --oauth2-token-env VAR (the variable's name, not the secret)"
         )
+    if refresh_env and not opts["oauth2_client_id"]:
+        raise click.UsageError("--oauth2-refresh-token-env needs --oauth2-client-id")
     if db.session.scalar(sa.select(ChannelAccount.id).where(ChannelAccount.name == opts["name"])) is not None:
         raise click.UsageError(f"a channel account named {opts['name']!r} already exists")
     from_address = opts["from_address"] or (opts["user"] if "@" in opts["user"] else None)
@@ -262,13 +273,22 @@ def add_email_command(**opts: Any) -> None:
         "smtp_user": opts["smtp_user"],
         "from_address": from_address,
         "from_name": opts["from_name"],
+        "oauth2_provider": opts["oauth2_provider"],
+        "oauth2_client_id": opts["oauth2_client_id"],
+        "oauth2_token_url": opts["oauth2_token_url"],
     }
     settings.update({key: value for key, value in optional.items() if value is not None})
     if opts["smtp_host"]:
         settings["smtp_security"] = opts["smtp_security"]
     refs = {
         role: var
-        for role, var in (("password", password_env), ("oauth2_token", token_env), ("smtp_password", smtp_env))
+        for role, var in (
+            ("password", password_env),
+            ("oauth2_token", token_env),
+            ("oauth2_refresh_token", refresh_env),
+            ("oauth2_client_secret", client_secret_env),
+            ("smtp_password", smtp_env),
+        )
         if var
     }
     try:

@@ -23,6 +23,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from channels.base import AuthError, ChannelError, TransientChannelError
+from channels.email.oauth import access_token
 from channels.email.settings import EmailSettings
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,15 @@ class ImapMailbox:
                 client.normalise_times = False  # aware datetimes for INTERNALDATE
                 if s.imap_security == "starttls":
                     client.starttls(ssl.create_default_context())
-                token = self.secrets.get("oauth2_token")
+                token = access_token(s.oauth_client, self.secrets)
                 if token:
-                    client.oauth2_login(s.user, token)
+                    try:
+                        client.oauth2_login(s.user, token)
+                    except LoginError:
+                        if s.oauth_client is None or "oauth2_refresh_token" not in self.secrets:
+                            raise
+                        # the cached token may have been revoked early: one fresh token, one more try
+                        client.oauth2_login(s.user, access_token(s.oauth_client, self.secrets, renew=True))
                 else:
                     password = self.secrets.get("password")
                     if password is None:

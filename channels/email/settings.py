@@ -4,8 +4,9 @@
 place that knows its keys for the email channel, gives them defaults and
 refuses values that cannot work, so the IMAP and SMTP code can trust them.
 Secrets are never settings: they arrive already resolved in
-``AccountConfig.secrets`` under the roles ``password``, ``smtp_password`` and
-``oauth2_token``.
+``AccountConfig.secrets`` under the roles ``password``, ``smtp_password``,
+``oauth2_token`` (a ready access token) or ``oauth2_refresh_token`` and
+``oauth2_client_secret`` (turned into access tokens by :mod:`channels.email.oauth`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from channels.base import AccountConfig, ChannelError
+from channels.email.oauth import PROVIDERS, OAuthClient
 
 SECURITY = ("ssl", "starttls", "none")
 PLATFORMS = ("amazon", "walmart", "shopify", "ebay")
@@ -47,6 +49,7 @@ class EmailSettings:
     from_name: str | None = None
     reply_to: str | None = None
     max_attachment_bytes: int = 25 * 1024 * 1024
+    oauth_client: OAuthClient | None = None
 
     @property
     def sender_domain(self) -> str:
@@ -111,4 +114,22 @@ def load_settings(account: AccountConfig) -> EmailSettings:
         from_name=_text(s, "from_name"),
         reply_to=_text(s, "reply_to"),
         max_attachment_bytes=_int(s, "max_attachment_bytes", 25 * 1024 * 1024),
+        oauth_client=_oauth_client(s),
     )
+
+
+def _oauth_client(settings: Mapping[str, object]) -> OAuthClient | None:
+    """The token endpoint to refresh at: ``oauth2_provider`` fills in a known one, explicit keys win."""
+    provider = _text(settings, "oauth2_provider")
+    if provider is not None and provider not in PROVIDERS:
+        raise SettingsError(f"setting 'oauth2_provider' must be one of {', '.join(PROVIDERS)}, not {provider!r}")
+    url, scope = PROVIDERS[provider] if provider else (None, None)
+    url = _text(settings, "oauth2_token_url", url)
+    client_id = _text(settings, "oauth2_client_id")
+    if url is None and client_id is None:
+        return None
+    if url is None or client_id is None:
+        raise SettingsError("OAuth refresh needs both 'oauth2_client_id' and 'oauth2_token_url' (or 'oauth2_provider')")
+    if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise SettingsError(f"setting 'oauth2_token_url' must be an https:// address, not {url!r}")
+    return OAuthClient(url, client_id, _text(settings, "oauth2_scope", scope))

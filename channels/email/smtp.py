@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
 from channels.base import AuthError, ChannelError, OutboundReply, TransientChannelError
+from channels.email.oauth import access_token
 from channels.email.settings import EmailSettings
 
 _RE_PREFIX = re.compile(r"^\s*(?:re|aw|sv|antw|r|rif|res|odp|vs)\s*:", re.IGNORECASE)
@@ -150,7 +151,7 @@ def send_message(msg: EmailMessage, settings: EmailSettings, secrets: dict[str, 
                 server.starttls(context=context)
                 server.ehlo()
             password = secrets.get("smtp_password") or secrets.get("password")
-            token = secrets.get("oauth2_token")
+            token = access_token(settings.oauth_client, secrets)
             user = settings.smtp_user or settings.user
             if token:
                 auth = f"user={user}\x01auth=Bearer {token}\x01\x01"

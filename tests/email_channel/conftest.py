@@ -8,6 +8,7 @@ server itself starts once because starting it is the slow part.
 
 from __future__ import annotations
 
+import base64
 import email
 import itertools
 import shutil
@@ -32,6 +33,7 @@ from imapclient import IMAPClient
 from tests.conftest import need_service
 from tests.services import dovecot
 from tests.services.dovecot import free_port
+from tests.services.oauth import OAuthProvider
 
 PASSWORD = "mailbox-secret"
 USERS = 400
@@ -39,13 +41,22 @@ _users = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def dovecot_server() -> Iterator[dovecot.DovecotServer | str]:
+def oauth_provider() -> Iterator[OAuthProvider]:
+    """The session's fake OAuth provider; Dovecot checks XOAUTH2 tokens with it."""
+    provider = OAuthProvider()
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot_server(oauth_provider: OAuthProvider) -> Iterator[dovecot.DovecotServer | str]:
     """The session's Dovecot, or the reason there is none."""
     if not dovecot.available():
         yield "the dovecot binary is not installed (apt-get install dovecot-imapd)"
         return
     root = Path(tempfile.mkdtemp(prefix="helpdesk-dovecot-"))
-    server = dovecot.DovecotServer(root)
+    server = dovecot.DovecotServer(root, oauth2_introspection_url=f"{oauth_provider.url}/introspect")
     # Every user exists before start: Dovecot notices a changed user file only by its mtime, in whole seconds.
     for n in range(1, USERS + 1):
         server.add_user(f"seller{n}", PASSWORD)
@@ -188,6 +199,7 @@ class Recorder:
     def __init__(self) -> None:
         self.received: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.oauth_tokens: dict[str, str] | None = None  # access token -> user, for XOAUTH2
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address.startswith("busy@"):
@@ -196,6 +208,15 @@ class Recorder:
             return "550 5.1.1 no such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
+        """RFC 7628-style XOAUTH2: the token must be one the fake provider issued to that user."""
+        if len(args) < 2:
+            return AuthResult(success=False, handled=False)
+        fields = dict(part.split("=", 1) for part in base64.b64decode(args[1]).decode().split("\x01") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        ok = self.oauth_tokens is not None and self.oauth_tokens.get(token) == fields.get("user")
+        return AuthResult(success=ok, handled=False)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

@@ -33,6 +33,8 @@ class DovecotServer:
     port: int = field(default_factory=free_port)
     host: str = "127.0.0.1"
     users: dict[str, str] = field(default_factory=dict)
+    # where Dovecot checks XOAUTH2 / OAUTHBEARER tokens (an RFC 7662 introspection endpoint); None: passwords only
+    oauth2_introspection_url: str | None = None
 
     @property
     def config(self) -> Path:
@@ -62,13 +64,14 @@ log_path = {self.root}/dovecot.log
 info_log_path = {self.root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.oauth2_introspection_url else ""}
 first_valid_uid = 0
 mail_location = maildir:{self.root}/mail/%u
 mail_uid = {owner.pw_uid}
 mail_gid = {owner.pw_gid}
-passdb {{
+{self._oauth2_passdb()}passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {self.root}/users
 }}
 userdb {{
@@ -109,6 +112,21 @@ protocol imap {{
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"dovecot did not start; see {self.root / 'dovecot.log'}")
+
+    def _oauth2_passdb(self) -> str:
+        if not self.oauth2_introspection_url:
+            return ""
+        settings = self.root / "oauth2.conf.ext"
+        settings.write_text(
+            f"introspection_mode = post\n"
+            f"introspection_url = {self.oauth2_introspection_url}\n"
+            "force_introspection = yes\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+        )
+        settings.chmod(0o644)
+        return f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {settings}\n}}\n"
 
     def stop(self) -> None:
         subprocess.run(
