@@ -163,7 +163,7 @@ def test_channels_add_email_stores_settings_and_only_secret_names(app, session, 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "give --password-env VAR or --oauth2-token-env VAR"),
+        ([], "give --password-env VAR, --oauth2-refresh-token-env VAR"),
         (["--password-env", "hunter2!"], "is not an environment variable name"),
         (["--password-env", "P", "--imap-port", "0x"], "Invalid value for '--imap-port'"),
     ],
@@ -214,3 +214,42 @@ def test_quarantined_mail_is_replayed_with_the_email_parser(app, session):
 
     assert "1 replayed, 0 still failing" in result.output
     assert session.scalar(sa.select(Message.external_id)) == "buyer-1@example.test"
+
+
+def test_channels_add_email_with_oauth_refresh_stores_provider_client_and_secret_names(app, session):
+    result = run(
+        app,
+        "channels",
+        "add",
+        "email",
+        "--name",
+        "gmail",
+        "--imap-host",
+        "imap.gmail.com",
+        "--user",
+        "support@lampworks.example",
+        "--oauth2-provider",
+        "google",
+        "--oauth2-client-id",
+        "1234-abc.apps.googleusercontent.com",
+        "--oauth2-refresh-token-env",
+        "GMAIL_REFRESH_TOKEN",
+        "--oauth2-client-secret-env",
+        "GMAIL_CLIENT_SECRET",
+    )
+
+    assert result.exit_code == 0, result.output
+    account = session.scalar(sa.select(ChannelAccount).where(ChannelAccount.name == "gmail"))
+    assert account.secret_refs == {
+        "oauth2_refresh_token": "GMAIL_REFRESH_TOKEN",
+        "oauth2_client_secret": "GMAIL_CLIENT_SECRET",
+    }
+    assert (account.settings["oauth2_provider"], account.settings["oauth2_client_id"]) == (
+        "google",
+        "1234-abc.apps.googleusercontent.com",
+    )
+    without_client = run(
+        app, "channels", "add", "email", "--name", "x", "--imap-host", "h", "--user", "u@x.test",
+        "--oauth2-refresh-token-env", "R",
+    )  # fmt: skip
+    assert without_client.exit_code == 2 and "--oauth2-client-id" in without_client.output
