@@ -20,6 +20,21 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+class _SqliteQueue(SqliteStorage):
+    """Huey's SQLite storage, synced like the helpdesk database itself (WAL, ``synchronous=NORMAL``).
+
+    Huey leaves SQLite's default FULL in place, which syncs the disk on every
+    enqueue: about 1.6 ms each, paid by every ingest batch and every reply.
+    NORMAL survives a crash of the process; only a power cut can lose the
+    last jobs, exactly as it can lose the last committed tickets.
+    """
+
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+
 huey = Huey("helpdesk", storage_class=MemoryStorage, utc=True)
 _app: Flask | None = None
 
@@ -33,7 +48,7 @@ def configure(app: Flask) -> None:
         huey.storage_class = RedisStorage
         huey.storage_kwargs = {"url": settings.redis_url}
     else:
-        huey.storage_class = SqliteStorage
+        huey.storage_class = _SqliteQueue
         huey.storage_kwargs = {"filename": str(settings.instance_path / "tasks.db")}
     huey.immediate = settings.tasks_immediate
     huey.storage = huey.create_storage()

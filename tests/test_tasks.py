@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from huey.storage import SqliteStorage
 
 from helpdesk import tasks
 from tests.conftest import need_service
@@ -58,8 +59,9 @@ def queued(tmp_path: Path) -> Any:
 
 def test_sqlite_queue_runs_jobs_in_a_consumer(queued: Any, tmp_path: Path) -> None:
     queued({})
-    assert tasks.huey.storage.__class__.__name__ == "SqliteStorage"
+    assert isinstance(tasks.huey.storage, SqliteStorage)
     assert tasks.huey.storage.filename == str(tmp_path / "tasks.db")
+    assert tasks.huey.storage.conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL, like the database
     result = record(21)
     assert RESULTS == []  # enqueued, not run inline
     assert tasks.huey.pending_count() == 1

@@ -9,15 +9,16 @@ before it has an id.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from channels.base import InboundMessage
-from helpdesk.db import any_of_param, list_param
 
 T = TypeVar("T")
 CHUNK = 500
@@ -166,29 +167,25 @@ def select_by_pairs(
     *,
     order_by: sa.ColumnElement[Any] | None = None,
 ) -> Iterator[sa.Row[Any]]:
-    """Rows whose (group, key) is one of ``pairs``, in one statement (a few on PostgreSQL).
+    """Rows whose (group, key) is one of ``pairs``, in one statement per 5,000 pairs.
 
     A batch mixes accounts (or identity schemes); one statement per group
-    would cost a round trip each.  ``group IN (…) AND key IN (…)`` walks the
-    same composite index and the few cross-pair rows it also finds are
-    dropped here.  The selected columns must include both ``group_column``
-    and ``key_column``.  The statement is built once per shape and reused.
+    would cost a round trip each, and ``group IN (…) AND key IN (…)`` seeks
+    every group with every key.  Instead the pairs travel as one parameter
+    (a JSON array on SQLite, two arrays on PostgreSQL) and are joined to the
+    table, so the composite index is probed exactly once per pair.  The
+    statement is built once per shape and reused.
     """
-    wanted = set(pairs)
-    if not wanted:
-        return
-    groups = sorted({g for g, _ in wanted})
-    keys = list({k for _, k in wanted})
-    group_at = [c.key for c in columns].index(group_column.key)
-    key_at = [c.key for c in columns].index(key_column.key)
+    wanted = list(set(pairs))
     dialect = connection.dialect.name
     stmt = _pairs_statement(tuple(columns), group_column, key_column, order_by, dialect)
-    size = 5000 if dialect == "postgresql" else len(keys)
-    for start in range(0, len(keys), size):
-        params = {"groups": list_param(groups, dialect), "keys": list_param(keys[start : start + size], dialect)}
-        for row in connection.execute(stmt, params):
-            if (row[group_at], row[key_at]) in wanted:
-                yield row
+    for start in range(0, len(wanted), 5000):
+        part = wanted[start : start + 5000]
+        if dialect == "postgresql":
+            params: dict[str, Any] = {"groups": [g for g, _ in part], "keys": [k for _, k in part]}
+        else:
+            params = {"pairs": json.dumps(part)}
+        yield from connection.execute(stmt, params)
 
 
 @functools.lru_cache(maxsize=32)
@@ -199,7 +196,24 @@ def _pairs_statement(
     order_by: sa.ColumnElement[Any] | None,
     dialect: str,
 ) -> sa.Select[Any]:
-    stmt = sa.select(*columns).where(
-        any_of_param(group_column, "groups", dialect), any_of_param(key_column, "keys", dialect)
+    if dialect == "postgresql":
+        listed = (
+            sa.func.unnest(
+                sa.bindparam("groups", type_=postgresql.ARRAY(group_column.type)),
+                sa.bindparam("keys", type_=postgresql.ARRAY(key_column.type)),
+            )
+            .table_valued("g", "k")
+            .render_derived(name="pairs")
+        )
+        group_value, key_value = listed.c.g, listed.c.k
+    else:
+        listed = sa.func.json_each(sa.bindparam("pairs", type_=sa.String())).table_valued("value")
+        group_value = sa.func.json_extract(listed.c.value, "$[0]")
+        key_value = sa.func.json_extract(listed.c.value, "$[1]")
+    table = group_column.table
+    stmt = (
+        sa.select(*columns)
+        .select_from(listed)
+        .join(table, sa.and_(group_column == group_value, key_column == key_value))
     )
     return stmt.order_by(order_by) if order_by is not None else stmt
