@@ -20,6 +20,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
 class _SqliteQueue(SqliteStorage):
     """Huey's SQLite storage, synced like the helpdesk database itself (WAL, ``synchronous=NORMAL``).
 

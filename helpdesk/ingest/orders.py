@@ -8,31 +8,28 @@ order arrives (``helpdesk.orders.services.upsert_orders``).
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from helpdesk.db import any_of
-from helpdesk.ingest.batch import Item
+from helpdesk.ingest.batch import Item, select_by_pairs
 from helpdesk.orders.models import Order
 
 
 def link_orders(session: Session, items: list[Item]) -> None:
     """Set ``order_id`` on tickets whose order number matches a known order."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for item in items:
-        if item.ticket and item.ticket.order_number and item.ticket.order_id is None and item.platform:
-            wanted[item.platform].add(item.ticket.order_number)
+    wanted = {
+        (item.platform, item.ticket.order_number)
+        for item in items
+        if item.ticket and item.ticket.order_number and item.ticket.order_id is None and item.platform
+    }
     if not wanted:
         return
     o = Order.__table__.c
     found: dict[tuple[str, str], int] = {}
-    dialect = session.get_bind().dialect.name
-    for platform, numbers in wanted.items():
-        stmt = sa.select(o.id, o.order_number).where(o.platform == platform, any_of(o.order_number, numbers, dialect))
-        for order_id, number in session.connection().execute(stmt):
-            found[(platform, number)] = order_id
+    # two accounts of one platform may hold the same number: the oldest record wins
+    for row in select_by_pairs(
+        session.connection(), (o.platform, o.order_number, o.id), o.platform, o.order_number, wanted, order_by=o.id
+    ):
+        found.setdefault((row.platform, row.order_number), row.id)
     for item in items:
         slot = item.ticket
         if slot and slot.order_id is None and slot.order_number and item.platform:

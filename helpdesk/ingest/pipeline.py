@@ -16,10 +16,12 @@ cursor that covers the batch).
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, scoped_session
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session, scoped_session
 from channels.base import InboundMessage
 from helpdesk.accounts.models import team_channel_accounts
 from helpdesk.channelaccounts.models import ChannelAccount
-from helpdesk.db import any_of, utcnow
+from helpdesk.db import any_of_param, list_param, utcnow
 from helpdesk.ingest import quarantine
 from helpdesk.ingest.batch import AccountInfo, IngestResult, Item, Outcome, select_by_pairs
 from helpdesk.ingest.customers import resolve_customers
@@ -51,17 +53,23 @@ class Rejection:
 def _load_accounts(session: Session, names: set[str]) -> dict[str, AccountInfo]:
     if not names:
         return {}
+    conn = session.connection()
+    dialect = conn.dialect.name
+    rows = conn.execute(_accounts_statement(dialect), {"names": list_param(names, dialect)})
+    return {
+        row.name: AccountInfo(row.id, row.name, row.kind, row.platform, row.site, row.default_language, row[6])
+        for row in rows
+    }
+
+
+@functools.cache
+def _accounts_statement(dialect: str) -> sa.Select[Any]:
     a = ChannelAccount.__table__.c
     tca = team_channel_accounts.c
     first_team = sa.select(sa.func.min(tca.team_id)).where(tca.channel_account_id == a.id).scalar_subquery()
-    conn = session.connection()
-    stmt = sa.select(a.id, a.name, a.kind, a.platform, a.site, a.default_language, first_team).where(
-        any_of(a.name, names, conn.dialect.name)
+    return sa.select(a.id, a.name, a.kind, a.platform, a.site, a.default_language, first_team).where(
+        any_of_param(a.name, "names", dialect)
     )
-    return {
-        row.name: AccountInfo(row.id, row.name, row.kind, row.platform, row.site, row.default_language, row[6])
-        for row in conn.execute(stmt)
-    }
 
 
 def _parse(entry: Input) -> InboundMessage:

@@ -10,14 +10,16 @@ one stays closed and gets a follow-up ticket.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from channels.base import Direction
-from helpdesk.db import any_of
+from helpdesk.db import any_of_param, list_param
 from helpdesk.ingest.batch import CHANGE_TRACKED, Item, TicketSlot, select_by_pairs
 from helpdesk.tickets.models import OPEN_STATUSES, Message, Ticket, TicketStatus
 
@@ -63,6 +65,11 @@ _TICKET_COLUMNS = (
 )
 
 
+@functools.cache
+def _tickets_statement(dialect: str) -> sa.Select[Any]:
+    return sa.select(*_TICKET_COLUMNS).where(any_of_param(_T.id, "ids", dialect))
+
+
 class _Tickets:
     """Loads existing tickets once and follows merges to the surviving ticket."""
 
@@ -84,7 +91,8 @@ class _Tickets:
         if not missing:
             return
         conn = self.session.connection()
-        for row in conn.execute(sa.select(*_TICKET_COLUMNS).where(any_of(_T.id, missing, conn.dialect.name))):
+        dialect = conn.dialect.name
+        for row in conn.execute(_tickets_statement(dialect), {"ids": list_param(missing, dialect)}):
             self.remember(row)
 
     def get(self, ticket_id: int) -> TicketSlot | None:

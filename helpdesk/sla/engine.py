@@ -8,6 +8,7 @@ events, each in one set-based statement.  The caller owns the transaction.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from helpdesk.db import any_of, bulk_insert, bulk_update
+from helpdesk.db import any_of_param, bulk_insert, bulk_update, list_param
 from helpdesk.events import publish_many
 from helpdesk.sla import clock as clocks
 from helpdesk.sla.calendar import BusinessCalendar
@@ -167,24 +168,27 @@ def load(session: Session, ticket_ids: Iterable[int]) -> Ledger:
     """Live clocks of the tickets, and which of them ever had a first-response clock."""
     ledger = Ledger()
     ids = sorted(set(ticket_ids))
-    t = SlaClock.__table__.c
     if not ids:
         return ledger
+    conn = session.connection()
+    dialect = conn.dialect.name
     for part in _chunks(ids):
-        stmt = sa.select(t).where(
-            any_of(t.ticket_id, part, session.get_bind().dialect.name),
-            sa.or_(
-                sa.and_(t.stopped_at.is_(None), t.status != ClockStatus.CANCELLED),
-                t.kind == ClockKind.FIRST_RESPONSE,
-            ),
-        )
-        for row in session.connection().execute(stmt):
+        for row in conn.execute(_live_clocks_statement(dialect), {"ids": list_param(part, dialect)}):
             if row.kind == ClockKind.FIRST_RESPONSE:
                 ledger.had_first.add(row.ticket_id)
             if row.stopped_at is not None or row.status == ClockStatus.CANCELLED:
                 continue
             ledger.add(_from_row(row))
     return ledger
+
+
+@functools.cache
+def _live_clocks_statement(dialect: str) -> sa.Select[Any]:
+    t = SlaClock.__table__.c
+    return sa.select(t).where(
+        any_of_param(t.ticket_id, "ids", dialect),
+        sa.or_(sa.and_(t.stopped_at.is_(None), t.status != ClockStatus.CANCELLED), t.kind == ClockKind.FIRST_RESPONSE),
+    )
 
 
 def check_on_write(ledger: Ledger, refs: dict[int, TicketRef], now: datetime) -> None:

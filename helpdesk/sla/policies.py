@@ -11,6 +11,7 @@ measures, with ``policy_id`` None).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from helpdesk.channelaccounts.models import ChannelAccount
-from helpdesk.db import any_of, utcnow
+from helpdesk.db import any_of_param, list_param, utcnow
 from helpdesk.sla.calendar import BusinessCalendar
 from helpdesk.sla.defaults import GENERIC_PLATFORM, POLICY_DEFAULTS, PolicyDefault, ThreadKind, default_policy
 from helpdesk.sla.models import SlaPolicy
@@ -202,6 +203,12 @@ def build_calendar(policy: Policy, store: Store) -> BusinessCalendar:
     return BusinessCalendar.weekly(timezone, hours, holiday_country=country, holiday_subdiv=subdiv, closures=closures)
 
 
+@functools.cache
+def _stores_statement(dialect: str) -> sa.Select[Any]:
+    a = ChannelAccount.__table__.c
+    return sa.select(a.id, a.timezone, a.settings).where(any_of_param(a.id, "ids", dialect))
+
+
 class PolicyResolver:
     """Policy and calendar look-ups for one batch or request: each table is read once."""
 
@@ -285,10 +292,9 @@ class PolicyResolver:
     def preload_stores(self, account_ids: set[int]) -> None:
         missing = account_ids - self._stores.keys()
         if missing:
-            a = ChannelAccount.__table__.c
             conn = self._session.connection()
-            stmt = sa.select(a.id, a.timezone, a.settings).where(any_of(a.id, missing, conn.dialect.name))
-            for row in conn.execute(stmt):
+            dialect = conn.dialect.name
+            for row in conn.execute(_stores_statement(dialect), {"ids": list_param(missing, dialect)}):
                 self._stores[row.id] = store_of(row)
 
     def calendar(self, policy: Policy, account_id: int) -> BusinessCalendar:
