@@ -40,6 +40,10 @@ def _check_key(value: str | None, field: str, *, required: bool) -> None:
         raise InvalidMessage(field, "contains control characters")
 
 
+def _has_text(value: str | None) -> bool:
+    return bool(value) and not value.isspace()  # type: ignore[union-attr] - bool(value) excludes None
+
+
 def validate(msg: InboundMessage, *, now: datetime, max_attachment_bytes: int) -> InboundMessage:
     """Return ``msg`` (possibly repaired) or raise InvalidMessage naming the field."""
     if not msg.channel:
@@ -65,7 +69,7 @@ def validate(msg: InboundMessage, *, now: datetime, max_attachment_bytes: int) -
     if party.email is not None and "@" not in party.email:
         raise InvalidMessage(f"{party_field}.email", f"{party.email!r} is not an e-mail address")
     _check_key(party.platform_id, f"{party_field}.platform_id", required=False)
-    if not (msg.body_text.strip() or (msg.body_html or "").strip() or msg.attachments or msg.subject.strip()):
+    if not (_has_text(msg.body_text) or _has_text(msg.body_html) or msg.attachments or _has_text(msg.subject)):
         raise InvalidMessage("body_text", "is empty and there is no subject, HTML body or attachment")
     if msg.language is not None and not _LANGUAGE.match(msg.language):
         raise InvalidMessage("language", f"{msg.language!r} is not a language tag like 'de' or 'pt-BR'")

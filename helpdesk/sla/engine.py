@@ -185,7 +185,7 @@ def load(session: Session, ticket_ids: Iterable[int]) -> Ledger:
 @functools.cache
 def _live_clocks_statement(dialect: str) -> sa.Select[Any]:
     t = SlaClock.__table__.c
-    return sa.select(t).where(
+    return sa.select(*(t[name] for name in _ROW_COLUMNS)).where(
         any_of_param(t.ticket_id, "ids", dialect),
         sa.or_(sa.and_(t.stopped_at.is_(None), t.status != ClockStatus.CANCELLED), t.kind == ClockKind.FIRST_RESPONSE),
     )
@@ -339,29 +339,78 @@ def _to_row(c: Clock) -> dict[str, Any]:
 
 
 def _from_row(row: Any) -> Clock:
+    (
+        clock_id,
+        ticket_id,
+        kind,
+        channel_account_id,
+        platform,
+        policy_id,
+        message_id,
+        started_at,
+        target_s,
+        warn_share,
+        due_at,
+        warning_at,
+        status,
+        paused_at,
+        paused_total_s,
+        remaining_s,
+        breached_at,
+        stopped_at,
+        warned_at,
+        _next_check_at,
+        _elapsed_s,
+    ) = row  # _ROW_COLUMNS, in that order
     return Clock(
-        id=row.id,
-        ticket_id=row.ticket_id,
-        kind=row.kind,
-        channel_account_id=row.channel_account_id,
-        platform=row.platform,
-        policy_id=row.policy_id,
-        message_id=row.message_id,
-        warned_at=row.warned_at,
+        id=clock_id,
+        ticket_id=ticket_id,
+        kind=kind,
+        channel_account_id=channel_account_id,
+        platform=platform,
+        policy_id=policy_id,
+        message_id=message_id,
+        warned_at=warned_at,
         state=ClockState(
-            started_at=row.started_at,
-            target=timedelta(seconds=row.target_s),
-            warn_share=row.warn_share,
-            due_at=row.due_at,
-            warning_at=row.warning_at,
-            status=ClockStatus(row.status),
-            paused_at=row.paused_at,
-            paused_total=timedelta(seconds=row.paused_total_s or 0),
-            remaining=None if row.remaining_s is None else timedelta(seconds=row.remaining_s),
-            breached_at=row.breached_at,
-            stopped_at=row.stopped_at,
+            started_at=started_at,
+            target=timedelta(seconds=target_s),
+            warn_share=warn_share,
+            due_at=due_at,
+            warning_at=warning_at,
+            status=_STATUS[status],
+            paused_at=paused_at,
+            paused_total=timedelta(seconds=paused_total_s or 0),
+            remaining=None if remaining_s is None else timedelta(seconds=remaining_s),
+            breached_at=breached_at,
+            stopped_at=stopped_at,
         ),
     )
+
+
+_STATUS = {str(s): s for s in ClockStatus}
+_ROW_COLUMNS = (
+    "id",
+    "ticket_id",
+    "kind",
+    "channel_account_id",
+    "platform",
+    "policy_id",
+    "message_id",
+    "started_at",
+    "target_s",
+    "warn_share",
+    "due_at",
+    "warning_at",
+    "status",
+    "paused_at",
+    "paused_total_s",
+    "remaining_s",
+    "breached_at",
+    "stopped_at",
+    "warned_at",
+    "next_check_at",
+    "elapsed_s",
+)
 
 
 def _chunks(values: list[int]) -> Iterable[list[int]]:

@@ -67,7 +67,7 @@ def _seconds(value: int | None) -> timedelta | None:
     return None if value is None else timedelta(seconds=value)
 
 
-def from_row(row: SlaPolicy) -> Policy:
+def from_row(row: SlaPolicy | sa.Row[Any]) -> Policy:
     return Policy(
         id=row.id,
         name=row.name,
@@ -214,15 +214,17 @@ class PolicyResolver:
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._rows: list[SlaPolicy] | None = None
+        self._rows: list[Any] | None = None
         self._by_id: dict[int, Policy] = {}
         self._choice: dict[tuple[int, str, str, str], Policy] = {}
         self._stores: dict[int, Store] = {}
         self._calendars: dict[tuple[int | None, str, int], BusinessCalendar] = {}
 
-    def _policies(self) -> list[SlaPolicy]:
+    def _policies(self) -> list[Any]:
         if self._rows is None:
-            self._rows = list(self._session.scalars(sa.select(SlaPolicy).where(SlaPolicy.enabled.is_(True))))
+            # plain rows, not ORM objects: every ingest batch reads the policies once
+            table = SlaPolicy.__table__
+            self._rows = list(self._session.connection().execute(sa.select(table).where(table.c.enabled.is_(True))))
             self._by_id = {row.id: from_row(row) for row in self._rows}
         return self._rows
 
