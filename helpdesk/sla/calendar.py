@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -189,12 +190,27 @@ class BusinessCalendar:
             return start.astimezone(UTC) + duration
         start_us = _to_us(start, "start")
         left = duration // _ONE_US
-        for open_us, close_us in self._windows(start_us):
-            begin = max(open_us, start_us)
-            if left <= close_us - begin:
-                return _from_us(begin + left)
-            left -= close_us - begin
-        raise AssertionError("unreachable: _windows never ends without raising")  # pragma: no cover
+        if not any(self.week):
+            raise ValueError(f"calendar {self.timezone} has no opening hours on any weekday, so it never opens")
+        # the walk of _windows, inlined: clocks start here for every message of an import
+        ordinal = self._local_ordinal(start_us)
+        closed_run = 0
+        while True:
+            spans = self._day_spans(ordinal)
+            if spans:
+                closed_run = 0
+                for open_us, close_us in spans:
+                    if close_us <= start_us:
+                        continue
+                    begin = open_us if open_us > start_us else start_us
+                    if left <= close_us - begin:
+                        return _from_us(begin + left)
+                    left -= close_us - begin
+            else:
+                closed_run += 1
+                if closed_run > MAX_CLOSED_DAYS:
+                    self._never_open(ordinal)
+            ordinal += 1
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Open time between two instants; negative when ``end`` is before ``start``.
@@ -261,11 +277,14 @@ class BusinessCalendar:
             elif last is None:
                 closed_run += 1
                 if closed_run > MAX_CLOSED_DAYS:
-                    raise ValueError(
-                        f"calendar {self.timezone} has no open time in the {MAX_CLOSED_DAYS} days up to "
-                        f"{date.fromordinal(ordinal).isoformat()}: check its holidays and closures"
-                    )
+                    self._never_open(ordinal)
             ordinal += 1
+
+    def _never_open(self, ordinal: int) -> NoReturn:
+        raise ValueError(
+            f"calendar {self.timezone} has no open time in the {MAX_CLOSED_DAYS} days up to "
+            f"{date.fromordinal(ordinal).isoformat()}: check its holidays and closures"
+        )
 
     def _day_spans(self, ordinal: int) -> list[tuple[int, int]]:
         """The opening intervals of one local date as UTC microseconds (empty when closed), memoised."""

@@ -242,7 +242,19 @@ def mark_breached(state: ClockState, at: datetime) -> ClockState:
         raise ValueError("a paused clock cannot breach: resume it first")
     if at <= state.due_at:
         raise ValueError(f"clock is not overdue at {at.isoformat()}: due at {state.due_at.isoformat()}")
-    return replace(state, status=ClockStatus.BREACHED, breached_at=at)
+    return ClockState(  # spelled out: this runs for every overdue clock of an import
+        state.started_at,
+        state.target,
+        state.warn_share,
+        state.due_at,
+        state.warning_at,
+        ClockStatus.BREACHED,
+        state.paused_at,
+        state.paused_total,
+        state.remaining,
+        at,
+        state.stopped_at,
+    )
 
 
 def _utc(at: datetime) -> datetime:
