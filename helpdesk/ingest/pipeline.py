@@ -72,6 +72,34 @@ def _accounts_statement(dialect: str) -> sa.Select[Any]:
     )
 
 
+# The key of the PostgreSQL advisory lock that ingesting transactions take (any constant of our own).
+INGEST_LOCK_KEY = 0x68656C7064657368  # "helpdesh"
+
+
+def _take_write_lock(session: Session) -> None:
+    """Serialise ingesting batches: take the lock before the look-ups, for the whole transaction.
+
+    Without it two workers ingesting the same mail (a poll and a manual
+    import, two processes after a restart) both pass the dedupe look-up and
+    then collide on the unique constraints: the batch fails on SQLite and
+    deadlocks on PostgreSQL.  SQLite's driver would only begin the
+    transaction at the first write, so the look-ups also ran each in a
+    snapshot of its own; ``BEGIN IMMEDIATE`` gives them one (and is cheaper).
+    PostgreSQL takes a transaction-scoped advisory lock, released at commit
+    or rollback, which only other ingesting batches wait for; on SQLite every
+    writer waits for the batch (tens of milliseconds, within the busy timeout).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK_KEY})
+        return
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
+
+
 def _parse(entry: Input) -> InboundMessage:
     return entry if isinstance(entry, InboundMessage) else quarantine.parse(entry)
 
@@ -128,6 +156,7 @@ def _ingest(
 ) -> IngestResult:
     if isinstance(session, scoped_session):
         session = session()  # resolve the proxy once; the steps below use it thousands of times
+    _take_write_lock(session)
     now = utcnow()
     outcomes: list[Outcome | None] = [None] * len(batch)
     parsed: list[tuple[int, InboundMessage]] = []
