@@ -176,13 +176,14 @@ def _generated_builder(table: sa.Table, keys: tuple[str, ...], dialect: str) -> 
     for key in keys:
         column_type = table.c[key].type
         if isinstance(column_type, UTCDateTime) and dialect == "sqlite":
-            parts.append(f"as_text(row[{key!r}])")
+            # the cache hit inline; a call only for None-free misses
+            parts.append(f"(None if (v := row[{key!r}]) is None else (cached(v) or as_text(v)))")
         elif isinstance(column_type, sa.JSON):
             parts.append(f"as_json(row[{key!r}])")
         else:
             parts.append(f"row[{key!r}]")
     source = f"def build(row):\n    return ({', '.join(parts)},)\n"
-    namespace: dict[str, Any] = {"as_text": _datetime_text, "as_json": _json_or_none}
+    namespace: dict[str, Any] = {"as_text": _datetime_text, "cached": _DATETIME_TEXT.get, "as_json": _json_or_none}
     exec(compile(source, f"<row builder for {table.name}>", "exec"), namespace)  # noqa: S102 - keys are column names
     return namespace["build"]
 

@@ -29,6 +29,9 @@ class InvalidMessage(ValueError):
         self.reason = reason
 
 
+_ONE_DAY = timedelta(days=1)
+
+
 def _check_key(value: str | None, field: str, *, required: bool) -> None:
     if not value:
         if required:
@@ -58,7 +61,7 @@ def validate(msg: InboundMessage, *, now: datetime, max_attachment_bytes: int) -
         raise InvalidMessage("sent_at", "has no time zone; connectors must give aware UTC datetimes")
     if msg.sent_at < _EARLIEST:
         raise InvalidMessage("sent_at", f"{msg.sent_at.isoformat()} is before 1990")
-    if msg.sent_at > now + timedelta(days=1):
+    if msg.sent_at > now + _ONE_DAY:
         raise InvalidMessage("sent_at", f"{msg.sent_at.isoformat()} is more than a day in the future")
     party_field = "sender" if msg.direction is Direction.IN else "recipient"
     party = msg.sender if msg.direction is Direction.IN else msg.recipient
@@ -80,7 +83,7 @@ def validate(msg: InboundMessage, *, now: datetime, max_attachment_bytes: int) -
     changes: dict[str, object] = {}
     if len(msg.subject) > MAX_SUBJECT:
         changes["subject"] = msg.subject[: MAX_SUBJECT - 1] + "…"
-    if any(len(a.content) > max_attachment_bytes for a in msg.attachments):
+    if msg.attachments and any(len(a.content) > max_attachment_bytes for a in msg.attachments):
         kept = tuple(a for a in msg.attachments if len(a.content) <= max_attachment_bytes)
         dropped = [f"{a.filename} ({len(a.content)} bytes)" for a in msg.attachments if a not in kept]
         changes["attachments"] = kept
