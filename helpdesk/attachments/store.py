@@ -19,8 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from helpdesk.db import utcnow
-from helpdesk.ingest.batch import chunks
+from helpdesk.db import any_of, bulk_insert, utcnow
 from helpdesk.tickets.models import AttachmentBlob
 
 
@@ -36,17 +35,26 @@ def _path(sha: str) -> Path:
     return _root() / sha[:2] / sha[2:4] / sha
 
 
-def store_many(session: Session, blobs: Iterable[bytes]) -> dict[str, int]:
-    """Store every distinct blob not yet stored; return sha → size of all given."""
+def store_many(session: Session, blobs: Iterable[bytes]) -> dict[int, str]:
+    """Store every distinct blob not yet stored; return each given blob's SHA-256 by ``id(blob)``.
+
+    The caller names its rows by those digests without hashing the bytes a
+    second time (an imported mail's original is hashed once, not twice).
+    """
+    sha_of: dict[int, str] = {}
     by_sha: dict[str, bytes] = {}
     for data in blobs:
-        by_sha.setdefault(digest(data), data)
+        sha = sha_of.get(id(data))
+        if sha is None:
+            sha = sha_of[id(data)] = digest(data)
+        by_sha.setdefault(sha, data)
     if not by_sha:
-        return {}
+        return sha_of
+    conn = session.connection()
     table = AttachmentBlob.__table__
-    existing: set[str] = set()
-    for part in chunks(by_sha):
-        existing.update(session.scalars(sa.select(table.c.sha256).where(table.c.sha256.in_(part))))
+    existing = set(
+        conn.execute(sa.select(table.c.sha256).where(any_of(table.c.sha256, by_sha, conn.dialect.name))).scalars()
+    )
     in_db = current_app.config["HELPDESK_SETTINGS"].attachment_storage == "db"
     now = utcnow()
     rows = []
@@ -56,16 +64,20 @@ def store_many(session: Session, blobs: Iterable[bytes]) -> dict[str, int]:
         if not in_db:
             _write_file(sha, data)
         rows.append({"sha256": sha, "size": len(data), "data": data if in_db else None, "created_at": now})
-    if rows:
-        session.execute(sa.insert(table), rows)
-    return {sha: len(data) for sha, data in by_sha.items()}
+    bulk_insert(conn, table, rows)
+    return sha_of
+
+
+_made_dirs: set[Path] = set()
 
 
 def _write_file(sha: str, data: bytes) -> None:
     path = _path(sha)
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent not in _made_dirs:  # 65,536 folders at most; each is made once per process
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _made_dirs.add(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -117,7 +117,7 @@ def _write_tickets(session: Session, slots: list[TicketSlot], now: datetime) -> 
 def _write_messages(session: Session, items: list[Item], now: datetime) -> None:
     blobs = [a.content for item in items for a in item.msg.attachments]
     blobs += [item.msg.original for item in items if item.msg.original is not None]
-    store.store_many(session, blobs)
+    sha_of = store.store_many(session, blobs)
     rows = []
     for item in items:
         msg = item.msg
@@ -144,7 +144,7 @@ def _write_messages(session: Session, items: list[Item], now: datetime) -> None:
                 "received_at": now,
                 "delivery_state": DeliveryState.RECEIVED if msg.direction is Direction.IN else DeliveryState.SENT,
                 "delivery_attempts": 0,
-                "original_sha256": store.digest(msg.original) if msg.original is not None else None,
+                "original_sha256": sha_of[id(msg.original)] if msg.original is not None else None,
             }
         )
     new_ids = bulk_insert(session.connection(), Message.__table__, rows, return_ids=True)
@@ -156,7 +156,7 @@ def _write_messages(session: Session, items: list[Item], now: datetime) -> None:
     attachment_rows = [
         {
             "message_id": item.message_id,
-            "sha256": store.digest(a.content),
+            "sha256": sha_of[id(a.content)],
             "filename": a.filename[:255],
             "content_type": a.content_type[:127],
             "size": len(a.content),
