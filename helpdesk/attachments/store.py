@@ -10,8 +10,9 @@ disk.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -69,22 +70,28 @@ def store_many(session: Session, blobs: Iterable[bytes]) -> dict[int, str]:
 
 
 _made_dirs: set[Path] = set()
+_temp_names = itertools.count()
 
 
 def _write_file(sha: str, data: bytes) -> None:
+    """Write atomically: a temporary name in the same folder, then a rename over the final one.
+
+    Only called for digests the database does not know, so the file is
+    normally new; if a crash left it behind, the rename replaces it with the
+    same bytes.
+    """
     path = _path(sha)
-    if path.exists():
-        return
     if path.parent not in _made_dirs:  # 65,536 folders at most; each is made once per process
         path.parent.mkdir(parents=True, exist_ok=True)
         _made_dirs.add(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    tmp = path.parent / f".tmp-{os.getpid()}-{threading.get_ident()}-{next(_temp_names)}"
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
