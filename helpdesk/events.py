@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 Payload = Mapping[str, Any]
 Listener = Callable[[str, Payload], None]
+BatchListener = Callable[[str, list[Payload]], None]
 
 #: Every event the helpdesk publishes, with the keys of its payload.
 CATALOGUE: dict[str, str] = {
@@ -40,27 +41,47 @@ CATALOGUE: dict[str, str] = {
 
 _PENDING = "helpdesk.pending_events"
 _listeners: dict[str, list[Listener]] = defaultdict(list)
+_batch_listeners: dict[str, list[BatchListener]] = defaultdict(list)
 
 
 def listen(*names: str) -> Callable[[Listener], Listener]:
     """Decorator: call the function after commit for each named event ("*" = all)."""
 
     def decorator(fn: Listener) -> Listener:
-        for name in names:
-            if name != "*" and name not in CATALOGUE:
-                raise ValueError(f"unknown event {name!r}; add it to helpdesk.events.CATALOGUE first")
-            if fn not in _listeners[name]:
-                _listeners[name].append(fn)
+        _register(_listeners, names, fn)
         return fn
 
     return decorator
 
 
-def unlisten(fn: Listener) -> None:
+def listen_batch(*names: str) -> Callable[[BatchListener], BatchListener]:
+    """Decorator: call the function once per run of same-named events, with all their payloads.
+
+    For listeners with a fixed cost per call (finding who is listening,
+    checking subscriptions): a 500-message batch is one call, not 500.
+    """
+
+    def decorator(fn: BatchListener) -> BatchListener:
+        _register(_batch_listeners, names, fn)
+        return fn
+
+    return decorator
+
+
+def _register(table: dict[str, list[Any]], names: tuple[str, ...], fn: Any) -> None:
+    for name in names:
+        if name != "*" and name not in CATALOGUE:
+            raise ValueError(f"unknown event {name!r}; add it to helpdesk.events.CATALOGUE first")
+        if fn not in table[name]:
+            table[name].append(fn)
+
+
+def unlisten(fn: Listener | BatchListener) -> None:
     """Remove a listener from every event (tests use this)."""
-    for fns in _listeners.values():
-        if fn in fns:
-            fns.remove(fn)
+    for table in (_listeners, _batch_listeners):
+        for fns in table.values():
+            if fn in fns:
+                fns.remove(fn)
 
 
 def publish(session: Session, name: str, payload: Payload) -> None:
@@ -84,17 +105,27 @@ def dispatch(name: str, payload: Payload) -> None:
 
 
 def _deliver(events: list[tuple[str, Payload]]) -> None:
-    wildcard = tuple(_listeners.get("*", ()))
-    by_name: dict[str, tuple[Listener, ...]] = {}  # a batch repeats few names many times
-    for name, payload in events:
-        fns = by_name.get(name)
-        if fns is None:
-            fns = by_name[name] = (*_listeners.get(name, ()), *wildcard)
-        for fn in fns:
-            try:
-                fn(name, payload)
-            except Exception:
-                log.exception("listener %s failed on %s", getattr(fn, "__qualname__", fn), name)
+    """Hand events to listeners in order; a failing listener is logged and the rest still run."""
+    start = 0
+    while start < len(events):
+        name = events[start][0]
+        end = start + 1
+        while end < len(events) and events[end][0] == name:
+            end += 1
+        payloads = [payload for _, payload in events[start:end]]
+        for batch_fn in (*_batch_listeners.get(name, ()), *_batch_listeners.get("*", ())):
+            _call(batch_fn, name, payloads)
+        for fn in (*_listeners.get(name, ()), *_listeners.get("*", ())):
+            for payload in payloads:
+                _call(fn, name, payload)
+        start = end
+
+
+def _call(fn: Callable[[str, Any], None], name: str, argument: Any) -> None:
+    try:
+        fn(name, argument)
+    except Exception:
+        log.exception("listener %s failed on %s", getattr(fn, "__qualname__", fn), name)
 
 
 @sa.event.listens_for(Session, "after_commit")

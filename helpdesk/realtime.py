@@ -15,7 +15,7 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
-from helpdesk.events import Payload, listen
+from helpdesk.events import Payload, listen_batch
 from helpdesk.extensions import socketio
 
 
@@ -62,7 +62,7 @@ def _audience() -> dict[str, Any] | None:
     return server.manager.rooms.get("/", {})
 
 
-@listen(
+@listen_batch(
     "ticket.created",
     "ticket.updated",
     "ticket.reopened",
@@ -72,14 +72,15 @@ def _audience() -> dict[str, Any] | None:
     "sla.warning",
     "sla.breached",
 )
-def _emit(name: str, payload: Payload) -> None:
+def _emit(name: str, payloads: list[Payload]) -> None:
     audience = _audience()
     if audience is not None and not audience:
-        return
-    data = {"event": name, **payload}
-    for room in rooms_for(payload):
-        if audience is None or audience.get(room):
-            socketio.emit(name, data, to=room)
+        return  # nobody is connected to this process: an import costs one call per event name
+    for payload in payloads:
+        data = {"event": name, **payload}
+        for room in rooms_for(payload):
+            if audience is None or audience.get(room):
+                socketio.emit(name, data, to=room)
 
 
 # --- ticket pages: presence, typing ----------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpdesk.events import Payload, listen
+from helpdesk.events import Payload, listen_batch
 from helpdesk.extensions import db
 from helpdesk.tasks import task
 from helpdesk.webhooks import services
@@ -28,8 +28,9 @@ def fan_out_task(event: str, payload: dict[str, Any]) -> list[int]:
     return ids
 
 
-@listen("*")
-def _on_event(name: str, payload: Payload) -> None:
+@listen_batch("*")
+def _on_event(name: str, payloads: list[Payload]) -> None:
     wanted = services.subscribed_events(lambda: db.engine)
     if wanted and ("*" in wanted or name in wanted):
-        fan_out_task(name, dict(payload))
+        for payload in payloads:
+            fan_out_task(name, dict(payload))
