@@ -24,6 +24,7 @@ from email.parser import HeaderParser
 
 from channels.base import AutoKind
 from channels.email.headers import decode_header_value, header_text, message_ids
+from channels.email.tree import MimePart
 
 __all__ = ["bounce_details", "classify"]
 
@@ -116,14 +117,14 @@ _NOTIFICATION_SENDERS = frozenset({"no-reply@sns.amazonaws.com"})
 _SES_BOUNCE = re.compile(r'"notificationType"\s*:\s*"(?:Bounce|Complaint)"')
 
 
-def classify(msg: Message, *, sender: str | None, subject: str, text: str = "") -> AutoKind | None:
-    """The kind of machine-written mail ``msg`` is, or None for a human message.
+def classify(tree: MimePart, *, sender: str | None, subject: str, text: str = "") -> AutoKind | None:
+    """The kind of machine-written mail ``tree`` (a parsed mail) is, or None for a human message.
 
     ``sender`` is the lowercased From address, ``subject`` the decoded
     subject, ``text`` the body text (only used for provider notices that
     carry bounces as JSON).
     """
-    kind = _by_structure(msg)
+    kind = _by_structure(tree)
     if kind is not None:
         return kind
     local, _, domain = (sender or "").partition("@")
@@ -135,26 +136,26 @@ def classify(msg: Message, *, sender: str | None, subject: str, text: str = "") 
         return AutoKind.BOUNCE
     if _NOTIFICATION_SUBJECT.match(subject) or (sender or "") in _NOTIFICATION_SENDERS:
         return AutoKind.NOTIFICATION
-    if _auto_reply_headers(msg) or _VACATION_SUBJECT.match(subject):
+    if _auto_reply_headers(tree) or _VACATION_SUBJECT.match(subject):
         return AutoKind.AUTO_REPLY
-    if header_text(msg.get("return-path")).strip() == "<>":
+    if (tree.get("return-path") or "").strip() == "<>":
         # Only machines send with a null reverse-path (RFC 5321 §4.5.5).
         return AutoKind.AUTO_REPLY
     return None
 
 
-def _by_structure(msg: Message) -> AutoKind | None:
-    if msg.get_content_type() == "multipart/report":
-        report = str(msg.get_param("report-type") or "").strip().lower()
+def _by_structure(tree: MimePart) -> AutoKind | None:
+    if tree.content_type == "multipart/report":
+        report = str(tree.param("report-type") or "").strip().lower()
         if report == "delivery-status":
             return AutoKind.BOUNCE
         if report in _NOTIFICATION_REPORTS:
             return AutoKind.NOTIFICATION
-    if "mdn" in header_text(msg.get("content-class")).lower():
+    if "mdn" in (tree.get("content-class") or "").lower():
         return AutoKind.NOTIFICATION
     found_notification = False
-    for part in msg.walk():
-        ctype = part.get_content_type()
+    for part in tree.walk():
+        ctype = part.content_type
         if ctype in _DSN_TYPES:
             return AutoKind.BOUNCE
         if ctype in _NOTIFICATION_TYPES:
@@ -162,13 +163,9 @@ def _by_structure(msg: Message) -> AutoKind | None:
     return AutoKind.NOTIFICATION if found_notification else None
 
 
-def _auto_reply_headers(msg: Message) -> bool:
-    # Each Message.get() lowercases every header name; most mail carries none
-    # of these fields, so one pass finds which are there to look up at all.
-    present = {name.lower() for name in msg.keys()}  # noqa: SIM118 - Message is not a dict
-
+def _auto_reply_headers(tree: MimePart) -> bool:
     def value(name: str) -> str:
-        return header_text(msg.get(name)) if name in present else ""
+        return tree.get(name) or ""
 
     submitted = value("auto-submitted").split(";", 1)[0].strip().lower()
     if submitted and submitted != "no":
@@ -181,26 +178,26 @@ def _auto_reply_headers(msg: Message) -> bool:
     return bool(value("x-auto-response-suppress").strip())
 
 
-def bounce_details(msg: Message) -> dict[str, str]:
-    """What a bounce says about the mail it returns, for linking it to that mail.
+def bounce_details(tree: MimePart) -> dict[str, str]:
+    """What a bounce (``tree``, a parsed mail) says about the mail it returns, for linking it to that mail.
 
     Keys (only those found): ``bounced_message_id``, ``bounced_recipients``
     (comma-separated), ``bounce_status`` (the first DSN status code).
     """
     details: dict[str, str] = {}
     recipients: list[str] = []
-    for part in msg.walk():
-        ctype = part.get_content_type()
+    for part in tree.walk():
+        ctype = part.content_type
         if ctype in _DSN_TYPES:
             _read_dsn(part, details, recipients)
         elif ctype in {"message/rfc822", "message/global"} and "bounced_message_id" not in details:
-            inner = part.get_payload()
+            inner = part.message.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                ids = message_ids(header_text(inner[0].get("message-id")))
+                ids = message_ids(part.children[0].get("message-id"))
                 if ids:
                     details["bounced_message_id"] = ids[0]
         elif ctype == "text/rfc822-headers" and "bounced_message_id" not in details:
-            payload = part.get_payload(decode=True)
+            payload = part.message.get_payload(decode=True)
             if isinstance(payload, bytes):
                 headers = HeaderParser().parsestr(payload.decode("utf-8", "replace"))
                 ids = message_ids(header_text(headers.get("message-id")))
@@ -211,20 +208,15 @@ def bounce_details(msg: Message) -> dict[str, str]:
     return details
 
 
-def _read_dsn(part: Message, details: dict[str, str], recipients: list[str]) -> None:
-    blocks = part.get_payload()
-    if not isinstance(blocks, list):
-        return
-    for block in blocks:
-        if not isinstance(block, Message):
-            continue
+def _read_dsn(part: MimePart, details: dict[str, str], recipients: list[str]) -> None:
+    for block in part.children:
         for name in ("final-recipient", "original-recipient"):
-            value = decode_header_value(header_text(block.get(name)))
+            value = decode_header_value(block.get(name) or "")
             if value:
                 address = value.split(";", 1)[-1].strip().strip("<>").lower()
                 if address:
                     recipients.append(address)
                 break
-        status = header_text(block.get("status")).strip()
+        status = (block.get("status") or "").strip()
         if status and "bounce_status" not in details:
             details["bounce_status"] = status.split()[0]

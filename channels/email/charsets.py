@@ -105,7 +105,6 @@ _WINDOWS = re.compile(r"^(?:windows|win|xcp|cp|ms)(125\d)$")
 _ISO8859 = re.compile(r"^(?:iso)?8859(\d{1,2})$")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B(]|\x1b\(I")
-_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 
 # Codecs that succeed on almost any input; a strict success proves nothing.
 _PERMISSIVE = frozenset({"latin-1", "iso8859-1"})
@@ -115,7 +114,8 @@ _ASCII_UNSAFE = frozenset({"utf-7", "utf-16", "utf-16-le", "utf-16-be", "utf-32"
 _DETECT_SAMPLE = 64 * 1024
 _MAX_REPLACEMENT_SHARE = 0.02
 _UTF8_EVIDENCE = 4
-_C1_CONTROL = re.compile(r"[\x80-\x9f]")
+# U+0080-U+009F in UTF-8: 0xC2 is only ever a lead byte, so this finds exactly those.
+_UTF8_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -176,10 +176,10 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     """Decode ``data`` following the chain in the module docstring; never raises."""
     if not data:
         return ""
-    has_high = _HIGH_BYTE.search(data) is not None
+    has_high = not data.isascii()
     candidates = codecs_for(declared)
     if not has_high:
-        if _ISO2022_ESCAPE.search(data):
+        if b"\x1b" in data and _ISO2022_ESCAPE.search(data):
             if not any(codec.startswith("iso2022") for codec in candidates):
                 candidates = _ISO2022_JP + candidates
         elif not candidates or candidates[0] not in _ASCII_UNSAFE:
@@ -191,7 +191,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         except UnicodeDecodeError:
             pass
         else:
-            if not _C1_CONTROL.search(text):
+            if not _UTF8_C1_CONTROL.search(data):  # faster than searching the text for U+0080-U+009F
                 return text
     for codec in candidates:
         if codec in _PERMISSIVE and codec != candidates[0]:

@@ -30,8 +30,13 @@ _GREEK = re.compile(r"[\u0370-\u03ff]")
 _HEBREW = re.compile(r"[\u0590-\u05ff]")
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_ENOUGH_LATIN = re.compile(rf"(?:[^A-Za-z\u00c0-\u024f]*[A-Za-z\u00c0-\u024f]){{{_MIN_LETTERS}}}")
+# Greek, the first of the scripts counted above, starts here.
+_FIRST_OTHER_SCRIPT = "\u0370"
 _WORD = re.compile(r"[a-z\u00df-\u024f]+(?:'[a-z]+)?")
-_URL_OR_ADDRESS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+# Addresses and links.  An address match, if any, starts where its run of
+# non-space characters does, so only run starts are tried for it.
+_URL_OR_ADDRESS = re.compile(r"(?<!\S)\S+@\S+|https?://\S+|www\.\S+")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -83,10 +88,12 @@ _LANGUAGES_BY_WORD: dict[str, tuple[str, ...]] = {
 
 def guess_language(text: str) -> str | None:
     """ISO 639-1 code of the language ``text`` is most likely in, or None."""
-    sample = _URL_OR_ADDRESS.sub(" ", text[:_SAMPLE])
-    if sample.isascii():
+    sample = text[:_SAMPLE]
+    if "@" in sample or "://" in sample or "www." in sample:
+        sample = _URL_OR_ADDRESS.sub(" ", sample)
+    if sample.isascii() or max(sample) < _FIRST_OTHER_SCRIPT:
         # No other script can occur, so only the Latin letters need counting.
-        return _latin_language(sample) if len(_LATIN.findall(sample)) >= _MIN_LETTERS else None
+        return _latin_language(sample) if _ENOUGH_LATIN.match(sample) else None
     kana = len(_KANA.findall(sample))
     han = len(_HAN.findall(sample))
     hangul = len(_HANGUL.findall(sample))
@@ -120,11 +127,10 @@ def guess_language(text: str) -> str | None:
 
 def _latin_language(sample: str) -> str | None:
     scores = dict.fromkeys(_STOPWORDS, 0)
-    for word in _WORD.findall(sample.lower()):
-        for language in _LANGUAGES_BY_WORD.get(word, ()):
+    for word in filter(_LANGUAGES_BY_WORD.__contains__, _WORD.findall(sample.lower())):
+        for language in _LANGUAGES_BY_WORD[word]:
             scores[language] += 1
-    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-    (first, top), (_, second) = ranked[0], ranked[1]
+    top, second = sorted(scores.values(), reverse=True)[:2]
     if top >= _MIN_HITS and top >= second * _LEAD:
-        return first
+        return max(scores, key=scores.__getitem__)  # the first language with the top score
     return None

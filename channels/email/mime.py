@@ -1,8 +1,9 @@
 """Raw RFC 5322 bytes → :class:`~channels.base.InboundMessage`.
 
-The stdlib parser runs with the ``compat32`` policy: it is several times
-faster than ``email.policy.default`` and never raises on the malformed
-headers real mail carries.  Everything the typed policy would decode is done
+The stdlib parser runs with the ``compat32`` policy (through
+:mod:`channels.email.msgparse`): it is several times faster than
+``email.policy.default`` and never raises on the malformed headers real
+mail carries.  Everything the typed policy would decode is done
 here instead, tolerantly (:mod:`channels.email.headers`,
 :mod:`channels.email.charsets`).
 
@@ -13,11 +14,9 @@ connector gets a finished :class:`InboundMessage` from one call.
 
 from __future__ import annotations
 
-import email
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from email import policy
 from email.message import Message
 
 from channels.base import AutoKind, InboundMessage, Party
@@ -34,9 +33,11 @@ from channels.email.headers import (
     repair_header_block,
 )
 from channels.email.language import guess_language
+from channels.email.msgparse import message_from_bytes
 from channels.email.parts import MailContent, collect_content
 from channels.email.quotes import split_reply
 from channels.email.relay import apply_relay
+from channels.email.tree import mime_tree
 
 __all__ = ["DEFAULT_MAX_ATTACHMENT_BYTES", "MailParseError", "parse_email"]
 
@@ -44,7 +45,6 @@ DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 CHANNEL = "email"
 
 _FUTURE_SLACK = timedelta(days=1)
-_LEADING_SPACE = re.compile(rb"^[ \t\r\n]+")
 _HEADER_LINE = re.compile(rb"^(?:From |[!-9;-~]+[ \t]*:)")
 
 
@@ -72,13 +72,13 @@ def parse_email(
     """
     if not raw or raw.isspace():
         raise MailParseError("empty input")
-    source = repair_header_block(_LEADING_SPACE.sub(b"", raw, count=1))
+    source = repair_header_block(raw.lstrip(b" \t\r\n"))
     if not _HEADER_LINE.match(source):
         raise MailParseError("not an e-mail message: no header fields (the first line is not a header)")
-    msg = email.message_from_bytes(source, policy=policy.compat32)
-    headers = _header_map(msg)
-
-    content = collect_content(msg, max_attachment_bytes=max_attachment_bytes, crlf=b"\r\n" in source[:4096])
+    msg = message_from_bytes(source)
+    headers, first_values = _header_maps(msg)
+    tree = mime_tree(msg, first_values)
+    content = collect_content(tree, max_attachment_bytes=max_attachment_bytes, crlf=b"\r\n" in source[:4096])
     hint = content.charset
     body_text = content.body_text()
     body_html = "\n".join(content.htmls) if content.htmls else None
@@ -90,9 +90,9 @@ def parse_email(
 
     reply_name, reply_address = parse_address(_first(headers, "reply-to"), hint)
     meta = _meta(headers, content, hint, address, reply_address)
-    auto = classify(msg, sender=address, subject=subject, text=body_text[:4000])
+    auto = classify(tree, sender=address, subject=subject, text=body_text[:4000])
     if auto is AutoKind.BOUNCE:
-        meta.update(bounce_details(msg))
+        meta.update(bounce_details(tree))
 
     new_text, _ = split_reply(body_text)
     message = InboundMessage(
@@ -121,12 +121,24 @@ def parse_email(
     return message
 
 
-def _header_map(msg: Message) -> dict[str, list[str]]:
-    """Header values by lowercased name, undecoded, in order of appearance."""
+def _header_maps(msg: Message) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Header values by lowercased name, undecoded: all in order of appearance, and the first.
+
+    The parser never puts white space in a field name, so the keys are the
+    names ``Message.get`` compares with.
+    """
     found: dict[str, list[str]] = {}
+    first: dict[str, str] = {}
     for name, value in msg.raw_items():
-        found.setdefault(name.strip().lower(), []).append(value if isinstance(value, str) else str(value))
-    return found
+        key = name.lower()
+        text = value if isinstance(value, str) else str(value)
+        values = found.get(key)
+        if values is None:
+            found[key] = [text]
+            first[key] = text
+        else:
+            values.append(text)
+    return found, first
 
 
 def _first(headers: dict[str, list[str]], name: str) -> str:
@@ -148,10 +160,14 @@ def _sender(headers: dict[str, list[str]], hint: str | None) -> tuple[str | None
 
 def _sent_at(headers: dict[str, list[str]], received_at: datetime | None) -> datetime:
     """Date header, unless missing, absurd or later than the relays saw the mail."""
-    stamped = received_dates(headers.get("received", []))
-    latest = max(stamped) if stamped else None
     sent = parse_date(_first(headers, "date"))
-    if sent is not None and (latest is None or sent <= latest + _FUTURE_SLACK):
+    latest = None
+    for stamped in received_dates(headers.get("received", [])):
+        if sent is not None and sent <= stamped + _FUTURE_SLACK:
+            return sent  # no need to read the other stamps: the latest is no earlier
+        if latest is None or stamped > latest:
+            latest = stamped
+    if sent is not None and latest is None:
         return sent
     if latest is not None:
         return latest

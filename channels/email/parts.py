@@ -27,11 +27,13 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.policy import Compat32
+from functools import lru_cache
 
 from channels.base import AttachmentData
 from channels.email.charsets import decode_bytes
 from channels.email.headers import clean_text, header_params, normalise_space
 from channels.email.htmltext import html_charset, html_to_text
+from channels.email.tree import MimePart
 
 __all__ = ["MailContent", "collect_content"]
 
@@ -54,6 +56,7 @@ _SKIPPED_ALTERNATIVES = frozenset({"text/watch-html", "text/x-amp-html"})
 _EMBEDDED_MESSAGES = frozenset({"message/rfc822", "message/global", "message/news"})
 _BODY_TEXT_SUBTYPES = frozenset({"plain", "html", "enriched", "richtext"})
 _STDLIB_DECODED = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue"})
+_STDLIB_BINARY = _STDLIB_DECODED - {"quoted-printable"}
 _BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 _PATH_SEPARATORS = re.compile(r"[\\/]")
 _TAGS = re.compile(r"<[^>]{0,200}>")
@@ -74,7 +77,7 @@ class MailContent:
 
     def body_text(self) -> str:
         """The text of the body: plain parts joined, else text derived from the HTML."""
-        texts = [text for text in self.texts if text.strip()]
+        texts = [text for text in self.texts if _has_text(text)]
         if texts:
             joined = "\n\n".join(text.strip("\n") for text in texts)
         elif self.htmls:
@@ -84,19 +87,24 @@ class MailContent:
         return clean_text(joined).strip()
 
 
-def collect_content(msg: Message, *, max_attachment_bytes: int, crlf: bool = False) -> MailContent:
-    """Walk ``msg`` and sort its parts into body texts, HTML and attachments.
+def _has_text(text: str) -> bool:
+    """``bool(text.strip())`` without copying a long text."""
+    return bool(text) and not text.isspace()
+
+
+def collect_content(tree: MimePart, *, max_attachment_bytes: int, crlf: bool = False) -> MailContent:
+    """Walk the parts of a mail and sort them into body texts, HTML and attachments.
 
     ``crlf`` says whether the source used CRLF line ends, so attached
     messages are written back with the same ones.
     """
     content = MailContent(crlf=crlf)
-    _walk(msg, content, max_attachment_bytes, depth=0)
+    _walk(tree, content, max_attachment_bytes, depth=0)
     return content
 
 
 def _walk(
-    part: Message,
+    part: MimePart,
     content: MailContent,
     limit: int,
     *,
@@ -112,15 +120,16 @@ def _walk(
     ctype = _content_type(part)
     if ctype in _SKIPPED_TYPES:
         return
-    if ctype in _EMBEDDED_MESSAGES or (ctype.startswith("message/") and part.is_multipart()):
+    multipart = part.message.is_multipart()
+    if ctype in _EMBEDDED_MESSAGES or (multipart and ctype.startswith("message/")):
         _attach(part, ctype, content, limit, related=related)
         return
-    if not part.is_multipart():
+    if not multipart:
         _leaf(part, ctype, content, limit, related=related, root=depth == 0, inherited=inherited)
         return
     if depth >= _MAX_DEPTH:
         return
-    children = [child for child in part.get_payload() if isinstance(child, Message)]
+    children = part.children
     subtype = ctype.partition("/")[2]
     charset = _charset(part) or inherited
     if subtype == "alternative":
@@ -137,18 +146,18 @@ def _walk(
 
 
 def _alternative(
-    children: list[Message], content: MailContent, limit: int, *, depth: int, inherited: str | None
+    children: list[MimePart], content: MailContent, limit: int, *, depth: int, inherited: str | None
 ) -> None:
     """Plain text from the plain alternative, HTML from the richest one."""
     versions = []
     for child in children:
-        if child.get_content_type() in _SKIPPED_ALTERNATIVES:
+        if child.content_type in _SKIPPED_ALTERNATIVES:
             continue
         version = MailContent(crlf=content.crlf)
         _walk(child, version, limit, depth=depth + 1, inherited=inherited)
         versions.append(version)
         content.charset = content.charset or version.charset
-    plain = next((v for v in versions if any(t.strip() for t in v.texts)), None)
+    plain = next((v for v in versions if any(_has_text(t) for t in v.texts)), None)
     html = next((v for v in reversed(versions) if v.htmls), None)
     if plain is not None:
         content.texts.extend(plain.texts)
@@ -166,18 +175,18 @@ def _alternative(
                 content.attachments.append(attachment)
 
 
-def _related_root(part: Message, children: list[Message]) -> Message:
-    start = part.get_param("start")
+def _related_root(part: MimePart, children: list[MimePart]) -> MimePart:
+    start = part.param("start")
     if isinstance(start, str) and start.strip():
         wanted = start.strip().strip("<>")
         for child in children:
-            if str(child.get("content-id", "")).strip().strip("<>") == wanted:
+            if (child.get("content-id") or "").strip().strip("<>") == wanted:
                 return child
     return children[0]
 
 
 def _leaf(
-    part: Message, ctype: str, content: MailContent, limit: int, *, related: bool, root: bool, inherited: str | None
+    part: MimePart, ctype: str, content: MailContent, limit: int, *, related: bool, root: bool, inherited: str | None
 ) -> None:
     main, _, subtype = ctype.partition("/")
     disposition = _disposition(part)
@@ -192,7 +201,9 @@ def _leaf(
             charset = html_charset(data)
         charset = charset or inherited
         content.charset = content.charset or charset
-        text = decode_bytes(data, charset).replace("\r\n", "\n").replace("\r", "\n")
+        text = decode_bytes(data, charset)
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         if subtype == "html":
             content.htmls.append(clean_text(text))
         elif subtype in {"enriched", "richtext"}:
@@ -204,7 +215,7 @@ def _leaf(
 
 
 def _attach(
-    part: Message,
+    part: MimePart,
     ctype: str,
     content: MailContent,
     limit: int,
@@ -214,9 +225,9 @@ def _attach(
     disposition: str | None = None,
 ) -> None:
     """Add ``part`` (of media type ``ctype``, see :func:`_content_type`) as an attachment."""
-    if part.is_multipart():
+    if part.message.is_multipart():
         data = _embedded_bytes(part, crlf=content.crlf)
-        if not data.strip():
+        if not data or data.isspace():
             return
         filename = filename or _filename(part, content.charset)
         disposition = disposition or _disposition(part)
@@ -234,9 +245,9 @@ def _attach(
     )
 
 
-def _content_type(part: Message) -> str:
+def _content_type(part: MimePart) -> str:
     """The media type, cut down to its valid prefix (``application/pdf name=…`` happens)."""
-    match = _MEDIA_TYPE.match(part.get_content_type())
+    match = _MEDIA_TYPE.match(part.content_type)
     return match.group(0) if match else "application/octet-stream"
 
 
@@ -270,7 +281,7 @@ class _UnusualShape(Exception):
     """A part the fast writer does not reproduce; the stdlib generator writes it instead."""
 
 
-def _embedded_bytes(part: Message, *, crlf: bool) -> bytes:
+def _embedded_bytes(part: MimePart, *, crlf: bool) -> bytes:
     """An attached message re-serialised; the parser keeps no raw slice of it.
 
     The bytes are those ``as_bytes`` gives with the verbatim policy.  A
@@ -278,8 +289,8 @@ def _embedded_bytes(part: Message, *, crlf: bool) -> bytes:
     times faster than the generator, which clones its policy and buffers
     every part; anything else still goes through ``as_bytes``.
     """
-    inner = part.get_payload()
-    target = inner[0] if isinstance(inner, list) and len(inner) == 1 and isinstance(inner[0], Message) else part
+    inner = part.message.get_payload()
+    target = part.children[0] if isinstance(inner, list) and len(inner) == 1 and part.children else part
     out: list[bytes] = []
     try:
         _write_part(target, out, "\r\n" if crlf else "\n", depth=0)
@@ -289,48 +300,53 @@ def _embedded_bytes(part: Message, *, crlf: bool) -> bytes:
     except _WRITE_ERRORS:
         return b""
     try:
-        return target.as_bytes(policy=_VERBATIM_CRLF if crlf else _VERBATIM)
+        return target.message.as_bytes(policy=_VERBATIM_CRLF if crlf else _VERBATIM)
     except _WRITE_ERRORS:
         return b""
 
 
-def _write_part(part: Message, out: list[bytes], linesep: str, *, depth: int) -> None:
+def _write_part(part: MimePart, out: list[bytes], linesep: str, *, depth: int) -> None:
     """Append ``part`` to ``out`` as ``BytesGenerator`` with the verbatim policy writes it."""
     if depth > _MAX_DEPTH:
         raise _UnusualShape  # the generator's own recursion limit decides
-    for name, value in part.raw_items():
-        text = value if isinstance(value, str) else str(value)
-        out.append(f"{name}: {text}{linesep}".encode("utf-8", "surrogateescape"))
-    out.append(linesep.encode("ascii"))
-    main, _, sub = part.get_content_type().partition("/")
-    handler = _GENERATOR_HANDLERS.get(f"{main}_{sub}".replace("-", "_")) or _GENERATOR_HANDLERS.get(
-        main.replace("-", "_"), "text"
-    )
-    payload = part._payload  # what the generator writes; get_payload() would decode 8-bit text
+    message = part.message
+    fields = "".join(f"{name}: {value}{linesep}" for name, value in message.raw_items())
+    out.append(f"{fields}{linesep}".encode("utf-8", "surrogateescape"))
+    handler = _generator_handler(part.content_type)
+    payload = message._payload  # what the generator writes; get_payload() would decode 8-bit text
     if handler == "text":
         if isinstance(payload, str):
             out.append(_with_line_ends(payload, linesep))
         elif payload is not None:
             raise _UnusualShape
         return
-    if not isinstance(payload, list) or not all(isinstance(child, Message) for child in payload):
+    children = part.children
+    if not isinstance(payload, list) or len(children) != len(payload):  # the tree keeps only Message objects
         raise _UnusualShape
     if handler == "message":
-        if not payload:
+        if not children:
             raise _UnusualShape
-        _write_part(payload[0], out, linesep, depth=depth + 1)
+        _write_part(children[0], out, linesep, depth=depth + 1)
     elif handler == "delivery-status":
-        _write_status_blocks(payload, out, linesep, depth=depth)
+        _write_status_blocks(children, out, linesep, depth=depth)
     else:
-        _write_multipart(part, payload, out, linesep, depth=depth)
+        _write_multipart(part, children, out, linesep, depth=depth)
 
 
-def _write_multipart(part: Message, children: list[Message], out: list[bytes], linesep: str, *, depth: int) -> None:
-    boundary = part.get_boundary()
+@lru_cache(maxsize=256)
+def _generator_handler(ctype: str) -> str:
+    main, _, sub = ctype.partition("/")
+    handler = _GENERATOR_HANDLERS.get(f"{main}_{sub}".replace("-", "_"))
+    return handler or _GENERATOR_HANDLERS.get(main.replace("-", "_"), "text")
+
+
+def _write_multipart(part: MimePart, children: list[MimePart], out: list[bytes], linesep: str, *, depth: int) -> None:
+    message = part.message
+    boundary = part.boundary()
     if not boundary:
         raise _UnusualShape  # the generator would invent a random one
-    if part.preamble is not None:
-        out.append(_with_line_ends(part.preamble, linesep) + linesep.encode("ascii"))
+    if message.preamble is not None:
+        out.append(_with_line_ends(message.preamble, linesep) + linesep.encode("ascii"))
     delimiter = f"{linesep}--{boundary}{linesep}".encode("ascii", "surrogateescape")
     out.append(delimiter[len(linesep) :])
     for index, child in enumerate(children):
@@ -338,11 +354,11 @@ def _write_multipart(part: Message, children: list[Message], out: list[bytes], l
             out.append(delimiter)
         _write_part(child, out, linesep, depth=depth + 1)
     out.append(f"{linesep}--{boundary}--{linesep}".encode("ascii", "surrogateescape"))
-    if part.epilogue is not None:
-        out.append(_with_line_ends(part.epilogue, linesep))
+    if message.epilogue is not None:
+        out.append(_with_line_ends(message.epilogue, linesep))
 
 
-def _write_status_blocks(blocks: list[Message], out: list[bytes], linesep: str, *, depth: int) -> None:
+def _write_status_blocks(blocks: list[MimePart], out: list[bytes], linesep: str, *, depth: int) -> None:
     """The blocks of a delivery-status part, one blank line between them and none after the last."""
     newline = linesep.encode("ascii")
     written = []
@@ -356,23 +372,24 @@ def _write_status_blocks(blocks: list[Message], out: list[bytes], linesep: str, 
 
 def _with_line_ends(text: str, linesep: str) -> bytes:
     """``text`` with every CR, LF or CRLF as ``linesep``, as the generator writes bodies."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if linesep != "\n":
         text = text.replace("\n", linesep)
     return text.encode("ascii", "surrogateescape")
 
 
-def _payload_bytes(part: Message) -> bytes:
+def _payload_bytes(part: MimePart) -> bytes:
     """The decoded body of a leaf part, tolerating bogus transfer encodings.
 
     The stdlib decodes the transfer encodings it recognises; variants it
     does not (``base-64``, ``quoted-printable;``, ``Quoted-printable ``) are
     decoded here from the raw bytes it returns unchanged.
     """
-    data = part.get_payload(decode=True)
+    stdlib_cte = (part.get("content-transfer-encoding") or "").lower()
+    data = _stdlib_payload(part.message, stdlib_cte)
     if not isinstance(data, bytes):
         return b""
-    stdlib_cte = str(part.get("content-transfer-encoding", "")).lower()
     if stdlib_cte in _STDLIB_DECODED:
         return data
     cte = stdlib_cte.split(";", 1)[0].strip().strip("\"'")
@@ -381,6 +398,22 @@ def _payload_bytes(part: Message) -> bytes:
     if cte in {"quoted-printable", "quoted_printable", "quotedprintable", "qp"} or cte.startswith("quoted-print"):
         return binascii.a2b_qp(data)
     return data
+
+
+def _stdlib_payload(message: Message, cte: str) -> object:
+    """``message.get_payload(decode=True)``, whose transfer encoding field (lowercased) is ``cte``.
+
+    For text and quoted-printable bodies the stdlib's steps are taken here:
+    it would look the field up again and encode the whole body twice.
+    """
+    payload = message._payload  # what get_payload() starts from
+    if not isinstance(payload, str) or cte in _STDLIB_BINARY:
+        return message.get_payload(decode=True)
+    try:
+        data = payload.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:  # pragma: no cover - parsed bytes are ASCII or surrogate escapes
+        return message.get_payload(decode=True)
+    return binascii.a2b_qp(data) if cte == "quoted-printable" else data
 
 
 def _base64(raw: bytes) -> bytes:
@@ -397,10 +430,10 @@ def _base64(raw: bytes) -> bytes:
             return b""
 
 
-def _charset(part: Message) -> str | None:
-    if "charset" not in str(part.get("content-type", "")).lower():
+def _charset(part: MimePart) -> str | None:
+    if "charset" not in (part.get("content-type") or "").lower():
         return None  # get_param() parses every parameter; most parts name no charset
-    value = part.get_param("charset")
+    value = part.param("charset")
     if isinstance(value, tuple):
         value = value[2]
     if not isinstance(value, str):
@@ -409,26 +442,18 @@ def _charset(part: Message) -> str | None:
     return value or None
 
 
-def _raw_header(part: Message, name: str) -> str | None:
-    """A header as it was on the wire; ``get()`` would mangle 8-bit bytes."""
-    for key, value in part.raw_items():
-        if key.lower() == name:
-            return value if isinstance(value, str) else str(value)
-    return None
-
-
-def _disposition(part: Message) -> str | None:
-    value = _raw_header(part, "content-disposition")
+def _disposition(part: MimePart) -> str | None:
+    value = part.raw("content-disposition")  # get() would mangle 8-bit bytes
     if value is None:
         return None
     token = value.split(";", 1)[0].strip().lower()
     return token if token in {"inline", "attachment"} else None
 
 
-def _filename(part: Message, hint: str | None) -> str | None:
+def _filename(part: MimePart, hint: str | None) -> str | None:
     raw = None
     for header, param in (("content-disposition", "filename"), ("content-type", "name")):
-        value = _raw_header(part, header)
+        value = part.raw(header)  # with 8-bit bytes intact, to be decoded with the hint
         if value is not None and "name" in value.lower():  # parsing the parameters costs more than this test
             raw = header_params(value, hint).get(param)
             if raw and raw.strip():
@@ -452,9 +477,9 @@ def _default_filename(ctype: str, number: int) -> str:
     return f"attachment-{number}{extension}"
 
 
-def _content_id(part: Message) -> str | None:
+def _content_id(part: MimePart) -> str | None:
     value = part.get("content-id")
     if value is None:
         return None
-    cleaned = str(value).strip().strip("<>").strip()
+    cleaned = value.strip().strip("<>").strip()
     return cleaned or None

@@ -118,3 +118,41 @@ def test_stripped_text_of_a_reply(fixture_mail):
 
     assert message.stripped_text == "Hallo,\n\ndie Lampe flackert leider. Foto anbei.\n\nGrüße\nLena Becker"
     assert "Ihre Bestellung wurde versandt" in message.body_text
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "SENT FROM MY IPHONE",
+        "   Sent from my iPad",
+        "\u3000Sent from my iPad",
+        "----- ORIGINAL MESSAGE -----\nFROM: Lamp Works\nSENT: Monday",
+        "ON MON, JAN 5, 2026 AT 9:14 AM LAMP WORKS <care@seller.example> WROTE:\n> Your parcel has shipped.",
+        "*From:* Lamp Works <care@seller.example>\n*Sent:* Monday, January 5, 2026 9:14 AM",
+        "---- 原始邮件 ----\n发件人: Lamp Works",
+        "差出人: Lamp Works <care@seller.example>\n送信日時: 2026年1月5日 9:14",
+    ],
+)
+def test_markers_are_found_in_any_case_and_after_indentation(history):
+    new, rest = split_reply(f"{NEW}\n\n{history}\n")
+
+    assert new == NEW
+    assert rest == history
+
+
+def test_a_rule_of_dashes_alone_is_not_history():
+    text = f"{NEW}\n\n{'-' * 70}\nSent via the shop's messaging service.\n{'-' * 70}"
+
+    assert split_reply(text) == (text, "")
+
+
+def test_a_marker_on_the_first_line_leaves_everything_new():
+    text = "Sent from my iPhone\n\nThe lid is cracked."
+
+    assert split_reply(text) == (text, "")
+
+
+def test_a_long_text_without_markers_is_all_new():
+    text = "\n".join(f"Line {number} of the installer log, nothing quoted here." for number in range(20000))
+
+    assert split_reply(text) == (text, "")
