@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import nh3
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -135,7 +134,7 @@ def _write_messages(session: Session, items: list[Item], now: datetime) -> None:
                 "subject": msg.subject[:500],
                 "body_text": msg.body_text,
                 "stripped_text": msg.stripped_text,
-                "body_html": nh3.clean(msg.body_html) if msg.body_html else None,
+                "body_html": msg.body_html or None,  # as received; sanitised where shown (clean_html)
                 "language": msg.language,
                 "in_reply_to": (msg.in_reply_to or None) and msg.in_reply_to[:255],
                 "references": " ".join(msg.references) or None,

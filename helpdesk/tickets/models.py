@@ -123,6 +123,8 @@ class Message(Base):
     subject: Mapped[str] = mapped_column(sa.String(500), default="")
     body_text: Mapped[str] = mapped_column(sa.Text, default="")
     stripped_text: Mapped[str | None] = mapped_column(sa.Text)
+    # Buyer HTML exactly as received. It is sanitised where it is shown (the ``clean_html`` filter),
+    # never trusted as stored: the allow-list can then tighten without rewriting old rows.
     body_html: Mapped[str | None] = mapped_column(sa.Text)
     language: Mapped[str | None] = mapped_column(sa.String(16))
     in_reply_to: Mapped[str | None] = mapped_column(sa.String(255))

@@ -274,11 +274,14 @@ def test_attachments_are_stored_once_per_content(session: Any, make_message: Any
     assert any(stored.rglob(blobs[0].sha256))
 
 
-def test_buyer_html_is_sanitised(session: Any, make_message: Any) -> None:
-    ingest(session, [make_message(body_html='<p onclick="x()">Hi<script>alert(1)</script></p>')], source="test")
+def test_buyer_html_is_kept_as_received_and_sanitised_where_shown(app: Any, session: Any, make_message: Any) -> None:
+    raw = '<p onclick="x()">Hi<script>alert(1)</script></p>'
+    ingest(session, [make_message(body_html=raw)], source="test")
     session.commit()
-    html = session.scalars(sa.select(Message.body_html)).one()
-    assert "script" not in html and "onclick" not in html and "Hi" in html
+    stored = session.scalars(sa.select(Message.body_html)).one()
+    assert stored == raw  # the record of what the buyer sent; never rendered as is
+    shown = app.jinja_env.filters["clean_html"](stored)
+    assert "script" not in shown and "onclick" not in shown and "Hi" in shown
 
 
 def test_events_are_dropped_on_rollback(session: Any, make_message: Any) -> None:

@@ -96,7 +96,7 @@ def test_buyer_html_is_sanitised_and_quoted_history_collapsed(
 ) -> None:
     ticket = make_ticket(body_text="Hello\n> old quote", body_html="<p>Hi</p>")
     msg = session.scalar(sa.select(Message).where(Message.ticket_id == ticket.id))
-    msg.body_html = '<p>Hi</p><script>alert(1)</script><img src=x onerror="alert(2)">'  # as if stored unsanitised
+    msg.body_html = '<p>Hi</p><script>alert(1)</script><img src=x onerror="alert(2)">'  # stored as received
     msg.stripped_text = "Hello"
     session.commit()
     login(client, world.eu)
