@@ -260,18 +260,26 @@ def test_outbound_message_from_elsewhere_counts_as_response(session: Any, make_m
 
 
 def test_attachments_are_stored_once_per_content(session: Any, make_message: Any, app: Any) -> None:
+    from helpdesk.attachments import store
+
     pdf = AttachmentData("invoice.pdf", "application/pdf", b"%PDF-1.4 fake")
+    photo = AttachmentData("photo.jpg", "image/jpeg", b"\xff\xd8" + bytes(range(256)) * 400)  # over 64 KB
     ingest(
         session,
-        [make_message(attachments=(pdf,)), make_message(attachments=(pdf,), external_thread_id="x")],
+        [make_message(attachments=(pdf, photo)), make_message(attachments=(pdf,), external_thread_id="x")],
         source="test",
     )
     session.commit()
-    assert session.scalar(sa.select(sa.func.count(Attachment.id))) == 2
-    blobs = session.scalars(sa.select(AttachmentBlob)).all()
-    assert len(blobs) == 1
-    stored = app.config["HELPDESK_SETTINGS"].instance_path / "attachments" / blobs[0].sha256[:2]
-    assert any(stored.rglob(blobs[0].sha256))
+    assert session.scalar(sa.select(sa.func.count(Attachment.id))) == 3
+    blobs = {blob.size: blob for blob in session.scalars(sa.select(AttachmentBlob))}
+    assert sorted(blobs) == [len(pdf.content), len(photo.content)]
+    small, large = blobs[len(pdf.content)], blobs[len(photo.content)]
+    # small blobs live in their row, large ones in a file; both read back the same way
+    assert small.data == pdf.content and large.data is None
+    root = app.config["HELPDESK_SETTINGS"].instance_path / "attachments"
+    assert [p.name for p in root.rglob("*") if p.is_file()] == [large.sha256]
+    assert store.load(session, small.sha256) == pdf.content
+    assert store.load(session, large.sha256) == photo.content
 
 
 def test_buyer_html_is_kept_as_received_and_sanitised_where_shown(app: Any, session: Any, make_message: Any) -> None:
