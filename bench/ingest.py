@@ -1,9 +1,10 @@
 """Ingestion throughput: synthetic marketplace traffic through the full pipeline.
 
-    python bench/ingest.py [--scale 1.0] [--runs 3]
+    python bench/ingest.py [--scale 1.0] [--runs 3] [--batch 1000]
 
 Default: 50,000 messages (several platforms and languages, 30 % replies to
-earlier threads, repeat customers) in batches of 500, on SQLite and on
+earlier threads, repeat customers) in transactions of ``helpdesk ingest``'s
+default size (1,000; ``--batch 500`` is a poller's page), on SQLite and on
 PostgreSQL, each run in a fresh process and a fresh database.  The ceiling
 is a raw ``sqlite3`` executemany of the same message rows (no dedupe, no
 threading, no customers) measured in the same run.  Prints one JSON object
@@ -23,8 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import fresh_postgres, make_app, median, peak_rss_mb, run_child
-
-BATCH = 500
+from helpdesk.cli import IMPORT_BATCH
 
 
 def _messages(count: int) -> list:
@@ -40,7 +40,7 @@ def _accounts(session) -> None:  # type: ignore[no-untyped-def]
     session.commit()
 
 
-def measure_pipeline(backend: str, count: int) -> dict[str, float]:
+def measure_pipeline(backend: str, count: int, batch: int) -> dict[str, float]:
     if backend == "sqlite":
         url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     else:
@@ -56,8 +56,8 @@ def measure_pipeline(backend: str, count: int) -> dict[str, float]:
         _accounts(db.session)
         start = time.perf_counter()
         ingested = 0
-        for i in range(0, len(messages), BATCH):
-            result = ingest(db.session, messages[i : i + BATCH], source="bench")
+        for i in range(0, len(messages), batch):
+            result = ingest(db.session, messages[i : i + batch], source="bench")
             db.session.commit()
             ingested += result.ingested
         elapsed = time.perf_counter() - start
@@ -65,7 +65,7 @@ def measure_pipeline(backend: str, count: int) -> dict[str, float]:
     return {"messages_per_s": count / elapsed, "seconds": elapsed, "peak_rss_mb": peak_rss_mb()}
 
 
-def measure_ceiling(count: int) -> dict[str, float]:
+def measure_ceiling(count: int, batch: int) -> dict[str, float]:
     """Raw sqlite3 batched insert of the same message rows: the floor of any pipeline's cost."""
     messages = _messages(count)
     path = Path(tempfile.mkdtemp()) / "ceiling.db"
@@ -78,7 +78,7 @@ def measure_ceiling(count: int) -> dict[str, float]:
         "UNIQUE(account, external_id))"
     )
     start = time.perf_counter()
-    for i in range(0, len(messages), BATCH):
+    for i in range(0, len(messages), batch):
         rows = [
             (
                 m.account,
@@ -90,7 +90,7 @@ def measure_ceiling(count: int) -> dict[str, float]:
                 m.language,
                 m.sent_at.isoformat(),
             )
-            for m in messages[i : i + BATCH]
+            for m in messages[i : i + batch]
         ]
         conn.executemany(
             "INSERT INTO message (account, external_id, direction, author_name, subject, body_text, "
@@ -106,18 +106,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 50,000 messages")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=IMPORT_BATCH, help="messages per transaction")
     parser.add_argument("--one", choices=["sqlite", "postgresql", "ceiling"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     count = int(50_000 * args.scale)
     if args.one:
-        figures = measure_ceiling(count) if args.one == "ceiling" else measure_pipeline(args.one, count)
+        if args.one == "ceiling":
+            figures = measure_ceiling(count, args.batch)
+        else:
+            figures = measure_pipeline(args.one, count, args.batch)
         print(json.dumps(figures))
         return
 
     results: dict[str, list[dict[str, float]]] = {"ceiling": [], "sqlite": [], "postgresql": []}
     for run in range(args.runs):
         for name, figures_of in results.items():
-            figures = run_child(Path(__file__), "--one", name, "--scale", str(args.scale))
+            figures = run_child(Path(__file__), "--one", name, "--scale", str(args.scale), "--batch", str(args.batch))
             figures_of.append(figures)
             if "skipped" not in figures:
                 print(
@@ -132,6 +136,7 @@ def main() -> None:
 
     summary = {
         "messages": count,
+        "batch": args.batch,
         "runs": args.runs,
         "messages_per_s": med("sqlite", "messages_per_s"),
         "ceiling_per_s": med("ceiling", "messages_per_s"),
