@@ -28,21 +28,33 @@ from helpdesk.sla.policies import Policy
 
 _STATE_RANK = {None: 0, "ok": 1, "warning": 2, "breached": 3}
 _CHUNK = 5000
-_STATE_COLUMNS = frozenset(
-    {
-        "due_at",
-        "warning_at",
-        "status",
-        "paused_at",
-        "paused_total_s",
-        "remaining_s",
-        "breached_at",
-        "stopped_at",
-        "warned_at",
-        "next_check_at",
-        "elapsed_s",
-    }
+# sla_clock's columns: what a clock is (fixed at its start), then the state transitions change.
+_IDENTITY_COLUMNS = (
+    "id",
+    "ticket_id",
+    "kind",
+    "channel_account_id",
+    "platform",
+    "policy_id",
+    "message_id",
+    "started_at",
+    "target_s",
+    "warn_share",
 )
+_STATE_COLUMNS = (
+    "due_at",
+    "warning_at",
+    "status",
+    "paused_at",
+    "paused_total_s",
+    "remaining_s",
+    "breached_at",
+    "stopped_at",
+    "warned_at",
+    "next_check_at",
+    "elapsed_s",
+)
+_ROW_COLUMNS = _IDENTITY_COLUMNS + _STATE_COLUMNS
 
 
 @dataclass(eq=False, slots=True)
@@ -388,29 +400,6 @@ def _from_row(row: Any) -> Clock:
 
 
 _STATUS = {str(s): s for s in ClockStatus}
-_ROW_COLUMNS = (
-    "id",
-    "ticket_id",
-    "kind",
-    "channel_account_id",
-    "platform",
-    "policy_id",
-    "message_id",
-    "started_at",
-    "target_s",
-    "warn_share",
-    "due_at",
-    "warning_at",
-    "status",
-    "paused_at",
-    "paused_total_s",
-    "remaining_s",
-    "breached_at",
-    "stopped_at",
-    "warned_at",
-    "next_check_at",
-    "elapsed_s",
-)
 
 
 def _chunks(values: list[int]) -> Iterable[list[int]]:
