@@ -125,3 +125,32 @@ def test_the_supervisor_polls_idle_accounts_when_mail_arrives(app, session, mail
         assert subjects == ["Lamp arrived broken"]
     finally:
         supervisor.stop()
+
+
+def test_the_supervisor_follows_accounts_switched_on_changed_and_off(app, session, mailbox, email_account) -> None:
+    from helpdesk.channelaccounts.models import ChannelAccount
+    from helpdesk.polling.idle import IdleSupervisor
+
+    account = email_account(name="instant", idle=True)
+    supervisor = IdleSupervisor(app)
+    try:
+        supervisor.sync()
+        first = supervisor.watchers[account.id][1]
+        assert first.running
+        supervisor.sync()
+        assert supervisor.watchers[account.id][1] is first  # unchanged account: same connection
+
+        session.execute(
+            sa.update(ChannelAccount).values(settings={**account.settings, "folder": "Support"}, enabled=True)
+        )
+        session.commit()
+        supervisor.sync()
+        second = supervisor.watchers[account.id][1]
+        assert second is not first and not first.running and second.settings.folder == "Support"
+
+        session.execute(sa.update(ChannelAccount).values(enabled=False))
+        session.commit()
+        supervisor.sync()
+        assert supervisor.watchers == {} and not second.running
+    finally:
+        supervisor.stop()
