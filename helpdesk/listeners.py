@@ -8,7 +8,6 @@ MODULES = (
     "helpdesk.customers.tasks",
     "helpdesk.realtime",
     "helpdesk.polling.tasks",
-    "helpdesk.polling.idle",
     "helpdesk.webhooks.tasks",
     "helpdesk.sla.tasks",
 )

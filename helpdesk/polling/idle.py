@@ -4,7 +4,7 @@ Runs beside the task consumer (``serve`` in one process, or ``worker``).
 Every ``refresh_s`` it compares the watchers with the email accounts that
 are enabled and have ``idle`` set, starting and stopping watchers as
 accounts are added, changed or switched off.  A ring queues
-:func:`poll_soon_task`, which polls exactly as the minutely schedule would;
+:func:`~helpdesk.polling.tasks.poll_soon_task`, which polls exactly as the minutely schedule would;
 if a poll of that account is already running it waits and tries again, so
 mail that arrived during that poll is not left for the next minute.
 """
@@ -17,31 +17,17 @@ import threading
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 
 from channels.base import ChannelError
 from channels.email.idle import IdleWatcher
 from channels.email.settings import load_settings
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.extensions import db
-from helpdesk.polling.services import account_config, poll_account
-from helpdesk.tasks import huey, task
+from helpdesk.polling.services import account_config
+from helpdesk.polling.tasks import poll_soon_task
 
 log = logging.getLogger(__name__)
-
-
-@task(retries=10, retry_delay=2)
-def poll_soon_task(account_id: int) -> dict[str, object]:
-    """Poll an account IDLE rang for; retried while another poll of it holds the lock."""
-    with huey.lock_task(f"poll-account-{account_id}"):
-        settings = current_app.config["HELPDESK_SETTINGS"]
-        report = poll_account(
-            db.session,
-            account_id,
-            interval_s=settings.poll_interval_s,
-            max_attachment_bytes=settings.attachment_max_bytes,
-        )
-        return report.__dict__
 
 
 class IdleSupervisor:

@@ -10,8 +10,7 @@ from helpdesk.polling.services import PollReport, due_accounts, poll_account
 from helpdesk.tasks import huey, task
 
 
-@task(retries=0)
-def poll_account_task(account_id: int) -> dict[str, object]:
+def _poll_now(account_id: int) -> dict[str, object]:
     with huey.lock_task(f"poll-account-{account_id}"):
         settings = current_app.config["HELPDESK_SETTINGS"]
         report: PollReport = poll_account(
@@ -21,6 +20,18 @@ def poll_account_task(account_id: int) -> dict[str, object]:
             max_attachment_bytes=settings.attachment_max_bytes,
         )
         return report.__dict__
+
+
+@task(retries=0)
+def poll_account_task(account_id: int) -> dict[str, object]:
+    """The scheduled poll; one that finds the account locked is simply skipped until the next."""
+    return _poll_now(account_id)
+
+
+@task(retries=10, retry_delay=2)
+def poll_soon_task(account_id: int) -> dict[str, object]:
+    """Poll an account IMAP IDLE rang for; retried while another poll of it holds the lock."""
+    return _poll_now(account_id)
 
 
 @huey.periodic_task(crontab(minute="*"))
