@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from helpdesk.db import utcnow
+from helpdesk.db import any_of, utcnow
 from helpdesk.events import publish_many
 from helpdesk.sla import clock as clocks
 from helpdesk.sla import engine
@@ -129,20 +128,30 @@ def sweep(session: Session, now: datetime | None = None, limit: int = SWEEP_LIMI
     ).all()
     breached = [r for r in rows if r.due_at < now]
     warned = [r for r in rows if r.due_at >= now and r.warned_at is None]
-    for part in _id_chunks(session, sorted(r.id for r in breached)):
+    dialect = session.get_bind().dialect.name
+    breached_ids, warned_ids = [r.id for r in breached], [r.id for r in warned]
+    if breached_ids:
         session.execute(
             sa.update(SlaClock.__table__)
-            .where(part(c.id), c.status == ClockStatus.RUNNING)
+            .where(any_of(c.id, breached_ids, dialect), c.status == ClockStatus.RUNNING)
             .values(status=ClockStatus.BREACHED, breached_at=now, next_check_at=None)
         )
-    for part in _id_chunks(session, sorted(r.id for r in warned)):
-        session.execute(sa.update(SlaClock.__table__).where(part(c.id)).values(warned_at=now, next_check_at=c.due_at))
-    for part in _id_chunks(session, sorted({r.ticket_id for r in breached})):
-        session.execute(sa.update(Ticket.__table__).where(part(t.id)).values(sla_state="breached"))
-    for part in _id_chunks(session, sorted({r.ticket_id for r in warned})):
         session.execute(
             sa.update(Ticket.__table__)
-            .where(part(t.id), sa.or_(t.sla_state.is_(None), t.sla_state == "ok"))
+            .where(any_of(t.id, {r.ticket_id for r in breached}, dialect))
+            .values(sla_state="breached")
+        )
+    if warned_ids:
+        session.execute(
+            sa.update(SlaClock.__table__)
+            .where(any_of(c.id, warned_ids, dialect))
+            .values(warned_at=now, next_check_at=c.due_at)
+        )
+        session.execute(
+            sa.update(Ticket.__table__)
+            .where(
+                any_of(t.id, {r.ticket_id for r in warned}, dialect), sa.or_(t.sla_state.is_(None), t.sla_state == "ok")
+            )
             .values(sla_state="warning")
         )
     publish_many(session, "sla.breached", [_payload(r) for r in breached])
@@ -233,23 +242,6 @@ def _payload(row: Any) -> dict[str, Any]:
         "clock": row.kind,
         "due_at": row.due_at.isoformat(),
     }
-
-
-def _id_chunks(session: Session, ids: list[int]) -> Any:
-    """Membership tests for ``ids`` in as few statements as the backend allows.
-
-    PostgreSQL takes one array parameter; SQLite allows 32,766 parameters
-    per statement.
-    """
-    if not ids:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        param = sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.Integer))
-        yield lambda col: col == sa.any_(param)
-        return
-    for i in range(0, len(ids), 30_000):
-        part = ids[i : i + 30_000]
-        yield lambda col, part=part: col.in_(part)
 
 
 def create_policy(session: Session, values: dict[str, Any]) -> Any:
