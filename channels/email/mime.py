@@ -21,6 +21,7 @@ from email.message import Message
 
 from channels.base import AutoKind, InboundMessage, Party
 from channels.email.autodetect import bounce_details, classify
+from channels.email.headerblock import repair_header_block
 from channels.email.headers import (
     content_hash,
     decode_header_value,
@@ -30,7 +31,6 @@ from channels.email.headers import (
     parse_address_list,
     parse_date,
     received_dates,
-    repair_header_block,
 )
 from channels.email.language import guess_language
 from channels.email.msgparse import message_from_bytes

@@ -14,7 +14,6 @@ from channels.email.headers import (
     parse_address_list,
     parse_date,
     received_dates,
-    repair_header_block,
 )
 
 
@@ -97,21 +96,6 @@ def test_address_lists(values, expected):
 )
 def test_encoded_word_edge_cases(raw, expected):
     assert decode_header_value(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (b"Subject: s\nBad line: x\nTo: t\n\nbody", b"Subject: s\nTo: t\n\nbody"),
-        (b"Subject: s\nX-Script/f\t !: TEST\n VALUE\nTo: t\n\nbody", b"Subject: s\nTo: t\n\nbody"),
-        (b"Subject: s\r\nTo   : t\r\n\r\nbody", b"Subject: s\r\nTo: t\r\n\r\nbody"),
-        # a line of white space ends the header block, as it does for the parser
-        (b"Subject: s\n \nBad line: x\nTo: t\n\nbody", b"Subject: s\n \nBad line: x\nTo: t\n\nbody"),
-        (b"From x@y Mon\nSubject: s\n\nbody", b"From x@y Mon\nSubject: s\n\nbody"),
-    ],
-)
-def test_header_block_repairs(raw, expected):
-    assert repair_header_block(raw) == expected
 
 
 def test_control_characters_are_removed_from_long_and_short_text():
