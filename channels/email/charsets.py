@@ -21,7 +21,7 @@ import codecs
 import re
 from functools import lru_cache
 
-__all__ = ["codecs_for", "decode_bytes", "detect_codec"]
+__all__ = ["codecs_for", "decode_bytes", "decode_header_bytes", "detect_codec"]
 
 # Labels seen in mail mapped to the codecs whose repertoire covers what the
 # senders really wrote; the first codec that decodes strictly wins.
@@ -117,6 +117,16 @@ _UTF8_EVIDENCE = 4
 # U+0080-U+009F in UTF-8: 0xC2 is only ever a lead byte, so this finds exactly those.
 _UTF8_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Raw 8-bit header bytes are tried in these when neither detection nor the
+# body's label gives a plausible reading, most used first.
+_CJK_CODECS = ("gb18030", "cp932", "cp950", "cp949", "euc_jp")
+# Two 8-bit bytes in a row: double-byte text has them, Latin text with a few accents rarely does.
+_HIGH_PAIR = re.compile(rb"[\x80-\xff]{2}")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+# Fewer 8-bit bytes than this (about four double-byte characters) make a short header text.
+_SHORT_HEADER = 8
+# Symbols CJK text uses freely (dashes, quotes, ※, arrows, Ⅰ, ①, ■, ★): no evidence either way.
+_NEUTRAL_SYMBOLS = re.compile(r"[\u2010-\u203f\u2150-\u21ff\u2460-\u24ff\u25a0-\u26ff]")
 
 
 @lru_cache(maxsize=512)
@@ -234,3 +244,107 @@ def _damaged_utf8(data: bytes) -> str | None:
 def _single_byte(codec: str) -> bool:
     """True for 8-bit codecs where stray UTF-8 most likely means a wrong label."""
     return codec.startswith(("cp125", "iso8859", "latin", "koi8", "mac-", "cp874", "tis"))
+
+
+def decode_header_bytes(data: bytes, hint: str | None = None) -> str:
+    """Decode raw 8-bit header bytes (no RFC 2047 wrapping), judged by the bytes themselves.
+
+    Mailers write such headers in their own charset, which need not be the
+    body's (``hint``) and often is not: a UTF-8 subject over a Shift_JIS
+    body, a GBK subject over a body without a label.  UTF-8 comes first, as
+    everywhere.  Then, unless the bytes are Latin text (lone 8-bit bytes) or
+    detection finds single-byte text that reads as words, the statistical
+    guess, the body's charset and the common CJK codecs are tried, and the
+    first reading that looks like CJK text (see :func:`_implausible`) wins.
+    On a short string, a name of two or three characters, detection is
+    weak, so there the body's charset goes before the guess.  Under a
+    single-byte body label (Latin, Cyrillic, Greek mail), or when no reading
+    looks right, the usual chain of :func:`decode_bytes` decides.
+    """
+    hinted = codecs_for(hint)
+    if data.isascii() or (hinted and _single_byte(hinted[0])):
+        return decode_bytes(data, hint)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if not _HIGH_PAIR.search(data):
+        return decode_bytes(data, hint)  # accented letters among ASCII ones: no double-byte text has this shape
+    guessed = detect_codec(data)
+    if guessed is not None and _single_byte(guessed):
+        text = data.decode(guessed, "replace")
+        if _reads_as_words(text):
+            return text
+    # Statistics on a few bytes are weak: for a short string the body's charset is the better first try.
+    short = len(data) - len(data.translate(None, _HIGH_BYTES)) < _SHORT_HEADER
+    preferred = (*hinted, guessed) if short else (guessed, *hinted)
+    best, best_bad, best_total = None, 0, 0
+    for codec in dict.fromkeys((*preferred, *_CJK_CODECS)):  # in order of preference, without repeats
+        if codec is None or _single_byte(codec) or codec in _PERMISSIVE:
+            continue
+        try:
+            text = data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        bad, total = _implausible(text)
+        if not bad:
+            return text
+        if best is None or bad < best_bad:
+            best, best_bad, best_total = text, bad, total
+    if best is not None and 2 * best_bad <= best_total:
+        return best
+    return decode_bytes(data, hint)
+
+
+def _reads_as_words(text: str) -> bool:
+    """Letters in words written in lower case, capitalised or in capitals, as a single-byte reading of real text is."""
+    return all(
+        not word.isalpha() or word.islower() or word.istitle() or word.isupper() for word in text.split()
+    ) and all(char.isalpha() or char.isascii() for char in text)
+
+
+def _implausible(text: str) -> tuple[int, int]:
+    """How many characters of ``text`` a wrong CJK reading typically gives, out of how many that count.
+
+    Wrong readings give half-width katakana, private-use characters,
+    Greek, Cyrillic and box drawing in the middle of CJK, rare ideographs,
+    Hangul syllables outside KS X 1001, or Hangul and Han mixed.  Kana,
+    CJK punctuation, full-width forms and :data:`_NEUTRAL_SYMBOLS` are fine.
+    """
+    bad = total = han = hangul = 0
+    for char in text:
+        code = ord(char)
+        if code < 0x80 or _NEUTRAL_SYMBOLS.match(char):
+            continue
+        total += 1
+        if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
+            han += 1
+            bad += not _common_ideograph(char)
+        elif 0xAC00 <= code <= 0xD7A3:
+            hangul += 1
+            bad += not _ks_x_1001(char)
+        elif not (0x3000 <= code <= 0x30FF or 0xFF01 <= code <= 0xFF5E):
+            bad += 1
+    return bad + min(han, hangul), total
+
+
+@lru_cache(maxsize=4096)
+def _common_ideograph(char: str) -> bool:
+    """In the first (most used) level of GB 2312, JIS X 0208 or Big5."""
+    for codec, first, last in (("gb2312", 0xB0, 0xD7), ("euc_jp", 0xB0, 0xCF), ("big5", 0xA4, 0xC6)):
+        try:
+            encoded = char.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        if first <= encoded[0] <= last:
+            return True
+    return False
+
+
+@lru_cache(maxsize=2048)
+def _ks_x_1001(char: str) -> bool:
+    """One of the 2,350 Hangul syllables of KS X 1001, which Korean text keeps to."""
+    try:
+        return len(char.encode("euc_kr")) == 2
+    except UnicodeEncodeError:
+        return False

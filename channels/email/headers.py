@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parseaddr, parsedate_tz
 from functools import lru_cache
 
-from channels.email.charsets import decode_bytes
+from channels.email.charsets import decode_bytes, decode_header_bytes
 
 __all__ = [
     "clean_text",
@@ -159,7 +159,7 @@ def _decode_raw(text: str, hint: str | None) -> str:
         data = text.encode("ascii", "surrogateescape")
     except UnicodeEncodeError:
         return clean_text(text)
-    return decode_bytes(data, hint)
+    return decode_header_bytes(data, hint)
 
 
 def header_params(value: str, hint: str | None = None) -> dict[str, str]:

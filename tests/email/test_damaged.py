@@ -32,6 +32,45 @@ DAMAGED = [
         "Lindqvist, Karin (Returns: Stockholm)",
         "Please send me a return label for order 2210.",
     ),
+    (
+        # raw 8-bit headers without RFC 2047: a UTF-8 subject and name over a Shift_JIS body
+        "cjk-raw-utf8-subject-sjis-body.eml",
+        "【返品】サイズが合いませんでした",
+        "misaki.yamamoto@example.jp",
+        "山本 美咲",
+        "お世話になっております。\n届いた靴のサイズが合わないため、返品を希望します。",
+    ),
+    (
+        # GBK subject and name, no charset anywhere
+        "cjk-raw-gbk-subject-no-charset.eml",
+        "订单 58213 物流查询",
+        "wang.zhe@example.cn",
+        "王喆",
+        "您好，我的订单 58213 已经十天了还没有收到，请帮我查询物流状态。谢谢！",
+    ),
+    (
+        # a Shift_JIS display name (detection alone takes it for Korean) over an ISO-2022-JP body
+        "cjk-raw-sjis-from-name.eml",
+        "注文番号 3307 の件",
+        "ichiro.sato@example.jp",
+        "佐藤 一郎",
+        "領収書の発行をお願いできますか。",
+    ),
+    (
+        "cjk-raw-euckr-headers.eml",
+        "배송이 아직 안 왔어요",
+        "minsu.kim@example.kr",
+        "김민수",
+        "주문한 지 2주가 지났는데 아직 배송이 안 왔습니다. 확인 부탁드립니다.",
+    ),
+    (
+        # Big5 headers over a body labelled us-ascii
+        "cjk-raw-big5-headers.eml",
+        "退貨申請 訂單 4410",
+        "chihming.lin@example.tw",
+        "林志明",
+        "Hello, I would like to return order 4410. Thanks.",
+    ),
 ]
 
 

@@ -109,3 +109,50 @@ def test_control_characters_are_removed_from_long_and_short_text():
 
 def test_white_space_is_collapsed_including_unicode_spaces():
     assert normalise_space("  a\u3000 b\u2028\tc\n") == "a b c"
+
+
+def raw_header(text: str, codec: str) -> str:
+    """``text`` as the parser hands over raw 8-bit header bytes written in ``codec``."""
+    return text.encode(codec).decode("ascii", "surrogateescape")
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("【返品】サイズが合いませんでした", "utf-8"),
+        ("订单 58213 物流查询", "gbk"),
+        ("我的订单还没有收到", "gb2312"),
+        ("王喆", "gbk"),  # a rare character in a two-character name
+        ("佐藤 一郎", "shift_jis"),  # statistics alone take this for Korean
+        ("注文について", "euc_jp"),
+        ("배송이 아직 안 왔어요", "euc_kr"),
+        ("김민수", "euc_kr"),
+        ("退貨申請 訂單 4410", "big5"),
+        ("陳大文", "big5"),
+    ],
+)
+@pytest.mark.parametrize("body_charset", [None, "utf-8", "us-ascii", "iso-2022-jp"])
+def test_raw_cjk_headers_are_read_by_their_own_bytes_not_the_body_charset(text, codec, body_charset):
+    assert decode_header_value(raw_header(text, codec), body_charset) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "body_charset"),
+    [
+        ("订单 58213 物流查询", "gbk", "shift_jis"),
+        ("注文番号 3307 の件", "shift_jis", "gb2312"),
+        ("退貨申請 訂單 4410", "big5", "euc-kr"),
+        ("田中", "euc_jp", "euc-jp"),  # too short for statistics: the body's charset reads it
+    ],
+)
+def test_raw_cjk_headers_under_another_cjk_body_charset(text, codec, body_charset):
+    assert decode_header_value(raw_header(text, codec), body_charset) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [("Grüße aus Köln", "cp1252"), ("Straße", "latin-1"), ("Иван", "cp1251"), ("Заказ не пришёл", "koi8-r")],
+)
+@pytest.mark.parametrize("body_charset", [None, "utf-8", "us-ascii"])
+def test_raw_latin_and_cyrillic_headers_are_not_read_as_cjk(text, codec, body_charset):
+    assert decode_header_value(raw_header(text, codec), body_charset) == text
