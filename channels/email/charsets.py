@@ -1,8 +1,8 @@
 """Turn mail bytes into text whatever charset label they carry.
 
 Mail charset labels lie: ``us-ascii`` on Big5 text, ``iso-8859-1`` on UTF-8,
-``uft-8``, ``gb2312`` on GBK, Shift_JIS written by Windows with NEC
-extensions.  Decoding therefore walks a chain and never raises:
+``uft-8``, ``gb2312`` on GBK, Shift_JIS and ISO-2022-JP written by Windows
+with NEC and IBM extensions.  Decoding therefore walks a chain and never raises:
 
 1. the declared label, mapped to the superset codec mail clients really use;
 2. UTF-8, because it almost never decodes text by accident;
@@ -90,8 +90,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "eucjp": ("euc_jp", "euc_jis_2004", "cp932"),
     "xeucjp": ("euc_jp", "euc_jis_2004"),
     "cseucpkdfmtjapanese": ("euc_jp", "euc_jis_2004"),
-    "iso2022jp": ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_jp_3"),
-    "csiso2022jp": ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_jp_3"),
+    "iso2022jp": ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_jp_ms", "iso2022_jp_3"),
+    "csiso2022jp": ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_jp_ms", "iso2022_jp_3"),
     "iso2022jp2": ("iso2022_jp_2", "iso2022_jp_3"),
     "iso2022jp3": ("iso2022_jp_3",),
     "koi8r": ("koi8-r",),
@@ -108,7 +108,12 @@ _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B(]|\x1b\(I")
 
 # Codecs that succeed on almost any input; a strict success proves nothing.
 _PERMISSIVE = frozenset({"latin-1", "iso8859-1"})
-_ISO2022_JP = ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_jp_3")
+_ISO2022_JP = ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_jp_ms", "iso2022_jp_3")
+# Not a Python codec: ISO-2022-JP as Windows writes it, see _decode_iso2022_jp_ms.
+_ISO2022_JP_MS = "iso2022_jp_ms"
+_JIS_DESIGNATION = re.compile(rb"\x1b(\$[@B]|\([BJI]|&@)")
+_JIS_X_0208 = (b"$@", b"$B")
+_JIS_KATAKANA = b"(I"
 # Codecs in which pure 7-bit bytes do not simply mean ASCII text.
 _ASCII_UNSAFE = frozenset({"utf-7", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "hz"})
 _DETECT_SAMPLE = 64 * 1024
@@ -207,7 +212,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         if codec in _PERMISSIVE and codec != candidates[0]:
             continue
         try:
-            return data.decode(codec)
+            return _decode(data, codec)
         except (UnicodeDecodeError, LookupError):
             continue
     try:
@@ -223,13 +228,75 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         except (UnicodeDecodeError, LookupError):
             pass
     for codec in candidates:
-        text = data.decode(codec, "replace")
+        text = _decode(data, codec, "replace")
         if text.count("\ufffd") <= max(1, int(len(text) * _MAX_REPLACEMENT_SHARE)):
             return text
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def _decode(data: bytes, codec: str, errors: str = "strict") -> str:
+    """``data.decode(codec, errors)``, for the codecs of :func:`codecs_for` (one of which Python lacks)."""
+    if codec != _ISO2022_JP_MS:
+        return data.decode(codec, errors)
+    try:
+        return _decode_iso2022_jp_ms(data, errors)
+    except UnicodeDecodeError:
+        if errors == "strict":
+            raise
+        return data.decode("iso2022_jp_ext", errors)
+
+
+def _decode_iso2022_jp_ms(data: bytes, errors: str) -> str:
+    """ISO-2022-JP as Windows writes it (code page 50220): JIS X 0208 with the NEC and IBM rows.
+
+    Japanese mail labelled iso-2022-jp is full of characters Python's
+    iso2022_jp codecs reject: NEC's row 13 (①, Ⅰ, ㈱, ㍉) and the IBM
+    extensions in rows 89 to 92 (髙, 﨑).  Every double-byte character is
+    moved to its Shift_JIS code, where cp932 has them all, and JIS X 0201
+    katakana to its Shift_JIS byte; ASCII and JIS Roman pass through.  Any
+    other designation (JIS X 0212, GB 2312, KS C 5601) fails here and is
+    left to iso2022_jp_2 and iso2022_jp_3.
+    """
+    out = bytearray()
+    charset = b"(B"
+    position = 0
+    for designation in _JIS_DESIGNATION.finditer(data):
+        out += _jis_to_shift_jis(data, position, designation.start(), charset)
+        if designation.group(1) != b"&@":  # "&@" only announces the 1990 edition of the next set
+            charset = designation.group(1)
+        position = designation.end()
+    out += _jis_to_shift_jis(data, position, len(data), charset)
+    return out.decode("cp932", errors)
+
+
+def _jis_to_shift_jis(data: bytes, start: int, end: int, charset: bytes) -> bytes:
+    """``data[start:end]``, written in the ISO-2022-JP ``charset`` designated before it, as Shift_JIS bytes."""
+    chunk = data[start:end]
+    if b"\x1b" in chunk or not chunk.isascii():
+        raise UnicodeDecodeError(_ISO2022_JP_MS, data, start, end, "not ISO-2022-JP as Windows writes it")
+    if charset == _JIS_KATAKANA:
+        return bytes(byte + 0x80 if 0x21 <= byte <= 0x5F else byte for byte in chunk)
+    if charset not in _JIS_X_0208:
+        return chunk
+    out = bytearray()
+    index = 0
+    while index < len(chunk):
+        first = chunk[index]
+        if first < 0x21:  # a line end left inside double-byte text, as careless writers do
+            out.append(first)
+            index += 1
+            continue
+        second = chunk[index + 1] if index + 1 < len(chunk) else 0
+        if not (first <= 0x7E and 0x21 <= second <= 0x7E):
+            raise UnicodeDecodeError(_ISO2022_JP_MS, data, start + index, end, "incomplete double-byte character")
+        row, cell = first - 0x21, second - 0x21
+        out.append((row >> 1) + (0x81 if row < 62 else 0xC1))
+        out.append(cell + (0x40 if cell < 63 else 0x41) if row % 2 == 0 else cell + 0x9F)
+        index += 2
+    return bytes(out)
 
 
 def _damaged_utf8(data: bytes) -> str | None:
@@ -283,7 +350,7 @@ def decode_header_bytes(data: bytes, hint: str | None = None) -> str:
         if codec is None or _single_byte(codec) or codec in _PERMISSIVE:
             continue
         try:
-            text = data.decode(codec)
+            text = _decode(data, codec)
         except (UnicodeDecodeError, LookupError):
             continue
         bad, total = _implausible(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from channels.email import parse_email
+from channels.email.charsets import decode_bytes
 
 # fixture, subject, sender address, display name, body text
 DAMAGED = [
@@ -71,6 +72,16 @@ DAMAGED = [
         "林志明",
         "Hello, I would like to return order 4410. Thanks.",
     ),
+    (
+        # ISO-2022-JP as Windows writes it: NEC row 13 (①, Ⅱ, ㈱) and IBM extensions (髙, 﨑)
+        "iso2022jp-nec-ibm-extensions.eml",
+        "【ご確認】注文①と②のお届け日（Ⅱ期分）",
+        "ichiro.takahashi@example.jp",
+        "髙橋 一郎",
+        "㈱山﨑商店 御中\n\nいつもお世話になっております。髙橋です。\n"
+        "先日注文した以下の商品について確認させてください。\n"
+        "① 収納ボックス Ⅲ型 ×２\n② 延長コード ３ｍ\n①は届きましたが、②がまだ届いていません。",
+    ),
 ]
 
 
@@ -106,3 +117,17 @@ def test_mail_without_the_blank_line_keeps_its_first_body_line():
 
     assert message.subject == "Parcel"
     assert message.body_text == "Hello,\nwhere is my parcel?"
+
+
+@pytest.mark.parametrize(
+    ("data", "label", "expected"),
+    [
+        (b'\x1b$B-!-"-5\x1b(B', "iso-2022-jp", "①②Ⅰ"),  # NEC row 13
+        (b"\x1b$B|byu\x1b(B", "ISO-2022-JP", "髙﨑"),  # IBM extensions, as NEC placed them
+        (b"\x1b$B-j\x1b(B \x1b(I10\x1b(B", None, "㈱ ｱｰ"),  # no label; JIS X 0201 katakana too
+        # without extensions the strict codec reads it, with the JIS mapping ("〜", not "～")
+        (b"\x1b$B!A\x1b(B", "iso-2022-jp", "\u301c"),
+    ],
+)
+def test_iso2022jp_with_windows_extensions(data, label, expected):
+    assert decode_bytes(data, label) == expected
