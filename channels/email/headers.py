@@ -75,6 +75,7 @@ _SIMPLE_MAILBOX = re.compile(
     rf"|(?:{_DISPLAY_NAME})?[ \t]*<(?P<angle>{_DOT_ATOM}(?:@{_DOT_ATOM})?)?>)[ \t]*\Z"
 )
 _SPACE_CHAR = re.compile(r"\s")
+_QUOTED_LOCAL_PART = re.compile(r'"(?:[^"\\\r\n]|\\.)*"')
 _LIST_SEPARATOR = re.compile(r"[,;]")
 _LIST_SPECIAL = re.compile(r'[",;<>()]')
 _SECTION = re.compile(r"^(?P<name>[^*]+)(?:\*(?P<number>\d+))?(?P<extended>\*)?$")
@@ -330,10 +331,20 @@ def _regex_address(value: str) -> tuple[str, str]:
 
 
 def _plausible_address(address: str | None) -> bool:
-    if not address or address.count("@") != 1:
+    """Something on both sides of the last ``@``, and no white space or other ``@`` outside quotes.
+
+    A quoted local part may hold both: ``"first last"@example.com`` and
+    ``"user@internal"@example.com`` are valid addresses, kept quoted as
+    the parser returns them.
+    """
+    if not address:
         return False
-    local, _, domain = address.partition("@")
-    return bool(local) and bool(domain.strip(".")) and _SPACE_CHAR.search(address) is None
+    local, _, domain = address.rpartition("@")
+    if not local or not domain.strip(".") or _SPACE_CHAR.search(domain) is not None:
+        return False
+    if _QUOTED_LOCAL_PART.fullmatch(local) is not None:
+        return True
+    return "@" not in local and _SPACE_CHAR.search(local) is None
 
 
 def parse_address_list(values: Iterable[str], hint: str | None = None) -> list[str]:

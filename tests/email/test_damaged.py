@@ -1,4 +1,4 @@
-"""Mail damaged in transit still becomes a ticket with the right subject, sender and body."""
+"""Mail damaged in transit, or just unusual, still becomes a ticket with the right subject, sender and body."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from channels.email import parse_email
 from channels.email.charsets import decode_bytes
 
-# fixture, subject, sender address, display name, body text
-DAMAGED = [
+# fixture, subject, sender address (the customer's identity key), display name, body text
+FIXTURES = [
     (
         # ">From anna.berg" before the header
         "damaged-stray-line-before-headers.eml",
@@ -82,11 +82,40 @@ DAMAGED = [
         "先日注文した以下の商品について確認させてください。\n"
         "① 収納ボックス Ⅲ型 ×２\n② 延長コード ３ｍ\n①は届きましたが、②がまだ届いていません。",
     ),
+    # valid addresses with quoted local parts come out exactly, quotes and all
+    (
+        "quoted-local-part-double-dot.eml",
+        "Invoice for order 5120",
+        '"john..doe"@example.com',
+        "John Doe",
+        "Could you send me the invoice for order 5120, please?",
+    ),
+    (
+        "quoted-local-part-space.eml",
+        "Tracking number",
+        '"first last"@example.com',
+        None,
+        "Hi, my tracking number does not work.",
+    ),
+    (
+        "quoted-local-part-escaped-quote.eml",
+        "Damaged lid",
+        '"a\\"b"@example.com',
+        "Ann O'Brien",
+        "The lid of the kettle arrived cracked.",
+    ),
+    (
+        "quoted-local-part-at-sign.eml",
+        "Bulk order",
+        '"user@internal"@example.com',
+        "Jörg Meyer",
+        "We would like to order 40 units for our office.",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "subject", "address", "display_name", "body"), DAMAGED)
-def test_damaged_mail_keeps_subject_sender_and_body(fixture_mail, name, subject, address, display_name, body):
+@pytest.mark.parametrize(("name", "subject", "address", "display_name", "body"), FIXTURES)
+def test_subject_sender_and_body(fixture_mail, name, subject, address, display_name, body):
     message = fixture_mail(name)
 
     assert message.subject == subject

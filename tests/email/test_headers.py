@@ -11,6 +11,7 @@ from channels.email.headers import (
     clean_text,
     decode_header_value,
     normalise_space,
+    parse_address,
     parse_address_list,
     parse_date,
     received_dates,
@@ -156,3 +157,19 @@ def test_raw_cjk_headers_under_another_cjk_body_charset(text, codec, body_charse
 @pytest.mark.parametrize("body_charset", [None, "utf-8", "us-ascii"])
 def test_raw_latin_and_cyrillic_headers_are_not_read_as_cjk(text, codec, body_charset):
     assert decode_header_value(raw_header(text, codec), body_charset) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"john..doe"@example.com', (None, '"john..doe"@example.com')),
+        ('"first last"@example.com', (None, '"first last"@example.com')),
+        ('"a\\"b"@example.com', (None, '"a\\"b"@example.com')),
+        ('"user@internal"@example.com', (None, '"user@internal"@example.com')),
+        ('Jo <"user@internal"@Example.COM>', ("Jo", '"user@internal"@example.com')),  # lowercased as any address
+        ("a@b@c", (None, "a@b")),  # outside quotes a second "@" is still no address
+    ],
+)
+def test_quoted_local_parts(value, expected):
+    assert parse_address(value) == expected
+    assert parse_address_list([f"x@y.example, {value}"]) == ["x@y.example", expected[1]]
