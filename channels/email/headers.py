@@ -342,7 +342,7 @@ def _plausible_address(address: str | None) -> bool:
     local, _, domain = address.rpartition("@")
     if not local or not domain.strip(".") or _SPACE_CHAR.search(domain) is not None:
         return False
-    if _QUOTED_LOCAL_PART.fullmatch(local) is not None:
+    if local[0] == '"' and _QUOTED_LOCAL_PART.fullmatch(local) is not None:
         return True
     return "@" not in local and _SPACE_CHAR.search(local) is None
 
