@@ -1,42 +1,73 @@
-"""The channel contract: the one seam every connector implements.
+"""The channel contract, v2: the one seam every connector implements.
 
 Messages flow one way in and replies one way out.  A connector speaks one
-platform's wire protocol (IMAP, eBay's REST API, Shopee's signed calls, …) and
+platform's wire protocol (IMAP, eBay's REST API, Amazon's SP-API, …) and
 turns what it reads into the channel-neutral dataclasses below *at the edge*;
-nothing past this module knows which platform a payload came from.
+nothing past this package knows which platform a payload came from, and the
+helpdesk never compares a kind to a literal.
 
-The contract, in full:
+A connector owns its whole life.  The class declares:
 
-* ``InboundMessage`` – one buyer (or agent) message as the ingestion pipeline
-  wants it: which account it arrived on, its stable external id (the
-  idempotency key under a unique constraint), the thread it belongs to, who
-  sent it, when (an *aware* UTC datetime), what it says and which orders it
-  mentions.
-* ``OrderRecord`` / ``OrderLineRecord`` – an order as a marketplace reports it.
-* ``OutboundReply`` – what the helpdesk asks a connector to deliver, and
-  ``SendResult`` – what the platform answered.
-* ``Connector`` – ``fetch(cursor)`` returns messages and the cursor that covers
-  them (``FetchResult``); ``send_reply(reply)``; ``fetch_order(number)``.  The
-  cursor is opaque text owned by the connector; the core stores it in the same
-  transaction as the messages it covers, so a crash re-reads rather than
-  skips.
-* ``Capability`` flags say what a connector can do, so the core never asks
-  "is this Amazon?".
+* ``kind`` (the registry key), ``title`` (the platform's name for people),
+  ``platforms`` (the marketplaces an account of this kind may belong to; the
+  first is the default) and ``capabilities`` (:class:`Capability`), which the
+  core checks instead of names.
+* ``schema`` (:class:`channels.schema.ConfigSchema`): the fields an account
+  needs, their types, defaults, help text and which are secrets.  The
+  ``channels add KIND`` command and the admin form are generated from it.
+  Every HTTP connector has a ``base_url`` field (sandbox, region, local fake).
+* ``raw_formats``: parsers that turn raw input the connector once rejected
+  (kept in quarantine) back into records, so quarantine replay is generic.
+* ``handle_push(request, accounts)`` (with ``Capability.PUSH``): verify a
+  notification the platform POSTed to ``/hooks/<kind>`` over its raw bytes,
+  and say which accounts to poll now and which records it carried.
+
+An instance serves one account (:class:`AccountConfig`, secrets resolved and
+a :class:`channels.credentials.CredentialStore` for tokens that rotate):
+
+* ``fetch(cursor, limit)`` → :class:`FetchResult`: messages, orders, the
+  input it could not map (:class:`RejectedInput`, quarantined by the core
+  while the page goes on), streams that are blocked (:class:`StreamProblem`,
+  e.g. the messaging scope was never granted while orders still flow) and
+  the opaque cursor that covers exactly this page.  The core stores the
+  cursor in the same transaction as the records, so a crash re-reads rather
+  than skips.
+* ``send_reply(reply)`` → :class:`SendResult`; ``fetch_order(number)``.
+* ``check_connection()`` → :class:`Diagnosis`: ok, credentials refused, a
+  permission missing, rate-limited, unreachable, misconfigured — each with
+  the step a seller takes next.
+* ``watcher(ring)`` (with ``Capability.WATCH``): a long-lived watcher (IMAP
+  IDLE is one) that calls ``ring()`` when new data waits; the helpdesk's
+  generic supervisor starts and stops them.
+* ``committed(page)`` runs after a page's transaction committed (mark mail
+  read); ``close()`` releases connections.
+
+Errors a connector raises say what a retry would do: :class:`TransientChannelError`
+(try later, perhaps after ``retry_after``), :class:`RateLimited`,
+:class:`AuthError` (credentials refused), :class:`PermissionMissing` (a scope
+or role was not granted), :class:`ChannelError` (needs a person).
 
 Connectors are registered by kind in :mod:`channels.registry`.  This package
 never imports Flask: connectors are plain Python, testable against loopback
-fake servers.
+fake servers (:mod:`channels.fake`).  ``docs/channels/connectors.md`` walks
+through adding one.
 """
 
 from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from channels.schema import ConfigError, ConfigSchema
+from macros.policy import ReplyPolicy
+
+if TYPE_CHECKING:
+    from channels.credentials import CredentialStore
 
 
 class Direction(enum.StrEnum):
@@ -57,12 +88,15 @@ class AutoKind(enum.StrEnum):
 class Capability(enum.StrEnum):
     """What a connector can do; the core checks these instead of platform names."""
 
-    FETCH_MESSAGES = "fetch_messages"
+    FETCH_MESSAGES = "fetch_messages"  # buyer messages arrive through fetch()
+    FETCH_ORDERS = "fetch_orders"  # orders arrive through fetch()
+    FETCH_ORDER = "fetch_order"  # one order can be looked up (freshness refresh)
     SEND_REPLY = "send_reply"
-    FETCH_ORDER = "fetch_order"
     ATTACHMENTS_OUT = "attachments_out"
     HTML_OUT = "html_out"
-    PUSH = "push"
+    PUSH = "push"  # the platform POSTs notifications to /hooks/<kind>
+    WATCH = "watch"  # a long-lived watcher rings when new data waits (IMAP IDLE)
+    MESSAGING_ACTIONS = "messaging_actions"  # templated, order-scoped messages (Amazon's Messaging API)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +163,7 @@ class InboundMessage:
     auto: AutoKind | None = None
     original: bytes | None = None
     meta: Mapping[str, str] = field(default_factory=dict)
+    original_format: str = "email"  # the raw format (a connector's ``raw_formats`` key) of ``original``
 
     @property
     def thread_keys(self) -> tuple[str, ...]:
@@ -172,12 +207,42 @@ class OrderRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    """A buyer as a platform's customer records describe them (Shopify customers, …).
+
+    ``party.platform_id`` is the platform's customer id; the helpdesk links it
+    and ``party.email`` to one customer and keeps the newest name.
+    """
+
+    platform: str
+    account: str
+    party: Party
+    locale: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessagingAction:
+    """A templated, order-scoped message a platform lets the seller send (Amazon's Messaging API).
+
+    ``name`` is the platform's action id; ``text_limit`` is None when the
+    action takes no text; ``attachments`` is the (min, max) number of files.
+    """
+
+    name: str
+    title: str
+    text_limit: int | None = None
+    attachments: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundReply:
     """A reply the helpdesk wants delivered through the ticket's own channel.
 
     ``message_id`` is our Message row id, used by connectors that need a
     stable idempotency key for the platform (and for the Message-ID header of
-    mail).
+    mail).  ``thread_meta`` is the ``meta`` the connector itself set on the
+    latest buyer message of the thread (item ids, parent message ids, …).
     """
 
     message_id: int
@@ -193,6 +258,7 @@ class OutboundReply:
     order_number: str | None = None
     locale: str | None = None
     attachments: tuple[AttachmentData, ...] = ()
+    thread_meta: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,26 +283,143 @@ class RejectedInput:
     field: str | None = None
 
 
+class Stream(enum.StrEnum):
+    """What a connector reads; a problem can block one stream while the others flow."""
+
+    MESSAGES = "messages"
+    ORDERS = "orders"
+    REPLIES = "replies"
+
+
+class DiagnosisCode(enum.StrEnum):
+    """What is wrong with a connection, in the terms a seller can act on."""
+
+    OK = "ok"
+    CREDENTIALS_REFUSED = "credentials_refused"
+    PERMISSION_MISSING = "permission_missing"
+    RATE_LIMITED = "rate_limited"
+    UNREACHABLE = "unreachable"
+    MISCONFIGURED = "misconfigured"
+    PLATFORM_ERROR = "platform_error"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamProblem:
+    """One stream is blocked while the page still carries the others."""
+
+    stream: Stream
+    code: DiagnosisCode
+    detail: str
+
+
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """One page of messages and the cursor that covers exactly them.
+    """One page of records and the cursor that covers exactly them.
 
     ``more`` is true when the connector knows another page is waiting, so a
-    poll run can keep going (up to its cap) without sleeping.
+    poll run can keep going (up to its cap) without sleeping.  ``orders`` are
+    stored before ``messages``, so a message links to an order of its own page.
     """
 
     messages: list[InboundMessage]
     cursor: str | None
     more: bool = False
     rejected: list[RejectedInput] = field(default_factory=list)
+    orders: list[OrderRecord] = field(default_factory=list)
+    problems: list[StreamProblem] = field(default_factory=list)
+    customers: list[CustomerRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One thing ``check_connection`` tried (e.g. reading orders) and how it went."""
+
+    name: str
+    code: DiagnosisCode
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """A connection test's verdict: the worst check decides ``code``.
+
+    ``detail`` is the platform's own words (English, technical); ``hint`` is
+    a connector-specific next step when the generic one per code is not enough.
+    """
+
+    code: DiagnosisCode
+    detail: str = ""
+    checks: tuple[Check, ...] = ()
+    hint: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code is DiagnosisCode.OK
+
+    @classmethod
+    def from_checks(cls, checks: list[Check], hint: str = "") -> Diagnosis:
+        bad = [c for c in checks if c.code is not DiagnosisCode.OK]
+        if not bad:
+            return cls(DiagnosisCode.OK, "; ".join(c.detail for c in checks if c.detail), tuple(checks), hint)
+        return cls(bad[0].code, "; ".join(f"{c.name}: {c.detail}" for c in bad), tuple(checks), hint)
+
+
+@dataclass(frozen=True, slots=True)
+class PushRequest:
+    """A notification as it reached ``/hooks/<kind>``: raw bytes, never re-serialised.
+
+    ``headers`` keys are lower case.  ``url`` is the full URL the platform
+    called (some platforms sign it).
+    """
+
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """What a verified notification asks for.
+
+    ``dedupe_key`` identifies the delivery (a platform retries, and a captured
+    one can be replayed): the core accepts each key once.  ``poll`` names
+    accounts to poll now; ``messages``/``orders`` are records the notification
+    carried in full; ``response`` is the body to answer with, where the
+    platform expects one.
+    """
+
+    dedupe_key: str | None
+    poll: tuple[str, ...] = ()
+    messages: tuple[InboundMessage, ...] = ()
+    orders: tuple[OrderRecord, ...] = ()
+    customers: tuple[CustomerRecord, ...] = ()
+    rejected: tuple[RejectedInput, ...] = ()
+    disable: tuple[str, ...] = ()
+    response: bytes = b""
+    content_type: str = "text/plain"
+
+
+class Watcher(Protocol):
+    """A long-lived listener for one account (IMAP IDLE); runs its own thread."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+#: raw bytes + account name → the record a rejected input should have become (raises on bad input).
+RawParser = Callable[[bytes, str | None], "InboundMessage | OrderRecord"]
 
 
 @dataclass(frozen=True, slots=True)
 class AccountConfig:
     """What a connector needs to reach one account; secrets already resolved.
 
-    The database stores only *references* to secrets (environment variable
-    names); the app resolves them into ``secrets`` when it builds a connector.
+    ``settings`` were checked against the kind's schema.  ``secrets`` holds
+    every secret as it was when the connector was built; ``credentials`` is
+    where tokens that change are read and written back (a store over
+    ``secrets`` when none is given).
     """
 
     name: str
@@ -244,6 +427,18 @@ class AccountConfig:
     base_url: str | None = None
     settings: Mapping[str, object] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
+    platform: str | None = None
+    site: str | None = None
+    credentials: CredentialStore | None = None
+
+    def store(self) -> CredentialStore:
+        """The credential store, created over ``secrets`` when the caller gave none."""
+        if self.credentials is None:
+            from channels.credentials import MemoryCredentialStore
+
+            object.__setattr__(self, "credentials", MemoryCredentialStore(self.secrets))
+        assert self.credentials is not None
+        return self.credentials
 
 
 class ChannelError(Exception):
@@ -258,8 +453,28 @@ class TransientChannelError(ChannelError):
         self.retry_after = retry_after
 
 
+class RateLimited(TransientChannelError):
+    """The platform's quota is spent; ``retry_after`` says when it refills, where known."""
+
+
 class AuthError(ChannelError):
     """Credentials were refused; retrying will not help until someone fixes them."""
+
+
+class PermissionMissing(ChannelError):
+    """The credentials work but lack a scope or role this call needs (``stream`` names what stops)."""
+
+    def __init__(self, message: str, stream: Stream | None = None) -> None:
+        super().__init__(message)
+        self.stream = stream
+
+
+class PushRejected(ChannelError):
+    """A notification failed verification; ``status`` is what to answer (401 tampered, 400 stale)."""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class NotSupported(ChannelError):
@@ -270,14 +485,43 @@ class Connector(ABC):
     """Base class of every connector; one instance serves one account."""
 
     kind: ClassVar[str]
+    title: ClassVar[str] = ""
+    platforms: ClassVar[tuple[str | None, ...]] = (None,)
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    schema: ClassVar[ConfigSchema] = ConfigSchema()
+    raw_formats: ClassVar[Mapping[str, RawParser]] = {}
+    #: platform → the rules replies to its buyers must keep (checked before a reply leaves)
+    reply_policies: ClassVar[Mapping[str, ReplyPolicy]] = {}
+    #: seconds between polls when the account does not say; None: the helpdesk's default
+    poll_interval_s: ClassVar[int | None] = None
 
     def __init__(self, account: AccountConfig) -> None:
         self.account = account
 
-    @abstractmethod
+    @property
+    def credentials(self) -> CredentialStore:
+        return self.account.store()
+
+    @classmethod
+    def complete_settings(cls, settings: dict[str, object], secrets: set[str]) -> dict[str, object]:
+        """Cross-field checks and derived defaults, after the schema checked each field.
+
+        ``secrets`` names the secrets the account has.  Raise ConfigError
+        (naming a field) for a combination that cannot work.
+        """
+        return settings
+
     def fetch(self, cursor: str | None, limit: int = 500) -> FetchResult:
-        """Read messages newer than ``cursor``; at most about ``limit`` of them."""
+        """Read records newer than ``cursor``; at most about ``limit`` of them."""
+        raise NotSupported(f"{self.kind} connectors cannot fetch")
+
+    def start_cursor(self, since: datetime) -> str | None:
+        """A cursor that reads from ``since`` on (dry runs, back-fills); None when time cannot be a start."""
+        return None
+
+    @abstractmethod
+    def check_connection(self) -> Diagnosis:
+        """Try the credentials and every capability cheaply; never raises for a bad connection."""
 
     def send_reply(self, reply: OutboundReply) -> SendResult:
         """Deliver ``reply``; raise TransientChannelError to be retried."""
@@ -286,6 +530,25 @@ class Connector(ABC):
     def fetch_order(self, order_number: str) -> OrderRecord | None:
         """Look one order up on the platform; None when it does not exist."""
         raise NotSupported(f"{self.kind} connectors cannot fetch orders")
+
+    def messaging_actions(self, order_number: str) -> list[MessagingAction]:
+        """The templated messages the platform allows for this order now (Capability.MESSAGING_ACTIONS)."""
+        raise NotSupported(f"{self.kind} connectors have no messaging actions")
+
+    def send_messaging_action(
+        self, order_number: str, action: str, text: str, attachments: tuple[AttachmentData, ...] = ()
+    ) -> SendResult:
+        """Send one templated message; the platform checks it may be sent for this order."""
+        raise NotSupported(f"{self.kind} connectors have no messaging actions")
+
+    def watcher(self, ring: Callable[[], None]) -> Watcher | None:
+        """A watcher that calls ``ring`` when new data waits, or None when this account has none."""
+        return None
+
+    @classmethod
+    def handle_push(cls, request: PushRequest, accounts: Sequence[AccountConfig]) -> PushResult:
+        """Verify a notification and say what it asks for; raise PushRejected when it fails."""
+        raise PushRejected(f"{cls.kind} does not take notifications", status=404)
 
     def committed(self, page: FetchResult) -> None:  # noqa: B027 - optional hook, empty by design
         """Runs after ``page``'s transaction committed (messages and cursor stored).
@@ -297,3 +560,18 @@ class Connector(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, empty by design
         """Release connections; called when a poll run ends."""
+
+
+def diagnose(error: BaseException) -> DiagnosisCode:
+    """The diagnosis code a channel error stands for."""
+    if isinstance(error, AuthError):
+        return DiagnosisCode.CREDENTIALS_REFUSED
+    if isinstance(error, PermissionMissing):
+        return DiagnosisCode.PERMISSION_MISSING
+    if isinstance(error, RateLimited):
+        return DiagnosisCode.RATE_LIMITED
+    if isinstance(error, TransientChannelError):
+        return DiagnosisCode.UNREACHABLE
+    if isinstance(error, ConfigError):
+        return DiagnosisCode.MISCONFIGURED
+    return DiagnosisCode.PLATFORM_ERROR

@@ -1,4 +1,4 @@
-"""InboundMessage ⇄ JSON: the interchange format for imports and replays.
+"""InboundMessage ⇄ JSON: the interchange format for imports, replays and dry runs (orders too).
 
 One message per JSON object (one object per line in a ``.jsonl`` file).
 Datetimes are ISO 8601 with an offset; attachment content is base64.  The
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from channels.base import AttachmentData, AutoKind, Direction, InboundMessage, Party
+from channels.base import AttachmentData, AutoKind, CustomerRecord, Direction, InboundMessage, OrderRecord, Party
 
 E = TypeVar("E", Direction, AutoKind)
 
@@ -199,4 +199,54 @@ def message_to_json(msg: InboundMessage) -> dict[str, Any]:
             }
             for a in msg.attachments
         ]
+    return out
+
+
+def order_to_json(order: OrderRecord) -> dict[str, Any]:
+    """The JSON form of an order (a ``"record": "order"`` line; money as decimal strings)."""
+    out: dict[str, Any] = {
+        "record": "order",
+        "platform": order.platform,
+        "account": order.account,
+        "order_number": order.order_number,
+        "status": order.status,
+        "currency": order.currency,
+        "total": str(order.total),
+        "buyer": _party_json(order.buyer),
+        "lines": [
+            {
+                "title": line.title,
+                "quantity": line.quantity,
+                "unit_price": str(line.unit_price),
+                **({"sku": line.sku} if line.sku else {}),
+                **({"external_id": line.external_id} if line.external_id else {}),
+            }
+            for line in order.lines
+        ],
+    }
+    for key in ("placed_at", "updated_at", "shipped_at"):
+        value = getattr(order, key)
+        if value is not None:
+            out[key] = value.isoformat()
+    for key in ("site", "carrier", "tracking_number"):
+        value = getattr(order, key)
+        if value:
+            out[key] = value
+    if order.shipping_address:
+        out["shipping_address"] = dict(order.shipping_address)
+    return out
+
+
+def customer_to_json(customer: CustomerRecord) -> dict[str, Any]:
+    """The JSON form of a platform's customer record (a ``"record": "customer"`` line)."""
+    out: dict[str, Any] = {
+        "record": "customer",
+        "platform": customer.platform,
+        "account": customer.account,
+        "party": _party_json(customer.party),
+    }
+    if customer.locale:
+        out["locale"] = customer.locale
+    if customer.updated_at is not None:
+        out["updated_at"] = customer.updated_at.isoformat()
     return out

@@ -20,7 +20,8 @@ helpdesk_cli = AppGroup("helpdesk", help="Helpdesk administration: set-up, impor
 
 def register(app: Flask) -> None:
     from helpdesk.api.cli import api_token_cli
-    from helpdesk.email_cli import channels_add_cli, email_cli
+    from helpdesk.channelaccounts.cli import channels_cli
+    from helpdesk.email_cli import email_cli
     from helpdesk.sla.cli import sla_cli
     from helpdesk.webhooks.cli import webhooks_cli
 
@@ -28,7 +29,7 @@ def register(app: Flask) -> None:
     helpdesk_cli.add_command(api_token_cli)
     helpdesk_cli.add_command(email_cli)
     helpdesk_cli.add_command(webhooks_cli)
-    channels_cli.add_command(channels_add_cli)
+    helpdesk_cli.add_command(channels_cli)
     app.cli.add_command(helpdesk_cli)
 
 
@@ -143,10 +144,10 @@ def create_user_command(email: str, name: str, role: str, locale: str, tz: str, 
 @click.option("--workers", default=2, show_default=True)
 def worker_command(workers: int) -> None:
     """Run the background task consumer in this process (polls, sends, webhooks)."""
-    from helpdesk.polling.idle import IdleSupervisor
+    from helpdesk.polling.watchers import WatcherSupervisor
     from helpdesk.tasks import huey
 
-    idle = IdleSupervisor(current_app._get_current_object())  # type: ignore[attr-defined]
+    idle = WatcherSupervisor(current_app._get_current_object())  # type: ignore[attr-defined]
     idle.start()
     click.echo(f"Task consumer running with {workers} worker threads; Ctrl+C stops it.")
     try:
@@ -166,10 +167,10 @@ def serve_command(host: str, port: int, no_worker: bool) -> None:
 
     consumer = idle = None
     if not no_worker and _settings().run_worker_in_process:
-        from helpdesk.polling.idle import IdleSupervisor
+        from helpdesk.polling.watchers import WatcherSupervisor
 
         consumer = start_consumer()
-        idle = IdleSupervisor(current_app._get_current_object())  # type: ignore[attr-defined]
+        idle = WatcherSupervisor(current_app._get_current_object())  # type: ignore[attr-defined]
         idle.start()
     click.echo(f"Helpdesk running at http://{host}:{port}/  (Ctrl+C stops it)")
     # Flask ignores app.run() inside its own CLI; this command exists to serve, so lift that guard.
@@ -238,20 +239,6 @@ def quarantine_retry(ids: tuple[int, ...], retry_all: bool) -> None:
     click.echo(f"{report.replayed} replayed, {report.still_failing} still failing.")
     for entry_id, reason in report.failures:
         click.echo(f"  #{entry_id}: {reason}")
-
-
-channels_cli = AppGroup("channels", help="Channel accounts: mailboxes and marketplace stores.")
-helpdesk_cli.add_command(channels_cli)
-
-
-@channels_cli.command("list")
-def channels_list() -> None:
-    """List channel accounts with their health."""
-    from helpdesk.channelaccounts.models import ChannelAccount
-
-    for account in db.session.scalars(sa.select(ChannelAccount).order_by(ChannelAccount.name)):
-        state = "enabled" if account.enabled else "disabled"
-        click.echo(f"{account.name:24} {account.kind:12} {state:8} {account.health:8} {account.health_detail or ''}")
 
 
 @helpdesk_cli.command("poll")

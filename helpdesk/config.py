@@ -32,6 +32,8 @@ class Settings:
     tasks_immediate: bool
     poll_interval_s: int
     run_worker_in_process: bool
+    encryption_keys: tuple[bytes, ...] = ()
+    public_url: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -108,6 +110,35 @@ def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     return key
 
 
+def _encryption_keys(env: Mapping[str, str], secret_key: str) -> tuple[bytes, ...]:
+    from helpdesk.crypto import derived_key
+
+    raw = env.get("HELPDESK_ENCRYPTION_KEY", "").strip()
+    if not raw:
+        return (derived_key(secret_key),)
+    keys = tuple(part.strip().encode() for part in raw.split(",") if part.strip())
+    from cryptography.fernet import Fernet
+
+    for n, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                f"HELPDESK_ENCRYPTION_KEY key {n} is not a Fernet key (32 url-safe base64 bytes); make one with "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            ) from None
+    return keys
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("HELPDESK_PUBLIC_URL", "").strip().rstrip("/")
+    if not raw:
+        return None
+    if urlsplit(raw).scheme not in {"https", "http"}:
+        raise ConfigError(f"HELPDESK_PUBLIC_URL={raw!r} must start with https://")
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> Settings:
     """Read and validate the settings; raise ConfigError naming the bad variable."""
     env = os.environ if env is None else env
@@ -117,11 +148,14 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
     storage = env.get("HELPDESK_ATTACHMENT_STORAGE", "disk").strip().lower()
     if storage not in {"disk", "db"}:
         raise ConfigError(f"HELPDESK_ATTACHMENT_STORAGE={storage!r} must be 'disk' or 'db'")
+    secret_key = _secret_key(env, instance_path)
     return Settings(
         instance_path=instance_path,
         database_url=_database_url(env, instance_path),
         redis_url=_redis_url(env),
-        secret_key=_secret_key(env, instance_path),
+        secret_key=secret_key,
+        encryption_keys=_encryption_keys(env, secret_key),
+        public_url=_public_url(env),
         attachment_max_bytes=_int(env, "HELPDESK_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024),
         attachment_storage=storage,
         tasks_immediate=_bool(env, "HELPDESK_TASKS_IMMEDIATE", False),

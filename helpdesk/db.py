@@ -180,6 +180,9 @@ def _generated_builder(table: sa.Table, keys: tuple[str, ...], dialect: str) -> 
             parts.append(f"(None if (v := row[{key!r}]) is None else (cached(v) or as_text(v)))")
         elif isinstance(column_type, sa.JSON):
             parts.append(f"as_json(row[{key!r}])")
+        elif isinstance(column_type, sa.Numeric) and dialect == "sqlite":
+            # as SQLAlchemy's own Numeric binds on SQLite (which has no decimal type)
+            parts.append(f"(None if (v := row[{key!r}]) is None else float(v))")
         else:
             parts.append(f"row[{key!r}]")
     source = f"def build(row):\n    return ({', '.join(parts)},)\n"

@@ -3,9 +3,10 @@
 from helpdesk.accounts.models import Role, Team, User, team_channel_accounts, team_members
 from helpdesk.api.models import ApiToken
 from helpdesk.audit.models import AuditEvent
-from helpdesk.channelaccounts.models import ChannelAccount, Health
+from helpdesk.channelaccounts.models import ChannelAccount, ChannelActivity, Health, PushReceipt
 from helpdesk.customers.models import Customer, CustomerIdentity, MergeSuggestion
 from helpdesk.ingest.models import QuarantinedInput
+from helpdesk.leases import Lease
 from helpdesk.orders.models import Order, OrderLine
 from helpdesk.sla.models import SlaClock, SlaPolicy
 from helpdesk.tickets.models import (
@@ -27,15 +28,18 @@ __all__ = [
     "AttachmentBlob",
     "AuditEvent",
     "ChannelAccount",
+    "ChannelActivity",
     "Customer",
     "CustomerIdentity",
     "DeliveryState",
     "Health",
+    "Lease",
     "MergeSuggestion",
     "Message",
     "Order",
     "OrderLine",
     "Priority",
+    "PushReceipt",
     "QuarantinedInput",
     "ReplyTemplate",
     "Role",

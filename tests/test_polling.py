@@ -13,6 +13,8 @@ from channels.base import (
     AuthError,
     Capability,
     Connector,
+    Diagnosis,
+    DiagnosisCode,
     FetchResult,
     InboundMessage,
     Party,
@@ -28,6 +30,9 @@ from tests.conftest import T0
 
 class ScriptedConnector(Connector):
     """Serves ``MAILBOX`` in pages; the cursor is the offset already read."""
+
+    def check_connection(self) -> Diagnosis:
+        return Diagnosis(DiagnosisCode.OK)
 
     kind = "test-scripted"
     capabilities = frozenset({Capability.FETCH_MESSAGES})

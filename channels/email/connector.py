@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -29,7 +30,10 @@ from channels.base import (
     AccountConfig,
     Capability,
     ChannelError,
+    Check,
     Connector,
+    Diagnosis,
+    DiagnosisCode,
     Direction,
     FetchResult,
     InboundMessage,
@@ -37,11 +41,13 @@ from channels.base import (
     Party,
     RejectedInput,
     SendResult,
+    Watcher,
+    diagnose,
 )
 from channels.email.imap import FolderPage, ImapMailbox, RawMail
 from channels.email.mime import MailParseError, parse_email
-from channels.email.settings import EmailSettings, load_settings
-from channels.email.smtp import build_reply, is_our_message_id, reply_message_id, send_message
+from channels.email.settings import PLATFORMS, SCHEMA, EmailSettings, complete_settings, load_settings
+from channels.email.smtp import build_reply, check_smtp, is_our_message_id, reply_message_id, send_message
 from channels.registry import register
 
 log = logging.getLogger(__name__)
@@ -83,20 +89,70 @@ def dump_cursor(positions: dict[str, FolderCursor]) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
+def _parse_raw(raw: bytes, account: str | None) -> InboundMessage:
+    """Quarantine replay: the stored mail bytes, parsed again (by a parser that may have been fixed)."""
+    return parse_email(raw, account=account or "")
+
+
 @register
 class EmailConnector(Connector):
     """One mailbox: IMAP in, SMTP out."""
 
     kind = "email"
+    title = "E-mail (IMAP and SMTP)"
+    platforms = (None, *PLATFORMS)
     capabilities = frozenset(
-        {Capability.FETCH_MESSAGES, Capability.SEND_REPLY, Capability.HTML_OUT, Capability.ATTACHMENTS_OUT}
+        {
+            Capability.FETCH_MESSAGES,
+            Capability.SEND_REPLY,
+            Capability.HTML_OUT,
+            Capability.ATTACHMENTS_OUT,
+            Capability.WATCH,
+        }
     )
+    schema = SCHEMA
+    raw_formats = {"email": _parse_raw}
 
     def __init__(self, account: AccountConfig) -> None:
         super().__init__(account)
         self.settings: EmailSettings = load_settings(account)
-        self.mailbox = ImapMailbox(self.settings, dict(account.secrets))
+        self.mailbox = ImapMailbox(self.settings, self.credentials)
         self._pending: dict[str, list[int]] = {}
+
+    @classmethod
+    def complete_settings(cls, settings: dict[str, object], secrets: set[str]) -> dict[str, object]:
+        return complete_settings(settings, secrets)
+
+    # --- set-up and health ----------------------------------------------------------------------------
+
+    def check_connection(self) -> Diagnosis:
+        """Log in to IMAP and open every folder read; log in to SMTP when replies are configured."""
+        checks = [self._check_imap()]
+        if self.settings.smtp_host:
+            try:
+                check_smtp(self.settings, self.credentials)
+                checks.append(Check("replies", DiagnosisCode.OK, f"SMTP login to {self.settings.smtp_host} works"))
+            except ChannelError as exc:
+                checks.append(Check("replies", diagnose(exc), str(exc)))
+        return Diagnosis.from_checks(checks)
+
+    def _check_imap(self) -> Check:
+        try:
+            for folder in filter(None, (self.settings.folder, self.settings.sent_folder)):
+                self.mailbox.check_folder(folder)
+        except ChannelError as exc:
+            return Check("messages", diagnose(exc), str(exc))
+        finally:
+            self.mailbox.close()
+        return Check("messages", DiagnosisCode.OK, f"IMAP login as {self.settings.user} works")
+
+    def watcher(self, ring: Callable[[], None]) -> Watcher | None:
+        """IMAP IDLE, for accounts that asked for it (``idle``)."""
+        if not self.settings.idle:
+            return None
+        from channels.email.idle import IdleWatcher
+
+        return IdleWatcher(self.settings, self.credentials, ring, name=self.account.name)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -188,5 +244,5 @@ class EmailConnector(Connector):
         """Send ``reply`` over SMTP; its Message-ID is the same on every retry."""
         now = datetime.now(UTC)
         msg = build_reply(reply, self.settings, date=now)
-        send_message(msg, self.settings, dict(self.account.secrets))
+        send_message(msg, self.settings, self.credentials)
         return SendResult(external_id=reply_message_id(reply, self.settings.sender_domain), sent_at=now)

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 
 from channels.base import ChannelError, TransientChannelError
+from channels.credentials import CredentialStore
 from channels.email.imap import ImapMailbox, imap_errors
 from channels.email.settings import EmailSettings
 
@@ -42,7 +43,7 @@ class IdleWatcher:
     def __init__(
         self,
         settings: EmailSettings,
-        secrets: dict[str, str],
+        credentials: CredentialStore,
         on_mail: Callable[[], None],
         *,
         name: str = "",
@@ -52,7 +53,7 @@ class IdleWatcher:
         max_backoff_s: float = 300.0,
     ) -> None:
         self.settings = settings
-        self.secrets = dict(secrets)
+        self.credentials = credentials
         self.on_mail = on_mail
         self.name = name or settings.user
         self.rearm_s = rearm_s
@@ -91,7 +92,7 @@ class IdleWatcher:
         """The loop: connect, ring, idle; on failure wait and connect again."""
         failures = 0
         while not self._stop.is_set():
-            mailbox = ImapMailbox(self.settings, self.secrets)
+            mailbox = ImapMailbox(self.settings, self.credentials)
             try:
                 if not self._listen(mailbox):
                     return

@@ -23,6 +23,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from channels.base import AuthError, ChannelError, TransientChannelError
+from channels.credentials import CredentialStore, MemoryCredentialStore
 from channels.email.oauth import access_token
 from channels.email.settings import EmailSettings
 
@@ -79,9 +80,9 @@ def _text(exc: BaseException) -> str:
 class ImapMailbox:
     """One logged-in IMAP connection for one account, opened on first use."""
 
-    def __init__(self, settings: EmailSettings, secrets: dict[str, str] | None = None) -> None:
+    def __init__(self, settings: EmailSettings, credentials: CredentialStore | None = None) -> None:
         self.settings = settings
-        self.secrets = dict(secrets or {})
+        self.credentials: CredentialStore = credentials if credentials is not None else MemoryCredentialStore()
         self._client: IMAPClient | None = None
 
     def client(self) -> IMAPClient:
@@ -102,17 +103,18 @@ class ImapMailbox:
                 client.normalise_times = False  # aware datetimes for INTERNALDATE
                 if s.imap_security == "starttls":
                     client.starttls(ssl.create_default_context())
-                token = access_token(s.oauth_client, self.secrets)
+                token = access_token(s.oauth_client, self.credentials)
                 if token:
                     try:
                         client.oauth2_login(s.user, token)
                     except LoginError:
-                        if s.oauth_client is None or "oauth2_refresh_token" not in self.secrets:
+                        if s.oauth_client is None or "oauth2_refresh_token" not in self.credentials.get():
                             raise
-                        # the cached token may have been revoked early: one fresh token, one more try
-                        client.oauth2_login(s.user, access_token(s.oauth_client, self.secrets, renew=True))
+                        # the stored token may have been revoked early: one fresh token, one more try
+                        fresh = access_token(s.oauth_client, self.credentials, refused=token)
+                        client.oauth2_login(s.user, fresh)
                 else:
-                    password = self.secrets.get("password")
+                    password = self.credentials.get().get("password")
                     if password is None:
                         raise AuthError(f"no password or oauth2_token for IMAP user {s.user!r}")
                     client.login(s.user, password)
@@ -137,6 +139,14 @@ class ImapMailbox:
         client, self._client = self._client, None
         if client is not None:
             _drop(client)
+
+    def check_folder(self, folder: str) -> int:
+        """Log in and open ``folder`` read-only (a connection test: no mail is read); its UIDVALIDITY."""
+        try:
+            return _uidvalidity(self._select(self.client(), folder, readonly=True), folder)
+        except ChannelError:
+            self.reset()
+            raise
 
     def new_mail(self, folder: str, uidvalidity: int | None, after_uid: int, limit: int) -> FolderPage:
         """Mail in ``folder`` with UID above ``after_uid``, at most ``limit`` of them.

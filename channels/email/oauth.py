@@ -8,26 +8,26 @@ needed: the provider's token endpoint and client id (settings
 ``oauth2_token_url``, ``oauth2_client_id``, optional ``oauth2_scope``) and the
 secrets ``oauth2_refresh_token`` and ``oauth2_client_secret``.
 
-Tokens are cached per process until a minute before they expire, so a poll
-every minute asks the provider about once an hour.  A provider that rotates
-refresh tokens (Microsoft does) hands back a new one; it is used for the
-next refresh in this process.  A refused refresh token is an
+Tokens are kept with the account's secrets (through its credential store)
+until a minute before they expire, so every process polling the mailbox
+asks the provider about once an hour between them.  A provider that rotates
+refresh tokens (Microsoft does) hands back a new one; it is written back at
+once, so the next refresh (in any process, after any restart) uses it.  A
+refused refresh token is an
 :class:`~channels.base.AuthError` (the account shows *failing* and says to
 authorise again); an unreachable endpoint is a temporary failure.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
 from channels.base import AuthError, TransientChannelError
+from channels.credentials import CredentialStore, TokenGrant, TokenManager
 
 PROVIDERS = {
     "google": ("https://oauth2.googleapis.com/token", "https://mail.google.com/"),
@@ -36,7 +36,6 @@ PROVIDERS = {
         "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access",
     ),
 }
-EARLY_S = 60  # refresh this long before the provider's expiry
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,43 +48,26 @@ class OAuthClient:
     timeout_s: float = 30.0
 
 
-@dataclass(slots=True)
-class _Cached:
-    access_token: str
-    expires_at: float
-    refresh_token: str
+def token_manager(client: OAuthClient, store: CredentialStore) -> TokenManager:
+    """The account's token manager: tokens kept with its secrets under ``oauth2_…``."""
+    secret = store.get().get("oauth2_client_secret")
+    return TokenManager(store, lambda refresh: _refresh(client, refresh, secret), prefix="oauth2_")
 
 
-_cache: dict[tuple[str, str, str], _Cached] = {}
-_lock = threading.Lock()
-
-
-def access_token(client: OAuthClient | None, secrets: dict[str, str], *, renew: bool = False) -> str | None:
+def access_token(client: OAuthClient | None, store: CredentialStore, *, refused: str | None = None) -> str | None:
     """A usable access token for the account, or None when it has no OAuth secrets.
 
-    ``renew`` forces a new token, for when the server refused the cached one.
+    ``refused`` is a token the server just refused before its expiry; a new
+    one is fetched instead of trusting the stored copy.
     """
-    refresh = secrets.get("oauth2_refresh_token")
-    if client is None or not refresh:
+    secrets = store.get()
+    if client is None or not secrets.get("oauth2_refresh_token"):
         return secrets.get("oauth2_token")
-    key = (client.token_url, client.client_id, hashlib.sha256(refresh.encode()).hexdigest())
-    with _lock:
-        cached = _cache.get(key)
-        if cached is not None and not renew and time.monotonic() < cached.expires_at:
-            return cached.access_token
-        current_refresh = cached.refresh_token if cached is not None else refresh
-        fresh = _refresh(client, current_refresh, secrets.get("oauth2_client_secret"))
-        _cache[key] = fresh
-        return fresh.access_token
+    manager = token_manager(client, store)
+    return manager.renew(refused) if refused else manager.token()
 
 
-def forget_tokens() -> None:
-    """Drop every cached token (tests; a worker that must re-authorise from scratch)."""
-    with _lock:
-        _cache.clear()
-
-
-def _refresh(client: OAuthClient, refresh_token: str, client_secret: str | None) -> _Cached:
+def _refresh(client: OAuthClient, refresh_token: str, client_secret: str | None) -> TokenGrant:
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client.client_id}
     if client_secret:
         form["client_secret"] = client_secret
@@ -116,11 +98,7 @@ def _refresh(client: OAuthClient, refresh_token: str, client_secret: str | None)
         lifetime = float(data.get("expires_in", 3600))
     except (ValueError, KeyError, TypeError) as exc:
         raise TransientChannelError("the OAuth token endpoint answered without an access_token") from exc
-    return _Cached(
-        access_token=token,
-        expires_at=time.monotonic() + max(0.0, lifetime - EARLY_S),
-        refresh_token=str(data.get("refresh_token") or refresh_token),
-    )
+    return TokenGrant(access_token=token, expires_in=lifetime, refresh_token=data.get("refresh_token") or None)
 
 
 def _error_detail(body: bytes) -> str:

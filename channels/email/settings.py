@@ -16,11 +16,69 @@ from dataclasses import dataclass
 
 from channels.base import AccountConfig, ChannelError
 from channels.email.oauth import PROVIDERS, OAuthClient
+from channels.schema import ConfigError, ConfigSchema, Field, FieldType
 
 SECURITY = ("ssl", "starttls", "none")
 PLATFORMS = ("amazon", "walmart", "shopify", "ebay")
 DEFAULT_PORTS = {("imap", "ssl"): 993, ("imap", "starttls"): 143, ("imap", "none"): 143}
 DEFAULT_PORTS |= {("smtp", "ssl"): 465, ("smtp", "starttls"): 587, ("smtp", "none"): 25}
+
+
+T, N, B, C, S = FieldType.TEXT, FieldType.INT, FieldType.BOOL, FieldType.CHOICE, FieldType.SECRET
+
+#: What an e-mail account asks for; ``channels add email`` and the admin form are built from it.
+SCHEMA = ConfigSchema(
+    (
+        Field("imap_host", "IMAP server", T, "e.g. imap.gmail.com or outlook.office365.com", required=True),
+        Field("imap_port", "IMAP port", N, "Default: 993 for ssl, 143 otherwise.", advanced=True),
+        Field("imap_security", "IMAP security", C, default="ssl", choices=SECURITY, advanced=True),
+        Field("user", "IMAP login", T, "Usually the mailbox address.", required=True),
+        Field("password", "Password", S, "The mailbox (app) password. Not needed with OAuth."),
+        Field("oauth2_token", "OAuth access token", S, "A ready XOAUTH2 token kept fresh elsewhere.", advanced=True),
+        Field("oauth2_provider", "OAuth provider", C, "Refresh tokens here.", choices=tuple(sorted(PROVIDERS))),
+        Field("oauth2_client_id", "OAuth client id", T, "The application the refresh token was issued to."),
+        Field("oauth2_token_url", "OAuth token endpoint", T, "When the provider is not one listed.", advanced=True),
+        Field("oauth2_scope", "OAuth scope", T, advanced=True),
+        Field("oauth2_refresh_token", "OAuth refresh token", S, "Kept fresh; a rotated token is saved."),
+        Field("oauth2_client_secret", "OAuth client secret", S),
+        Field("folder", "Folder", T, "Folder to read buyer mail from.", default="INBOX"),
+        Field("sent_folder", "Sent folder", T, "Also read replies sent from other mail programs here."),
+        Field("mark_seen", "Mark mail read", B, "Mark mail read once it is stored.", default=False),
+        Field("move_to", "Move to folder", T, "Move mail to this folder once it is stored.", advanced=True),
+        Field("idle", "Instant mail (IMAP IDLE)", B, "New mail arrives within seconds.", default=False),
+        Field("timeout_s", "Timeout (seconds)", N, default=30, advanced=True),
+        Field("smtp_host", "SMTP server", T, "For replies; without it the account only reads."),
+        Field("smtp_port", "SMTP port", N, "Default: 465 for ssl, 587 for starttls, 25 for none.", advanced=True),
+        Field("smtp_security", "SMTP security", C, default="starttls", choices=SECURITY, advanced=True),
+        Field("smtp_user", "SMTP login", T, "Default: the IMAP login.", advanced=True),
+        Field("smtp_password", "SMTP password", S, "Default: the IMAP password.", advanced=True),
+        Field("from_address", "Reply from", T, "Sender of replies; for Amazon and Walmart the authorised sender."),
+        Field("from_name", "Reply from name", T),
+        Field("reply_to", "Reply-To", T, advanced=True),
+        Field("max_attachment_bytes", "Largest attachment (bytes)", N, default=25 * 1024 * 1024, advanced=True),
+    )
+)  # fmt: skip
+
+
+def complete_settings(settings: dict[str, object], secrets: set[str]) -> dict[str, object]:
+    """Checks across fields: a way to log in, whole OAuth settings, a sender for replies."""
+    if not secrets & {"password", "oauth2_token", "oauth2_refresh_token"}:
+        raise ConfigError(
+            "password",
+            "give a password, an OAuth refresh token (with the provider and client id) or an OAuth access token",
+        )
+    if "oauth2_refresh_token" in secrets and not settings.get("oauth2_client_id"):
+        raise ConfigError("oauth2_client_id", "an OAuth refresh token needs the client id it was issued to")
+    user = str(settings.get("user") or "")
+    if not settings.get("from_address") and "@" in user:
+        settings["from_address"] = user
+    if settings.get("smtp_host") and not settings.get("from_address"):
+        raise ConfigError("from_address", "replies need a sender address (the login is not an e-mail address)")
+    try:
+        load_settings(AccountConfig(name="new", kind="email", settings=settings))
+    except SettingsError as exc:
+        raise ConfigError("settings", str(exc)) from None
+    return settings
 
 
 class SettingsError(ChannelError):

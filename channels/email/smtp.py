@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
 from channels.base import AuthError, ChannelError, OutboundReply, TransientChannelError
+from channels.credentials import CredentialStore
 from channels.email.oauth import access_token
 from channels.email.settings import EmailSettings
 
@@ -132,8 +133,20 @@ def _decode(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def send_message(msg: EmailMessage, settings: EmailSettings, secrets: dict[str, str]) -> None:
+def send_message(msg: EmailMessage, settings: EmailSettings, credentials: CredentialStore) -> None:
     """Deliver ``msg`` through the account's SMTP server (one connection per message)."""
+    with _logged_in(settings, credentials) as server:
+        server.send_message(msg)
+
+
+def check_smtp(settings: EmailSettings, credentials: CredentialStore) -> None:
+    """Connect and log in as a reply would, and send nothing (a connection test)."""
+    with _logged_in(settings, credentials) as server:
+        server.noop()
+
+
+@contextmanager
+def _logged_in(settings: EmailSettings, credentials: CredentialStore) -> Iterator[smtplib.SMTP]:
     if not settings.smtp_host:
         raise ChannelError("the account has no smtp_host; replies cannot be sent")
     context = ssl.create_default_context()
@@ -150,12 +163,13 @@ def send_message(msg: EmailMessage, settings: EmailSettings, secrets: dict[str, 
             if settings.smtp_security == "starttls":
                 server.starttls(context=context)
                 server.ehlo()
+            secrets = credentials.get()
             password = secrets.get("smtp_password") or secrets.get("password")
-            token = access_token(settings.oauth_client, secrets)
+            token = access_token(settings.oauth_client, credentials)
             user = settings.smtp_user or settings.user
             if token:
                 auth = f"user={user}\x01auth=Bearer {token}\x01\x01"
                 server.auth("XOAUTH2", lambda challenge=None: auth, initial_response_ok=True)
             elif password:
                 server.login(user, password)
-            server.send_message(msg)
+            yield server

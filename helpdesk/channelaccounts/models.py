@@ -1,9 +1,12 @@
 """A channel account: one mailbox or one store on one marketplace.
 
-Credentials are never stored: ``secret_refs`` maps a secret's role
+Secrets live in one of two places, per secret: ``secret_refs`` maps a role
 ("password", "refresh_token", …) to the *name of an environment variable*
-that holds it.  The polling cursor lives here and is written in the same
-transaction as the messages it covers.
+that holds it, and ``secrets_sealed`` holds values encrypted at rest
+(Fernet; see :mod:`helpdesk.crypto`) — what the admin page stores, and where
+rotated tokens are written back.  A sealed value wins over a reference.
+The polling cursor lives here and is written in the same transaction as
+the records it covers.
 """
 
 from __future__ import annotations
@@ -48,3 +51,35 @@ class ChannelAccount(Base):
     last_polled_at: Mapped[datetime | None]
     next_poll_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    secrets_sealed: Mapped[str | None] = mapped_column(sa.Text)
+    poll_interval_s: Mapped[int | None]
+    last_success_at: Mapped[datetime | None]
+    last_error_at: Mapped[datetime | None]
+    # stream → {"code": …, "detail": …}: what blocks one stream while the others flow
+    problems: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    auth_expires_at: Mapped[datetime | None]
+
+
+class ChannelActivity(Base):
+    """Records received per account and hour: the channels page's "last 24 h" without scanning messages."""
+
+    __tablename__ = "channel_activity"
+
+    channel_account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("channel_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    messages: Mapped[int] = mapped_column(default=0)
+    orders: Mapped[int] = mapped_column(default=0)
+
+
+class PushReceipt(Base):
+    """A platform notification we accepted, by its delivery id: each is acted on once."""
+
+    __tablename__ = "push_receipt"
+    __table_args__ = (sa.UniqueConstraint("kind", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    dedupe_key: Mapped[str] = mapped_column(sa.String(255))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -28,18 +28,19 @@ class StoreSpec:
     language: str
     display_name: str
     currency: str
+    by_mail: bool = False  # buyers write by e-mail (relay or contact form): threads follow Message-IDs
 
 
 STORES: tuple[StoreSpec, ...] = (
-    StoreSpec("amazon-de", "email", "amazon", "DE", "de", "Amazon.de – Lampworks", "EUR"),
-    StoreSpec("amazon-us", "email", "amazon", "US", "en", "Amazon.com – Lampworks", "USD"),
-    StoreSpec("amazon-jp", "email", "amazon", "JP", "ja", "Amazon.co.jp – Lampworks", "JPY"),
+    StoreSpec("amazon-de", "email", "amazon", "DE", "de", "Amazon.de – Lampworks", "EUR", by_mail=True),
+    StoreSpec("amazon-us", "email", "amazon", "US", "en", "Amazon.com – Lampworks", "USD", by_mail=True),
+    StoreSpec("amazon-jp", "email", "amazon", "JP", "ja", "Amazon.co.jp – Lampworks", "JPY", by_mail=True),
     StoreSpec("ebay-uk", "ebay", "ebay", "GB", "en", "eBay UK – lampworks_uk", "GBP"),
     StoreSpec("ebay-de", "ebay", "ebay", "DE", "de", "eBay DE – lampworks_de", "EUR"),
     StoreSpec("aliexpress-global", "aliexpress", "aliexpress", "ES", "es", "AliExpress – Lampworks Store", "USD"),
     StoreSpec("shopee-sg", "shopee", "shopee", "SG", "en", "Shopee SG – lampworks.sg", "SGD"),
     StoreSpec("mercadolibre-mx", "mercadolibre", "mercadolibre", "MX", "es", "Mercado Libre MX", "MXN"),
-    StoreSpec("shop-support", "email", None, "AE", "ar", "support@lampworks.example", "AED"),  # type: ignore[arg-type]
+    StoreSpec("shop-support", "email", None, "AE", "ar", "support@lampworks.example", "AED", True),  # type: ignore[arg-type]
 )
 
 FIRST = [
@@ -170,7 +171,7 @@ def stream(
     for i in range(n_customers):
         store = stores[i % len(stores)]
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-        if store.kind == "email":
+        if store.by_mail:
             tld = {"DE": "de", "US": "com", "JP": "co.jp"}.get(store.site, "com")
             email = (
                 f"b{seed}x{i:06d}@marketplace.amazon.{tld}"
@@ -190,7 +191,7 @@ def stream(
         external_id = f"{store.name}-m{seed}-{n}"
         if buyer.threads and rng.random() < reply_share:
             thread_id, last_id, order, subject = rng.choice(buyer.threads)
-            in_reply_to = last_id if store.kind == "email" else None
+            in_reply_to = last_id if store.by_mail else None
             buyer.threads.remove((thread_id, last_id, order, subject))
             subject = subject if subject.startswith("Re: ") else f"Re: {subject}"
         else:
@@ -209,9 +210,9 @@ def stream(
             sender=buyer.party,
             body_text=body,
             platform=store.platform,
-            external_thread_id=None if store.kind == "email" else thread_id,
+            external_thread_id=None if store.by_mail else thread_id,
             subject=subject,
-            body_html=f"<p>{body}</p>" if store.kind == "email" and n % 4 == 0 else None,
+            body_html=f"<p>{body}</p>" if store.by_mail and n % 4 == 0 else None,
             language=lang,
             site=store.site,
             order_refs=(order,) if order else (),

@@ -101,7 +101,12 @@ def _take_write_lock(session: Session) -> None:
 
 
 def _parse(entry: Input) -> InboundMessage:
-    return entry if isinstance(entry, InboundMessage) else quarantine.parse(entry)
+    if isinstance(entry, InboundMessage):
+        return entry
+    parsed = quarantine.parse(entry)
+    if not isinstance(parsed, InboundMessage):
+        raise InvalidMessage("raw_format", f"{entry.raw_format!r} input holds an order, not a message")
+    return parsed
 
 
 def _rejection(exc: Exception) -> Rejection:

@@ -1,43 +1,29 @@
-"""Keep bad input raw, with its reason, and replay it on demand."""
+"""Keep bad input raw, with its reason, and replay it on demand.
+
+Raw input is kept in the format it arrived in (``raw_format``); replay asks
+the registry for the parser the connector declared for that format, so the
+core knows no connector's raw shape.  ``json`` is the helpdesk's own
+interchange format (imports, messages that failed validation).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from channels.base import InboundMessage
+from channels import registry
+from channels.base import InboundMessage, OrderRecord
 from channels.jsonl import message_from_json, message_to_json
 from helpdesk.db import utcnow
 from helpdesk.events import publish
 from helpdesk.ingest.models import QuarantinedInput
 
-#: raw format → parser turning stored bytes back into a message.
-Parser = Callable[[bytes, str | None], InboundMessage]
-_parsers: dict[str, Parser] = {}
-
-
-def register_format(name: str, parser: Parser) -> None:
-    """Let quarantine replay raw input of ``name`` (e.g. "email") with ``parser``."""
-    _parsers[name] = parser
-
 
 def _parse_json(raw: bytes, account: str | None) -> InboundMessage:
     return message_from_json(json.loads(raw))
-
-
-register_format("json", _parse_json)
-
-
-def _parse_email(raw: bytes, account: str | None) -> InboundMessage:
-    from channels.email import parse_email
-
-    return parse_email(raw, account=account or "")
-
-
-register_format("email", _parse_email)
 
 
 @dataclass(frozen=True)
@@ -52,16 +38,15 @@ class RawInput:
 def raw_of(msg: InboundMessage) -> RawInput:
     """The raw form to keep for a message that fails validation."""
     if msg.original is not None:
-        return RawInput(msg.original, "email", msg.account)
+        return RawInput(msg.original, msg.original_format, msg.account)
     return RawInput(json.dumps(message_to_json(msg), ensure_ascii=False).encode(), "json", msg.account)
 
 
-def parse(item: RawInput) -> InboundMessage:
+def parse(item: RawInput) -> InboundMessage | OrderRecord:
     """Parse raw input with its format's parser (errors propagate)."""
-    try:
-        parser = _parsers[item.raw_format]
-    except KeyError:
-        raise ValueError(f"no parser for raw format {item.raw_format!r}") from None
+    parser = _parse_json if item.raw_format == "json" else registry.raw_parser(item.raw_format)
+    if parser is None:
+        raise ValueError(f"no parser for raw format {item.raw_format!r}")
     return parser(item.raw, item.account)
 
 

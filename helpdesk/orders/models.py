@@ -42,6 +42,8 @@ class Order(Base):
     tracking_number: Mapped[str | None] = mapped_column(sa.String(80))
     shipped_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # when the platform last told us about this order (a poll, a push, a refresh)
+    synced_at: Mapped[datetime | None]
 
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", cascade="all, delete-orphan")
 

@@ -1,30 +1,44 @@
-"""Poll one channel account: fetch pages, ingest them, advance the cursor.
+"""Poll one channel account: fetch pages, store them, advance the cursor.
 
-Each page is one transaction: its messages, its quarantined input and the
-cursor that covers them commit together, so a crash between pages re-reads
-at most one page (and the dedupe step makes that harmless).  A run is capped
-in pages and stops if another poller moved the cursor meanwhile.  Failures
-become account health and a back-off, never an exception out of the worker.
+Each page is one transaction: its orders and customers, its messages, its
+quarantined input and the cursor that covers them commit together, so a
+crash between pages re-reads at most one page (and dedupe and upserts make
+that harmless).  A run is capped in pages and stops if another poller moved
+the cursor meanwhile.  Failures become account health and a back-off, never
+an exception out of the worker; a stream a permission blocks is recorded on
+the account while the other streams keep flowing.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from channels import registry
-from channels.base import AccountConfig, AuthError, ChannelError, Connector, TransientChannelError
+from channels.base import (
+    AuthError,
+    ChannelError,
+    Connector,
+    FetchResult,
+    PermissionMissing,
+    RejectedInput,
+    TransientChannelError,
+)
+from channels.credentials import REFRESH_EXPIRES
 from helpdesk.channelaccounts.models import ChannelAccount, Health
+from helpdesk.channelaccounts.services import build_connector
+from helpdesk.channelaccounts.stats import record_activity
 from helpdesk.db import utcnow
 from helpdesk.events import publish
 from helpdesk.ingest import quarantine
+from helpdesk.ingest.batch import IngestResult
 from helpdesk.ingest.pipeline import ingest
 from helpdesk.ingest.quarantine import RawInput
+from helpdesk.orders.services import upsert_customers, upsert_orders
 
 log = logging.getLogger(__name__)
 
@@ -40,33 +54,9 @@ class PollReport:
     ingested: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    orders: int = 0
     error: str | None = None
     notes: list[str] = field(default_factory=list)
-
-
-class MissingSecret(AuthError):
-    """An account names an environment variable that is not set."""
-
-
-def account_config(account: ChannelAccount, env: dict[str, str] | None = None) -> AccountConfig:
-    """Resolve the account's secret references from the environment."""
-    env = dict(os.environ) if env is None else env
-    secrets = {}
-    for role, var in (account.secret_refs or {}).items():
-        if var not in env:
-            raise MissingSecret(f"environment variable {var} (the {role} of account {account.name!r}) is not set")
-        secrets[role] = env[var]
-    return AccountConfig(
-        name=account.name,
-        kind=account.kind,
-        base_url=account.base_url,
-        settings=dict(account.settings or {}),
-        secrets=secrets,
-    )
-
-
-def build_connector(account: ChannelAccount) -> Connector:
-    return registry.get(account.kind)(account_config(account))
 
 
 def _set_health(session: Session, account: ChannelAccount, health: Health, detail: str | None) -> None:
@@ -75,16 +65,33 @@ def _set_health(session: Session, account: ChannelAccount, health: Health, detai
     account.health_detail = detail
     if health is Health.OK:
         account.consecutive_failures = 0
+        account.last_success_at = utcnow()
     else:
         account.consecutive_failures += 1
+        account.last_error_at = utcnow()
     if changed:
         publish(session, "channel.health", {"channel_account_id": account.id, "health": health.value, "detail": detail})
 
 
-def _schedule_next(account: ChannelAccount, interval_s: int) -> None:
-    delay = timedelta(seconds=interval_s)
+def interval_of(account: ChannelAccount, default_s: int) -> int:
+    """Seconds between polls: the account's own, else its connector's default, else the helpdesk's."""
+    if account.poll_interval_s:
+        return account.poll_interval_s
+    from channels import registry
+
+    try:
+        own = registry.get(account.kind).poll_interval_s
+    except KeyError:
+        own = None
+    return own or default_s
+
+
+def _schedule_next(account: ChannelAccount, interval_s: int, retry_after: float | None = None) -> None:
+    delay = timedelta(seconds=interval_of(account, interval_s))
     if account.consecutive_failures:
         delay = min(MAX_BACKOFF, delay * (2 ** min(account.consecutive_failures, 10)))
+    if retry_after:
+        delay = max(delay, timedelta(seconds=retry_after))
     account.next_poll_at = utcnow() + delay
 
 
@@ -107,20 +114,84 @@ def poll_account(
         return report
     try:
         connector = build_connector(account)
-    except (ChannelError, KeyError) as exc:  # missing secret, unknown kind, unusable settings
+    except (ChannelError, KeyError, ValueError) as exc:  # missing secret, unknown kind, unusable settings
         report.error = str(exc).strip('"')
         _set_health(session, account, Health.FAILING, report.error)
         _schedule_next(account, interval_s)
         session.commit()
         return report
+    retry_after = None
     try:
-        _run_pages(session, account, connector, report, max_pages, page_size, max_attachment_bytes)
+        retry_after = _run_pages(session, account, connector, report, max_pages, page_size, max_attachment_bytes)
     finally:
         connector.close()
+    _note_grant_expiry(account, connector)
     account.last_polled_at = utcnow()
-    _schedule_next(account, interval_s)
+    _schedule_next(account, interval_s, retry_after)
     session.commit()
     return report
+
+
+def _note_grant_expiry(account: ChannelAccount, connector: Connector) -> None:
+    """Keep when the platform's grant ends (as its token endpoint said), for the channels page."""
+    try:
+        secrets = connector.credentials.get()
+    except ChannelError:
+        return
+    for key, value in secrets.items():
+        if key.endswith(REFRESH_EXPIRES) and value:
+            with suppress(ValueError):
+                account.auth_expires_at = datetime.fromisoformat(value)
+            return
+
+
+def _fetch(
+    session: Session, account: ChannelAccount, connector: Connector, report: PollReport, page_size: int
+) -> FetchResult | float | None:
+    """One page, or what failed: health is set and None (or the platform's retry-after) returned."""
+    try:
+        return connector.fetch(account.cursor, page_size)
+    except TransientChannelError as exc:
+        report.error = f"temporary failure: {exc}"
+        _set_health(session, account, Health.DEGRADED, report.error)
+        return exc.retry_after
+    except AuthError as exc:
+        report.error = f"credentials refused: {exc}"
+    except PermissionMissing as exc:
+        report.error = f"permission missing: {exc}"
+    except ChannelError as exc:  # e.g. a folder that does not exist: needs a person, not a retry
+        report.error = str(exc)
+    except Exception as exc:
+        log.exception("poll of %s failed", account.name)
+        report.error = f"unexpected error: {exc.__class__.__name__}: {exc}"
+    _set_health(session, account, Health.FAILING, report.error)
+    return None
+
+
+def store_page(
+    session: Session,
+    account: ChannelAccount,
+    page: FetchResult,
+    *,
+    source: str,
+    max_attachment_bytes: int = 25 * 1024 * 1024,
+) -> tuple[IngestResult, int]:
+    """Orders and customers first (a message links to an order of its own page), then messages, then rejects."""
+    orders = upsert_orders(session, page.orders) if page.orders else None
+    if page.customers:
+        upsert_customers(session, page.customers)
+    result = ingest(session, page.messages, source=source, max_attachment_bytes=max_attachment_bytes)
+    quarantine_rejected(session, account.name, page.rejected, source=source)
+    stored_orders = (orders.created + orders.updated) if orders else 0
+    record_activity(session, account.id, messages=result.ingested, orders=stored_orders)
+    return result, stored_orders
+
+
+def quarantine_rejected(session: Session, account: str, rejected: list[RejectedInput], *, source: str) -> None:
+    for item in rejected:
+        quarantine.add(
+            session, RawInput(item.raw, item.raw_format, account), source=source, reason=item.reason, field=item.field
+        )
 
 
 def _run_pages(
@@ -131,38 +202,17 @@ def _run_pages(
     max_pages: int,
     page_size: int,
     max_attachment_bytes: int,
-) -> None:
+) -> float | None:
+    """Pages until the connector has no more or the cap is reached; the retry-after of a failure."""
     source = f"poll:{account.name}"
-    for _ in range(max_pages):
+    for n in range(max_pages):
         cursor = account.cursor
-        try:
-            page = connector.fetch(cursor, page_size)
-        except TransientChannelError as exc:
-            report.error = f"temporary failure: {exc}"
-            _set_health(session, account, Health.DEGRADED, report.error)
-            return
-        except AuthError as exc:
-            report.error = f"credentials refused: {exc}"
-            _set_health(session, account, Health.FAILING, report.error)
-            return
-        except ChannelError as exc:  # e.g. a folder that does not exist: needs a person, not a retry
-            report.error = str(exc)
-            _set_health(session, account, Health.FAILING, report.error)
-            return
-        except Exception as exc:
-            log.exception("poll of %s failed", account.name)
-            report.error = f"unexpected error: {exc.__class__.__name__}: {exc}"
-            _set_health(session, account, Health.FAILING, report.error)
-            return
-        result = ingest(session, page.messages, source=source, max_attachment_bytes=max_attachment_bytes)
-        for rejected in page.rejected:
-            quarantine.add(
-                session,
-                RawInput(rejected.raw, rejected.raw_format, account.name),
-                source=source,
-                reason=rejected.reason,
-                field=rejected.field,
-            )
+        page = _fetch(session, account, connector, report, page_size)
+        if not isinstance(page, FetchResult):
+            return page
+        result, stored_orders = store_page(
+            session, account, page, source=source, max_attachment_bytes=max_attachment_bytes
+        )
         moved = session.execute(
             sa.update(ChannelAccount)
             .where(ChannelAccount.id == account.id, _same_cursor(cursor))
@@ -172,9 +222,9 @@ def _run_pages(
         if moved != 1:
             session.rollback()
             report.notes.append("cursor moved by another poller; stopped")
-            return
+            return None
         account.cursor = page.cursor
-        _set_health(session, account, Health.OK, None)
+        _note_problems(session, account, page, more_waiting=page.more and n == max_pages - 1)
         session.commit()
         try:
             connector.committed(page)
@@ -184,8 +234,23 @@ def _run_pages(
         report.ingested += result.ingested
         report.duplicates += result.duplicates
         report.quarantined += result.quarantined + len(page.rejected)
+        report.orders += stored_orders
         if not page.more:
-            return
+            return None
+    return None
+
+
+def _note_problems(session: Session, account: ChannelAccount, page: FetchResult, *, more_waiting: bool) -> None:
+    """Health after a stored page: ok, or degraded naming the streams a permission blocks."""
+    problems = {p.stream.value: {"code": p.code.value, "detail": p.detail} for p in page.problems}
+    if more_waiting:
+        problems["backlog"] = {"code": "backlog", "detail": "more records are waiting; the next poll goes on"}
+    account.problems = problems
+    _set_health(session, account, Health.OK, None)
+    blocked = [f"{p.stream.value}: {p.detail}" for p in page.problems]
+    if blocked:  # the page went through, so no back-off; but the account says what is missing
+        account.health = Health.DEGRADED
+        account.health_detail = "; ".join(blocked)
 
 
 def _same_cursor(cursor: str | None) -> sa.ColumnElement[bool]:

@@ -71,6 +71,12 @@ def build_reply(session: Session, message: Message, ticket: Ticket, account: Cha
             .order_by(Message.sent_at, Message.id)
         )
     )
+    thread_meta = session.scalar(
+        sa.select(Message.meta)
+        .where(Message.ticket_id == ticket.id, Message.direction == "in", Message.is_internal.is_(False))
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+        .limit(1)
+    )
     return OutboundReply(
         message_id=message.id,
         ticket_id=ticket.id,
@@ -83,6 +89,7 @@ def build_reply(session: Session, message: Message, ticket: Ticket, account: Cha
         references=tuple(earlier[-20:]),
         order_number=ticket.order_number,
         locale=ticket.language,
+        thread_meta=dict(thread_meta or {}),
     )
 
 
@@ -118,7 +125,7 @@ def start(session: Session, message_id: int) -> tuple[Message, Ticket, ChannelAc
 
 def send(session: Session, message: Message, ticket: Ticket, account: ChannelAccount) -> Outcome:
     """Call the connector once and record what happened."""
-    from helpdesk.polling.services import build_connector
+    from helpdesk.channelaccounts.services import build_connector
 
     try:
         connector = build_connector(account)
@@ -133,7 +140,7 @@ def send(session: Session, message: Message, ticket: Ticket, account: ChannelAcc
         message.delivery_error = f"attempt {message.delivery_attempts} failed, will retry: {exc}"
         _publish(session, message, ticket)
         return Outcome(DeliveryState.QUEUED, retry_in=backoff(message.delivery_attempts, exc.retry_after))
-    except ChannelError as exc:
+    except (ChannelError, ValueError) as exc:
         return _fail(session, message, ticket, f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # a connector bug must not lose the reply
         log.exception("sending message %s failed", message.id)

@@ -16,11 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from channels import registry
 from helpdesk.accounts.models import User, team_channel_accounts, team_members
 from helpdesk.audit.models import AuditEvent
 from helpdesk.db import utcnow
 from helpdesk.events import publish
 from helpdesk.tickets.models import DeliveryState, Message, Priority, Ticket, TicketStatus, TicketTag
+from macros.policy import Violation, check_reply
 
 try:  # the SLA feature keeps clocks in step with replies and status changes once it ships its services
     from helpdesk.sla import services as sla_services
@@ -33,6 +35,20 @@ MAX_BODY = 100_000
 
 class TicketError(ValueError):
     """A change was refused; the message says why and is safe to show."""
+
+
+class PolicyViolation(TicketError):
+    """The reply breaks rules its platform sets for messages to buyers; nothing was queued."""
+
+    def __init__(self, platform: str | None, violations: list[Violation]) -> None:
+        super().__init__(f"the reply breaks {platform}'s rules: " + "; ".join(v.code for v in violations))
+        self.platform = platform
+        self.violations = violations
+
+
+def reply_violations(ticket: Ticket, body: str) -> list[Violation]:
+    """What the ticket's platform would refuse in ``body`` (its connector package declares the rules)."""
+    return check_reply(registry.reply_policy(ticket.platform), body)
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,10 @@ def add_reply(
         raise TicketError("The message is empty.")
     if len(body) > MAX_BODY:
         raise TicketError("The message is too long.")
+    if not internal:
+        blocking = [v for v in reply_violations(ticket, body) if v.blocking]
+        if blocking:
+            raise PolicyViolation(ticket.platform, blocking)
     if not force and not internal:
         newer = newer_messages(session, ticket, seen_message_id, author)
         if newer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -13,7 +13,8 @@ from helpdesk.extensions import db
 from helpdesk.inbox.queries import visibility
 from helpdesk.tickets import pages, services
 from helpdesk.tickets.models import Attachment, Message, Priority, Ticket, TicketStatus
-from helpdesk.tickets.services import Collision, TicketError
+from helpdesk.tickets.policy_text import describe
+from helpdesk.tickets.services import Collision, PolicyViolation, TicketError
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
@@ -96,6 +97,11 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
     except Collision as exc:
         db.session.rollback()
         return _render(ticket, status=409, draft=body, collision=exc.messages)
+    except PolicyViolation as exc:
+        db.session.rollback()
+        for violation in exc.violations:
+            flash(describe(violation), "error")
+        return _render(ticket, status=422, draft=body)
     except TicketError as exc:
         db.session.rollback()
         flash(_(str(exc)), "error")
@@ -107,6 +113,21 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
         send_reply(message.id)
     flash(_("Internal note added.") if internal else _("Reply queued for sending."), "info")
     return _back(ticket)
+
+
+@bp.post("/<int:ticket_id>/reply/check")
+@login_required
+def check_reply(ticket_id: int) -> Response:
+    """The composer's live check: what the ticket's marketplace would refuse in the draft."""
+    ticket = visible_ticket(ticket_id)
+    body = request.form.get("body", "")
+    violations = services.reply_violations(ticket, body)
+    return jsonify(
+        violations=[
+            {"code": v.code, "text": describe(v), "start": v.start, "end": v.end, "blocking": v.blocking}
+            for v in violations
+        ]
+    )
 
 
 def _apply(ticket_id: int, change) -> Response:  # type: ignore[no-untyped-def]

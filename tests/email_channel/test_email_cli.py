@@ -138,7 +138,7 @@ def test_channels_add_email_stores_settings_and_only_secret_names(app, session, 
 
     assert result.exit_code == 0, result.output
     assert "export AMAZON_DE_MAIL_PASSWORD=" in result.output
-    assert "helpdesk poll --once --account amazon-de-mail" in result.output
+    assert "helpdesk channels test amazon-de-mail" in result.output
     account = session.scalar(sa.select(ChannelAccount).where(ChannelAccount.name == "amazon-de-mail"))
     assert (account.kind, account.platform, account.site) == ("email", "amazon", "DE")
     assert account.secret_refs == {"password": "AMAZON_DE_MAIL_PASSWORD"}
@@ -153,6 +153,8 @@ def test_channels_add_email_stores_settings_and_only_secret_names(app, session, 
         "smtp_host": "smtp.example.test",
         "smtp_security": "starttls",
         "from_address": "orders@lampworks.example",
+        "max_attachment_bytes": 25 * 1024 * 1024,  # the schema's defaults are stored too
+        "timeout_s": 30,
     }
     duplicate = run(
         app, "channels", "add", "email", "--name", "amazon-de-mail", "--imap-host", "h", "--user", "u@x.test"
@@ -163,7 +165,7 @@ def test_channels_add_email_stores_settings_and_only_secret_names(app, session, 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "give --password-env VAR, --oauth2-refresh-token-env VAR"),
+        ([], "--password-env: give a password, an OAuth refresh token"),
         (["--password-env", "hunter2!"], "is not an environment variable name"),
         (["--password-env", "P", "--imap-port", "0x"], "Invalid value for '--imap-port'"),
     ],

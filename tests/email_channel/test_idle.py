@@ -46,7 +46,7 @@ def watcher(mailbox: Any, bell: Callable[[], None], port: int | None = None, **o
         },
         secrets={"password": PASSWORD},
     )
-    return IdleWatcher(load_settings(config), config.secrets, bell, **options)
+    return IdleWatcher(load_settings(config), config.store(), bell, **options)
 
 
 def test_new_mail_rings_within_seconds_and_a_burst_rings_little(mailbox) -> None:
@@ -90,7 +90,7 @@ def test_a_dropped_connection_is_reopened_and_rings_again(mailbox, cutting_proxy
 def test_refused_credentials_keep_the_watcher_alive_and_failing(mailbox) -> None:
     bell = Bell()
     w = watcher(mailbox, bell)
-    w.secrets["password"] = "wrong"
+    w.credentials.update({"password": "wrong"})
     w.start()
     try:
         deadline = time.monotonic() + 10
@@ -103,11 +103,11 @@ def test_refused_credentials_keep_the_watcher_alive_and_failing(mailbox) -> None
 
 
 def test_the_supervisor_polls_idle_accounts_when_mail_arrives(app, session, mailbox, email_account) -> None:
-    from helpdesk.polling.idle import IdleSupervisor
+    from helpdesk.polling.watchers import WatcherSupervisor
 
     quiet = email_account(name="quiet")  # no idle: left to the minutely poll
     email_account(name="instant", idle=True)
-    supervisor = IdleSupervisor(app, refresh_s=0.5)
+    supervisor = WatcherSupervisor(app, refresh_s=0.5)
     supervisor.start()
     try:
         deadline = time.monotonic() + 10
@@ -129,10 +129,10 @@ def test_the_supervisor_polls_idle_accounts_when_mail_arrives(app, session, mail
 
 def test_the_supervisor_follows_accounts_switched_on_changed_and_off(app, session, mailbox, email_account) -> None:
     from helpdesk.channelaccounts.models import ChannelAccount
-    from helpdesk.polling.idle import IdleSupervisor
+    from helpdesk.polling.watchers import WatcherSupervisor
 
     account = email_account(name="instant", idle=True)
-    supervisor = IdleSupervisor(app)
+    supervisor = WatcherSupervisor(app)
     try:
         supervisor.sync()
         first = supervisor.watchers[account.id][1]

@@ -9,19 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from channels.base import TransientChannelError
-from channels.email import oauth
+from channels.credentials import MemoryCredentialStore
 from channels.email.oauth import OAuthClient, access_token
 from helpdesk.channelaccounts.models import ChannelAccount, Health
 from helpdesk.polling.services import poll_account
 from helpdesk.tickets.models import Message
 from tests.email_channel.conftest import mail
-
-
-@pytest.fixture(autouse=True)
-def _fresh_token_cache() -> Any:
-    oauth.forget_tokens()
-    yield
-    oauth.forget_tokens()
 
 
 @pytest.fixture
@@ -89,27 +82,32 @@ def test_a_token_the_server_stopped_accepting_is_renewed_once(session, mailbox, 
 
 def test_tokens_are_refreshed_before_they_expire(mailbox, oauth_provider):
     client = OAuthClient(f"{oauth_provider.url}/token", oauth_provider.client_id)
-    secrets = {"oauth2_refresh_token": oauth_provider.grant(mailbox.user), "oauth2_client_secret": "client-secret"}
-    oauth_provider.lifetime_s = oauth.EARLY_S + 1  # usable for one second here
+    store = MemoryCredentialStore(
+        {"oauth2_refresh_token": oauth_provider.grant(mailbox.user), "oauth2_client_secret": "client-secret"}
+    )
+    oauth_provider.lifetime_s = 61  # refreshed a minute early: usable for one second here
     try:
-        first = access_token(client, secrets)
-        assert access_token(client, secrets) == first
+        first = access_token(client, store)
+        assert access_token(client, store) == first
+        assert store.get()["oauth2_access_token"] == first  # kept with the secrets for other processes
         time.sleep(1.1)
-        assert access_token(client, secrets) != first
+        assert access_token(client, store) != first
     finally:
         oauth_provider.lifetime_s = 3600
 
 
-def test_a_rotated_refresh_token_is_used_for_the_next_refresh(mailbox, oauth_provider):
+def test_a_rotated_refresh_token_is_written_back_and_used_for_the_next_refresh(mailbox, oauth_provider):
     client = OAuthClient(f"{oauth_provider.url}/token", oauth_provider.client_id)
     original = oauth_provider.grant(mailbox.user)
-    secrets = {"oauth2_refresh_token": original, "oauth2_client_secret": "client-secret"}
+    store = MemoryCredentialStore({"oauth2_refresh_token": original, "oauth2_client_secret": "client-secret"})
     oauth_provider.rotate = True
     try:
-        access_token(client, secrets)
+        first = access_token(client, store)
         assert original not in oauth_provider.refresh_tokens  # the provider retired it
-        access_token(client, secrets, renew=True)
-        assert oauth_provider.token_requests[-1]["refresh_token"] != original
+        rotated = store.get()["oauth2_refresh_token"]
+        assert rotated != original and rotated in oauth_provider.refresh_tokens
+        access_token(client, store, refused=first)
+        assert oauth_provider.token_requests[-1]["refresh_token"] == rotated
     finally:
         oauth_provider.rotate = False
 
@@ -129,7 +127,7 @@ def test_a_refused_refresh_token_fails_the_account_and_says_what_to_do(session, 
 def test_an_unreachable_token_endpoint_is_temporary(mailbox):
     client = OAuthClient("http://127.0.0.1:9/token", "client", timeout_s=2)
     with pytest.raises(TransientChannelError, match="unreachable"):
-        access_token(client, {"oauth2_refresh_token": "r"})
+        access_token(client, MemoryCredentialStore({"oauth2_refresh_token": "r"}))
 
 
 def test_replies_go_out_over_smtp_with_a_refreshed_token(smtp_server, oauth_provider):
@@ -144,11 +142,14 @@ def test_replies_go_out_over_smtp_with_a_refreshed_token(smtp_server, oauth_prov
         oauth2_token_url=f"{oauth_provider.url}/token",
         oauth2_client_id=oauth_provider.client_id,
     )
-    sender.account.secrets.update(
-        {"oauth2_refresh_token": refresh, "oauth2_client_secret": oauth_provider.client_secret}
+    sender.credentials.update(
+        {
+            "oauth2_refresh_token": refresh,
+            "oauth2_client_secret": oauth_provider.client_secret,
+            "password": None,
+            "smtp_password": None,
+        }
     )
-    sender.account.secrets.pop("password", None)
-    sender.account.secrets.pop("smtp_password", None)
 
     result = sender.send_reply(reply())
 

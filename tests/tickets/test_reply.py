@@ -13,6 +13,8 @@ from channels.base import (
     AuthError,
     Capability,
     Connector,
+    Diagnosis,
+    DiagnosisCode,
     FetchResult,
     OutboundReply,
     SendResult,
@@ -27,6 +29,9 @@ from tests.web import login, post
 
 class OutboxConnector(Connector):
     """Records replies; ``FAILURES`` are raised, in order, before anything is sent."""
+
+    def check_connection(self) -> Diagnosis:
+        return Diagnosis(DiagnosisCode.OK)
 
     kind = "test-outbox"
     capabilities = frozenset({Capability.SEND_REPLY})

@@ -1,12 +1,14 @@
-"""IMAP IDLE for the accounts that ask for it: one watcher each, a poll when mail arrives.
+"""Watchers for the accounts whose connectors keep one (IMAP IDLE is one): a poll when data arrives.
 
 Runs beside the task consumer (``serve`` in one process, or ``worker``).
-Every ``refresh_s`` it compares the watchers with the email accounts that
-are enabled and have ``idle`` set, starting and stopping watchers as
-accounts are added, changed or switched off.  A ring queues
-:func:`~helpdesk.polling.tasks.poll_soon_task`, which polls exactly as the minutely schedule would;
-if a poll of that account is already running it waits and tries again, so
-mail that arrived during that poll is not left for the next minute.
+Every ``refresh_s`` it asks every enabled account whose connector has the
+``WATCH`` capability for a watcher (the connector decides, from the
+account's settings, whether it wants one), starting, restarting and
+stopping watchers as accounts are added, changed or switched off.  A ring
+queues :func:`~helpdesk.polling.tasks.poll_soon_task`, which polls exactly as
+the minutely schedule would; if a poll of that account is already running it
+waits and tries again, so data that arrived during that poll is not left for
+the next minute.  Nothing here knows a platform.
 """
 
 from __future__ import annotations
@@ -19,30 +21,33 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from channels.base import ChannelError
-from channels.email.idle import IdleWatcher
-from channels.email.settings import load_settings
+from channels import registry
+from channels.base import Capability, ChannelError, Watcher
 from helpdesk.channelaccounts.models import ChannelAccount
+from helpdesk.channelaccounts.services import build_connector
 from helpdesk.extensions import db
-from helpdesk.polling.services import account_config
 from helpdesk.polling.tasks import poll_soon_task
 
 log = logging.getLogger(__name__)
 
 
-class IdleSupervisor:
-    """Keeps one :class:`IdleWatcher` per enabled email account with ``idle`` set."""
+def watching_kinds() -> list[str]:
+    return [kind for kind in registry.kinds() if Capability.WATCH in registry.get(kind).capabilities]
+
+
+class WatcherSupervisor:
+    """Keeps one watcher per enabled account whose connector wants one."""
 
     def __init__(self, app: Flask, refresh_s: float = 60.0) -> None:
         self.app = app
         self.refresh_s = refresh_s
-        self.watchers: dict[int, tuple[str, IdleWatcher]] = {}
+        self.watchers: dict[int, tuple[str, Watcher]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="imap-idle-supervisor", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="watcher-supervisor", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -58,7 +63,7 @@ class IdleSupervisor:
             try:
                 self.sync()
             except Exception:  # the database may be briefly unavailable; try again next round
-                log.exception("IMAP IDLE supervisor could not read the accounts")
+                log.exception("the watcher supervisor could not read the accounts")
             self._stop.wait(self.refresh_s)
 
     def sync(self) -> None:
@@ -77,25 +82,29 @@ class IdleSupervisor:
     def _wanted(self) -> dict[int, tuple[str, Any]]:
         found: dict[int, tuple[str, Any]] = {}
         with self.app.app_context():
-            accounts = db.session.scalars(
-                sa.select(ChannelAccount).where(ChannelAccount.kind == "email", ChannelAccount.enabled.is_(True))
-            ).all()
+            kinds = watching_kinds()
+            accounts = (
+                db.session.scalars(
+                    sa.select(ChannelAccount).where(ChannelAccount.kind.in_(kinds), ChannelAccount.enabled.is_(True))
+                ).all()
+                if kinds
+                else []
+            )
             for account in accounts:
-                if not (account.settings or {}).get("idle"):
-                    continue
-                fingerprint = json.dumps([account.settings, account.secret_refs], sort_keys=True, default=str)
+                fingerprint = json.dumps(
+                    [account.settings, account.secret_refs, account.secrets_sealed], sort_keys=True, default=str
+                )
                 known = self.watchers.get(account.id)
                 if known is not None and known[0] == fingerprint:
                     found[account.id] = known
                     continue
                 try:
-                    config = account_config(account)
-                    settings = load_settings(config)
-                except ChannelError as exc:  # the poller reports this as account health
-                    log.warning("IMAP IDLE for %s not started: %s", account.name, exc)
+                    watcher = build_connector(account).watcher(_ring(account.id))
+                except (ChannelError, ValueError) as exc:  # the poller reports this as account health
+                    log.warning("no watcher for %s: %s", account.name, exc)
                     continue
-                watcher = IdleWatcher(settings, config.secrets, _ring(account.id), name=account.name)
-                found[account.id] = (fingerprint, watcher)
+                if watcher is not None:
+                    found[account.id] = (fingerprint, watcher)
             db.session.remove()
         return found
 

@@ -1,0 +1,143 @@
+"""Platform policies for replies: what a marketplace forbids in a message to a buyer.
+
+Amazon refuses buyer messages with e-mail addresses, phone numbers or links
+that are not needed to complete the order; eBay forbids contact details and
+off-eBay links and caps a message at 2,000 characters; Amazon's Messaging API
+takes plain text only.  A reply that breaks such a rule is rejected by the
+platform (or, worse, counted against the seller), so the helpdesk checks it
+*before* it leaves, in the composer as the agent types and again on send.
+
+A :class:`ReplyPolicy` is data: each platform's package declares its own
+(``Connector.reply_policies``) and the registry hands it out by platform, so
+this module never names a platform.  :func:`check_reply` returns every
+:class:`Violation`, each with a stable ``code`` the UI translates, the
+offending text span for highlighting, and whether it blocks sending.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')]+", re.IGNORECASE)
+_BARE_DOMAIN = re.compile(
+    r"\b[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*\.(?:com|net|org|info|biz|io|co|shop|store|de|uk|fr|es|it|"
+    r"jp|cn|ru|nl|pl|br|mx|in|au|ca|me|app|site|online)\b(?:/[^\s]*)?",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# 8+ digits, optionally with a leading + and separators; dates and order numbers in the platform's own shape
+# are common in replies, so a candidate is only a phone number when it does not look like one of those.
+_PHONE = re.compile(r"(?<![\w-])(?:\+|00)?\d[\d\s().-]{6,}\d(?![\w-])")
+_DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_HTML = re.compile(r"<\s*/?\s*[a-z][a-z0-9]*(?:\s[^>]*)?>", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyPolicy:
+    """The rules one platform sets for messages to buyers.
+
+    ``allowed_link_hosts`` lists hosts a link may point to (the platform's own
+    pages, carriers' tracking); ``order_number`` is the platform's order-number
+    pattern, so such numbers are never mistaken for phone numbers.  ``source``
+    says where the rules come from, for the docs and the UI.
+    """
+
+    platform: str
+    max_chars: int | None = None
+    forbid_links: bool = False
+    allowed_link_hosts: tuple[str, ...] = ()
+    forbid_email_addresses: bool = False
+    forbid_phone_numbers: bool = False
+    plain_text_only: bool = False
+    max_attachments: int | None = None
+    max_attachment_bytes: int | None = None
+    allowed_attachment_types: tuple[str, ...] = ()
+    order_number: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: ``code`` is stable (the UI translates it), ``detail`` names the offending part."""
+
+    code: str
+    detail: str
+    start: int | None = None
+    end: int | None = None
+    blocking: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentInfo:
+    filename: str
+    content_type: str
+    size: int
+
+
+def _host_allowed(url: str, allowed: tuple[str, ...]) -> bool:
+    host = (urlsplit(url if "://" in url else f"http://{url}").hostname or "").lower()
+    return any(host == a or host.endswith("." + a) for a in allowed)
+
+
+def _links(policy: ReplyPolicy, text: str) -> list[Violation]:
+    found: list[Violation] = []
+    taken: list[tuple[int, int]] = []
+    for match in list(_URL.finditer(text)) + list(_BARE_DOMAIN.finditer(text)):
+        start, end = match.span()
+        if any(s <= start < e for s, e in taken):
+            continue
+        before = text[max(0, start - 1) : start]
+        if before == "@":  # the domain of an e-mail address: that rule reports it
+            continue
+        taken.append((start, end))
+        if not _host_allowed(match.group(), policy.allowed_link_hosts):
+            found.append(Violation("link", match.group(), start, end))
+    return found
+
+
+def _phones(policy: ReplyPolicy, text: str) -> list[Violation]:
+    order = re.compile(policy.order_number) if policy.order_number else None
+    found = []
+    for match in _PHONE.finditer(text):
+        candidate = match.group().strip()
+        digits = re.sub(r"\D", "", candidate)
+        if len(digits) < 8 or len(digits) > 15 or _DATE_LIKE.match(candidate):
+            continue
+        if order is not None and order.fullmatch(candidate):
+            continue
+        found.append(Violation("phone_number", candidate, match.start(), match.end()))
+    return found
+
+
+def check_reply(
+    policy: ReplyPolicy | None, text: str, attachments: Sequence[AttachmentInfo] = (), *, html: str | None = None
+) -> list[Violation]:
+    """Every rule of ``policy`` that ``text`` (and its attachments) breaks; [] when it may be sent."""
+    if policy is None:
+        return []
+    out: list[Violation] = []
+    if policy.max_chars is not None and len(text) > policy.max_chars:
+        out.append(Violation("too_long", f"{len(text)} characters; at most {policy.max_chars}"))
+    if policy.forbid_email_addresses:
+        out.extend(Violation("email_address", m.group(), m.start(), m.end()) for m in _EMAIL.finditer(text))
+    if policy.forbid_links:
+        out.extend(_links(policy, text))
+    if policy.forbid_phone_numbers:
+        out.extend(_phones(policy, text))
+    if policy.plain_text_only and (html or _HTML.search(text)):
+        out.append(Violation("html", "formatting is sent as plain text", blocking=False))
+    if policy.max_attachments is not None and len(attachments) > policy.max_attachments:
+        out.append(Violation("too_many_attachments", f"{len(attachments)} files; at most {policy.max_attachments}"))
+    total = sum(a.size for a in attachments)
+    if policy.max_attachment_bytes is not None and total > policy.max_attachment_bytes:
+        out.append(Violation("attachments_too_large", f"{total} bytes in all; at most {policy.max_attachment_bytes}"))
+    if policy.allowed_attachment_types:
+        for a in attachments:
+            if not any(
+                a.content_type.startswith(t) or a.filename.lower().endswith(t) for t in policy.allowed_attachment_types
+            ):
+                out.append(Violation("attachment_type", f"{a.filename} ({a.content_type})"))
+    return sorted(out, key=lambda v: (v.start if v.start is not None else -1, v.code))
