@@ -18,15 +18,24 @@ Every call is ``POST /admin/api/{version}/graphql.json`` with the header
 * a frozen or locked store (HTTP 402, 423), an unknown store or retired API
   version (404), and the usual 429/5xx.
 
-Expiring offline tokens are renewed at ``POST /admin/oauth/access_token``
-with a JSON body of ``client_id``, ``client_secret``, ``grant_type=refresh_token``
-and ``refresh_token``; each answer carries a new refresh token.
+Tokens come one of three ways (:func:`auth_mode`):
+
+* ``token``: a non-expiring offline token the seller pasted, sent as it is;
+* ``refresh``: an expiring offline token (an hour), renewed at
+  ``POST /admin/oauth/access_token`` with a JSON body of ``client_id``,
+  ``client_secret``, ``grant_type=refresh_token`` and ``refresh_token``; each
+  answer carries a new refresh token, written back at once;
+* ``app``: a Dev Dashboard app installed on the seller's own store trades its
+  client ID and secret for a token (about 24 hours) at the same endpoint,
+  form-encoded ``grant_type=client_credentials``; there is no refresh token,
+  a new token is simply requested.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +43,7 @@ from typing import Any
 import httpx
 
 from channels.base import AuthError, ChannelError, PermissionMissing, RateLimited, Stream, TransientChannelError
-from channels.credentials import CredentialStore, TokenGrant, TokenManager
+from channels.credentials import ACCESS_EXPIRES, REFRESH_TOKEN, CredentialStore, TokenGrant, TokenManager
 from channels.http import HttpClient, raise_for_status, snippet
 from channels.shopify.settings import ShopifySettings
 
@@ -127,6 +136,42 @@ def permission_error(error: Mapping[str, Any], stream: Stream, default_scope: st
     )
 
 
+def auth_mode(secrets: Mapping[str, str]) -> str:
+    """How this account gets its tokens: ``refresh``, ``token`` (pasted, non-expiring) or ``app`` (client credentials).
+
+    A token the helpdesk obtained itself is stored with its expiry; a pasted
+    one has none, which tells the two apart on the next start.
+    """
+    if secrets.get(REFRESH_TOKEN):
+        return "refresh"
+    if secrets.get("access_token") and not secrets.get(ACCESS_EXPIRES):
+        return "token"
+    return "app"
+
+
+class _AppGrantStore:
+    """The account's store as :class:`TokenManager` sees it for a client-credentials app.
+
+    TokenManager renews through a refresh token; such an app has none, so the
+    app's client ID stands in its place (it is only handed back to
+    :meth:`ShopifyClient.client_credentials`, never sent as a refresh token,
+    and never written back).
+    """
+
+    def __init__(self, store: CredentialStore, client_id: str) -> None:
+        self.store = store
+        self.client_id = client_id
+
+    def get(self) -> dict[str, str]:
+        return {**self.store.get(), REFRESH_TOKEN: self.client_id}
+
+    def update(self, values: Mapping[str, str | None]) -> None:
+        self.store.update({k: v for k, v in values.items() if k != REFRESH_TOKEN})
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        return self.store.exclusive()
+
+
 class ShopifyClient:
     """One store's Admin API; one instance per connector, closed with it."""
 
@@ -134,7 +179,13 @@ class ShopifyClient:
         self.settings = settings
         self.credentials = credentials
         self.http = HttpClient(settings.base_url, timeout_s=settings.timeout_s, platform=PLATFORM_NAME)
-        self.tokens = TokenManager(credentials, self.refresh) if credentials.get().get("refresh_token") else None
+        self.mode = auth_mode(credentials.get())
+        self.tokens: TokenManager | None = None
+        if self.mode == "refresh":
+            self.tokens = TokenManager(credentials, self.refresh)
+        elif self.mode == "app":
+            store = _AppGrantStore(credentials, settings.client_id or "")
+            self.tokens = TokenManager(store, lambda _client_id: self.client_credentials())
         self.last_cost: Cost | None = None
 
     def close(self) -> None:
@@ -148,27 +199,34 @@ class ShopifyClient:
             return self.tokens.token()
         token = self.credentials.get().get("access_token")
         if not token:
-            raise AuthError("the account has neither an access token nor a refresh token; connect the store again")
+            raise AuthError("the account has no access token; connect the store again")
         return token
 
     def refresh(self, refresh_token: str) -> TokenGrant:
         """Trade the refresh token for a new access token (and Shopify's replacement refresh token)."""
-        secrets = self.credentials.get()
-        body = {
+        body = {**self._app(), "grant_type": "refresh_token", "refresh_token": refresh_token}
+        return self._grant(self.http.request("POST", TOKEN_PATH, json=body, what="token refresh"), "refresh token")
+
+    def client_credentials(self) -> TokenGrant:
+        """A new access token for an app installed on the seller's own store (form-encoded, as documented)."""
+        body = {"grant_type": "client_credentials", **self._app()}
+        return self._grant(self.http.request("POST", TOKEN_PATH, data=body, what="token request"), "app credentials")
+
+    def _app(self) -> dict[str, str]:
+        return {
             "client_id": self.settings.client_id or "",
-            "client_secret": secrets.get("client_secret", ""),
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
+            "client_secret": self.credentials.get().get("client_secret", ""),
         }
-        response = self.http.request("POST", TOKEN_PATH, json=body, what="token refresh")
+
+    def _grant(self, response: httpx.Response, what: str) -> TokenGrant:
         if response.status_code == 404:
             raise StoreUnavailable(
                 f"Shopify has no token endpoint at {self.settings.base_url}; check the store domain", misconfigured=True
             )
         if response.status_code in (400, 401, 403):
             reason = _oauth_error(response)
-            raise AuthError(f"Shopify refused the refresh token ({reason}); connect the store again")
-        raise_for_status(response, "token refresh", platform=PLATFORM_NAME)
+            raise AuthError(f"Shopify refused the {what} ({reason}); connect the store again")
+        raise_for_status(response, "token request", platform=PLATFORM_NAME)
         try:
             grant = response.json()
             access, expires_in = str(grant["access_token"]), float(grant.get("expires_in") or 3600)

@@ -20,7 +20,8 @@ What it reproduces, as Shopify does it:
 * ``POST /admin/oauth/access_token`` for expiring offline tokens: an hour's
   access token and a 90-day refresh token replaced at every refresh; the old
   refresh token keeps working until its replacement is first used (at most
-  30 days), Shopify's rule since August 2026;
+  30 days), Shopify's rule since August 2026; and the client-credentials
+  grant of an app installed on the organisation's own store (a day's token);
 * webhooks signed exactly like Shopify's (:meth:`signed_push`, :meth:`push_to`).
 
 Shopify has no buyer messages: :meth:`seed` adds orders only and
@@ -56,6 +57,7 @@ INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wr
 SCOPES = frozenset({"read_orders", "read_customers"})
 REFRESH_LIFETIME = timedelta(days=90)
 REFRESH_GRACE = timedelta(days=30)
+APP_TOKEN_LIFETIME = timedelta(seconds=86399)  # client-credentials tokens: about a day
 TOPICS = frozenset(
     {
         "ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS_FULFILLED", "ORDERS_PAID",
@@ -129,6 +131,7 @@ class ShopifyFake(FakeServer):
         self.refresh_grace = refresh_grace
         self.issuer = TokenIssuer(self.now, access_lifetime_s=3600, rotate=False, scopes=SCOPES)
         self.static_tokens: set[str] = set()
+        self.installed = True
         self.granted: set[str] = set(SCOPES)
         self.store = FakeStore(random.Random(seed), self.now)
         self.bucket: CostBucket | None = None
@@ -177,16 +180,22 @@ class ShopifyFake(FakeServer):
                 stopping.join(0.01)
         super().stop()
 
-    def account_settings(self, *, expiring: bool = True) -> tuple[dict[str, object], dict[str, str]]:
-        """Settings and secrets that connect an account: an expiring-token grant, or a non-expiring token."""
+    def account_settings(self, *, auth: str = "refresh") -> tuple[dict[str, object], dict[str, str]]:
+        """Settings and secrets that connect an account.
+
+        ``auth`` is how it gets tokens: ``refresh`` (an expiring-token grant),
+        ``app`` (client credentials only) or ``token`` (a pasted non-expiring one).
+        """
         settings: dict[str, object] = {
             "shop": self.shop,
             "api_version": self.api_version,
             "client_id": self.client_id,
             "base_url": self.url,
         }
-        if expiring:
+        if auth == "refresh":
             return settings, {"refresh_token": self.grant(), "client_secret": self.client_secret}
+        if auth == "app":
+            return settings, {"client_secret": self.client_secret}
         token = "shpat_" + secrets.token_hex(16)
         with self.lock:
             self.static_tokens.add(token)
@@ -244,10 +253,11 @@ class ShopifyFake(FakeServer):
             self.issuer.expire_all()
 
     def revoke_credentials(self) -> None:
-        """The app was uninstalled: every access and refresh token is refused."""
+        """The app was uninstalled: every access and refresh token is refused, and no new one is granted."""
         with self.lock:
             self.issuer.revoke_all()
             self.static_tokens.clear()
+            self.installed = False
 
     def drop_scope(self, stream: Stream) -> None:
         """The app loses ``read_orders`` (ORDERS) or ``read_customers`` (MESSAGES: what links buyers' mail)."""
@@ -337,10 +347,23 @@ class ShopifyFake(FakeServer):
             return FakeResponse.json(
                 {"error": "invalid_client", "error_description": "Client authentication failed."}, status=401
             )
-        if form.get("grant_type") != "refresh_token":
+        if not self.installed:
+            return FakeResponse.json(
+                {"error": "invalid_request", "error_description": "The app is not installed."}, 400
+            )
+        grant = form.get("grant_type")
+        if grant == "client_credentials":
+            self.issuer.refreshes += 1
+            access = self.issuer.issue_access(frozenset(self.granted))
+            access.expires_at = self.now() + APP_TOKEN_LIFETIME
+            scope = ",".join(sorted(self.granted))
+            return FakeResponse.json({"access_token": access.value, "scope": scope, "expires_in": 86399})
+        if grant != "refresh_token":
             return FakeResponse.json({"error": "unsupported_grant_type"}, status=400)
+        return self._refresh(str(form.get("refresh_token") or ""))
+
+    def _refresh(self, old: str) -> FakeResponse:
         now = self.now()
-        old = str(form.get("refresh_token") or "")
         deadline = self._deadline.get(old)
         issued = self._issued.get(old)
         if (

@@ -1,12 +1,17 @@
 """A Shopify account's settings: the schema a seller fills in, checked once into :class:`ShopifySettings`.
 
-Two ways to hold an Admin API token are supported.  A *non-expiring* offline
-token (a custom app's, or one from an older OAuth install) is the secret
-``access_token``.  An *expiring* offline token (Shopify's default for public
-apps since 2026) lives an hour and is renewed with a 90-day refresh token that
-Shopify replaces at every refresh; such an account has the secret
-``refresh_token`` plus the app's ``client_id`` and ``client_secret``, and the
-rotated tokens are written back through the account's credential store.
+Three ways to an Admin API token are supported, told apart by the secrets
+an account has (:func:`channels.shopify.client.auth_mode`):
+
+* a Dev Dashboard app installed on the seller's own store: ``client_id`` and
+  ``client_secret`` only; the helpdesk requests a token (about 24 hours) with
+  them whenever it needs one (Shopify's client-credentials grant);
+* an *expiring* offline token (the rule for public apps from 2026): it lives
+  an hour and is renewed with a 90-day ``refresh_token`` that Shopify
+  replaces at every refresh; the rotated token is written back through the
+  account's credential store at once;
+* a *non-expiring* ``access_token`` (``shpat_…``) of an app made in the store
+  admin before 2026, sent as it is.
 
 ``client_secret`` also verifies webhooks: Shopify signs every delivery with
 the app's client secret (or, for webhooks made by hand in the store admin,
@@ -36,15 +41,15 @@ SCHEMA = ConfigSchema(
     (
         Field("shop", "Store domain", T, "Your store's myshopify.com address, e.g. lampworks.myshopify.com "
               "(Shopify admin → Settings → Domains lists it).", required=True),
-        Field("access_token", "Admin API access token", S, "A non-expiring offline token (starts with shpat_), "
-              "shown once when the app's API credentials are installed. Leave empty with a refresh token."),
+        Field("access_token", "Admin API access token", S, "Only for an app made in the store admin before 2026: "
+              "its token (starts with shpat_). Leave empty for a Dev Dashboard app or with a refresh token."),
         Field("refresh_token", "Refresh token", S, "For expiring offline tokens: the refresh token your app "
               "received at install. The helpdesk renews the access token and saves each new refresh token."),
         Field("client_id", "App client ID", T, "The app's Client ID (Dev Dashboard → your app → Settings). "
-              "Needed with a refresh token."),
+              "With the client secret and no token, the helpdesk requests its own tokens."),
         Field("client_secret", "App client secret", S, "The app's Client secret (next to the Client ID). It "
-              "verifies webhooks and renews expiring tokens. For webhooks made by hand under Settings → "
-              "Notifications → Webhooks, give the signing key shown there instead."),
+              "obtains tokens and verifies webhooks. For webhooks made by hand under Settings → Notifications → "
+              "Webhooks with a pasted token, give the signing key shown there instead."),
         Field("previous_client_secret", "Previous client secret", S, "While you rotate the client secret, "
               "webhooks signed with the old one are still accepted if it is given here.", advanced=True),
         Field("api_version", "Admin API version", T, "A quarterly version such as 2026-01. Shopify supports "
@@ -104,13 +109,14 @@ def complete_settings(settings: dict[str, object], secrets: set[str]) -> dict[st
         raise ConfigError(
             "api_version", f"must look like 2026-01 (year and quarter month) or unstable, not {version!r}"
         )
-    if not secrets & {"access_token", "refresh_token"}:
-        raise ConfigError("access_token", "give an Admin API access token, or a refresh token for expiring tokens")
-    if "refresh_token" in secrets:
+    if "access_token" not in secrets or "refresh_token" in secrets:  # tokens are obtained with the app's credentials
+        way = "a refresh token is renewed" if "refresh_token" in secrets else "without a token, one is requested"
         if not settings.get("client_id"):
-            raise ConfigError("client_id", "a refresh token is renewed with the app's client ID")
+            raise ConfigError("client_id", f"{way} with the app's client ID (or give an Admin API access token)")
         if "client_secret" not in secrets:
-            raise ConfigError("client_secret", "a refresh token is renewed with the app's client secret")
+            raise ConfigError(
+                "client_secret", f"{way} with the app's client secret (or give an Admin API access token)"
+            )
     for name, least in (("history_days", 1), ("overlap_s", 0), ("timeout_s", 1)):
         value = settings.get(name)
         if isinstance(value, int) and value < least:

@@ -23,9 +23,9 @@ def fake() -> Iterator[ShopifyFake]:
         yield server  # type: ignore[misc]
 
 
-def account(fake: ShopifyFake, name: str = "lampworks", *, expiring: bool = True, **settings: Any) -> AccountConfig:
+def account(fake: ShopifyFake, name: str = "lampworks", *, auth: str = "refresh", **settings: Any) -> AccountConfig:
     """An account connected to ``fake``, its secrets in a store the test can inspect."""
-    base, secrets = fake.account_settings(expiring=expiring)
+    base, secrets = fake.account_settings(auth=auth)
     merged = {**base, **settings}
     return AccountConfig(
         name=name,
@@ -40,7 +40,7 @@ def account(fake: ShopifyFake, name: str = "lampworks", *, expiring: bool = True
 
 @pytest.fixture
 def connect(fake: ShopifyFake) -> Iterator[Callable[..., ShopifyConnector]]:
-    """Build connectors against the fake (``expiring=False`` for a non-expiring token); all closed afterwards."""
+    """Build connectors against the fake (``auth="token"`` or ``"app"``); all closed afterwards."""
     made: list[ShopifyConnector] = []
 
     def make(**kw: Any) -> ShopifyConnector:

@@ -283,7 +283,7 @@ def test_revoked_credentials_are_an_auth_error(fake, connect):
 
 def test_a_non_expiring_token_is_sent_as_it_is(fake, connect):
     fake.seed(orders=2)
-    connector = connect(expiring=False)
+    connector = connect(auth="token")
     assert len(connector.fetch(None).orders) == 2
     fake.expire_tokens()  # expiring tokens only
     assert len(connector.fetch(None).orders) == 2
@@ -292,6 +292,35 @@ def test_a_non_expiring_token_is_sent_as_it_is(fake, connect):
     with pytest.raises(AuthError):
         connector.fetch(None)
     assert fake.requests_to("/admin/oauth/access_token") == []
+
+
+def test_an_app_on_the_sellers_own_store_requests_its_own_tokens(fake, connect):
+    fake.seed(orders=3)
+    connector = connect(auth="app")
+    assert len(connector.fetch(None).orders) == 3
+    [grant] = fake.requests_to("/admin/oauth/access_token")
+    assert grant.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert grant.form() == {
+        "grant_type": "client_credentials",
+        "client_id": fake.client_id,
+        "client_secret": fake.client_secret,
+    }
+    stored = connector.credentials.get()
+    assert "refresh_token" not in stored  # there is none; nothing stands in for one in the store
+    assert datetime.fromisoformat(stored["access_token_expires_at"]) > datetime.now(UTC) + timedelta(hours=23)
+    # The next worker finds the stored token and uses it rather than asking again.
+    again = ShopifyConnector(connector.account)
+    try:
+        assert len(again.fetch(None).orders) == 3
+        assert fake.token_refreshes == 1
+        fake.expire_tokens()
+        assert len(again.fetch(None).orders) == 3
+        assert fake.token_refreshes == 2
+        fake.revoke_credentials()
+        with pytest.raises(AuthError, match="app credentials"):
+            again.fetch(None)
+    finally:
+        again.close()
 
 
 # --- permissions -----------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_a_wrong_token_gets_shopifys_exact_401(fake):
 
 @pytest.mark.parametrize(("first", "refused"), [(queries.PAGE_MAX, False), (queries.PAGE_MAX + 1, True), (250, True)])
 def test_a_query_over_1000_points_is_refused(fake, first, refused):
-    _, secrets = fake.account_settings(expiring=False)
+    _, secrets = fake.account_settings(auth="token")
     body = graphql(fake, secrets["access_token"], queries.ORDERS, {"first": first, "after": None, "query": None}).json()
     codes = [e["extensions"]["code"] for e in body.get("errors", [])]
     assert codes == (["MAX_COST_EXCEEDED"] if refused else [])
@@ -77,7 +77,7 @@ def test_a_query_over_1000_points_is_refused(fake, first, refused):
 def test_the_metered_bucket_throttles_inside_http_200(fake):
     fake.seed(orders=5)
     fake.meter(maximum=1000, restore_rate=1)
-    _, secrets = fake.account_settings(expiring=False)
+    _, secrets = fake.account_settings(auth="token")
     answers = [
         graphql(fake, secrets["access_token"], queries.ORDERS, {"first": queries.PAGE_MAX, "query": None})
         for _ in range(2)

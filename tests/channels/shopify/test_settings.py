@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from channels.base import AccountConfig
@@ -30,16 +33,26 @@ def test_a_given_api_address_is_kept():
     assert settings["base_url"] == "http://127.0.0.1:8765"
 
 
-def test_expiring_tokens_need_the_apps_client_id_and_secret():
-    settings = complete({"shop": "lampworks", "client_id": "abc"}, {"refresh_token", "client_secret"})
-    assert settings["client_id"] == "abc"
+@pytest.mark.parametrize(
+    "secrets",
+    [
+        {"access_token"},  # a token pasted from an app made in the store admin
+        {"access_token", "client_secret"},  # … and the secret that verifies its webhooks
+        {"client_secret"},  # a Dev Dashboard app: tokens are requested with the client id and secret
+        {"refresh_token", "client_secret"},  # expiring tokens renewed with the app's credentials
+    ],
+)
+def test_each_way_to_a_token_is_accepted(secrets):
+    settings = {"shop": "lampworks"} | ({} if secrets == {"access_token"} else {"client_id": "abc"})
+    assert complete(settings, secrets)["shop"] == "lampworks.myshopify.com"
 
 
 @pytest.mark.parametrize(
     ("settings", "secrets", "field"),
     [
-        ({"shop": "lampworks"}, set(), "access_token"),
-        ({"shop": "lampworks"}, {"client_secret"}, "access_token"),
+        ({"shop": "lampworks"}, set(), "client_id"),
+        ({"shop": "lampworks"}, {"client_secret"}, "client_id"),
+        ({"shop": "lampworks", "client_id": "abc"}, set(), "client_secret"),
         ({"shop": "lampworks"}, {"refresh_token", "client_secret"}, "client_id"),
         ({"shop": "lampworks", "client_id": "abc"}, {"refresh_token"}, "client_secret"),
         ({"shop": "lampworks.example.com"}, {"access_token"}, "shop"),
@@ -67,3 +80,20 @@ def test_json_settings_may_give_a_fractional_timeout():
     assert settings.timeout_s == 0.5
     assert settings.base_url == "https://lampworks.myshopify.com"
     assert settings.graphql_path == "/admin/api/2026-01/graphql.json"
+
+
+def test_the_documented_set_up_commands_use_options_that_exist():
+    """Every ``channels add shopify`` example in the docs names real options, one per schema field at most."""
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "channels" / "shopify.md").read_text()
+    generic = {"--name", "--display-name", "--platform", "--site", "--language", "--timezone", "--poll-interval"}
+    generic |= {"--encrypt-secrets", "--test"}
+    known = {f.option + ("-env" if f.secret else "") for f in SCHEMA} | generic
+    commands = re.findall(r"channels add shopify((?:[^\n]*\\\n)*[^\n]*)", doc)
+    assert len(commands) == 3
+    for command in commands:
+        options = re.findall(r"(--[a-z-]+)", command)
+        assert set(options) <= known, set(options) - known
+        assert "--shop" in options
+        assert len(options) == len(set(options))
+    table = set(re.findall(r"^\| `(--[a-z-]+)`", doc, flags=re.MULTILINE))
+    assert table == {f.option + ("-env" if f.secret else "") for f in SCHEMA}
