@@ -70,8 +70,10 @@ def create_app(
     from helpdesk import cli, listeners
     from helpdesk.accounts.views import bp as accounts_bp
     from helpdesk.api.views import bp as api_bp
+    from helpdesk.channelaccounts.views import bp as channels_bp
     from helpdesk.customers.views import bp as customers_bp
     from helpdesk.home.views import bp as home_bp
+    from helpdesk.hooks.views import bp as hooks_bp
     from helpdesk.inbox import fts  # noqa: F401 - registers the hook that indexes new messages for search
     from helpdesk.inbox.views import bp as inbox_bp
     from helpdesk.replytemplates.views import bp as replytemplates_bp
@@ -93,6 +95,8 @@ def create_app(
     app.register_blueprint(sla_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(replytemplates_bp)
+    app.register_blueprint(hooks_bp)
+    app.register_blueprint(channels_bp)
     cli.register(app)
     _security_headers(app)
     return app

@@ -145,13 +145,13 @@ def create_user_command(email: str, name: str, role: str, locale: str, tz: str, 
 def worker_command(workers: int) -> None:
     """Run the background task consumer in this process (polls, sends, webhooks)."""
     from helpdesk.polling.watchers import WatcherSupervisor
-    from helpdesk.tasks import huey
+    from helpdesk.tasks import MAX_IDLE_WAIT_S, huey
 
     idle = WatcherSupervisor(current_app._get_current_object())  # type: ignore[attr-defined]
     idle.start()
     click.echo(f"Task consumer running with {workers} worker threads; Ctrl+C stops it.")
     try:
-        huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+        huey.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=MAX_IDLE_WAIT_S).run()
     finally:
         idle.stop()
 

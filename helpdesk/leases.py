@@ -64,8 +64,8 @@ def try_acquire(engine: sa.Engine, name: str, holder: str, ttl: timedelta) -> bo
         set_={"holder": holder, "expires_at": now + ttl},
         where=sa.or_(table.c.expires_at < now, table.c.holder == holder),
     )
-    with engine.begin() as conn:
-        return bool(conn.execute(stmt).rowcount)
+    with engine.begin() as conn:  # a row comes back only when we inserted or took it over
+        return conn.execute(stmt.returning(table.c.holder)).first() is not None
 
 
 def release(engine: sa.Engine, name: str, holder: str) -> None:

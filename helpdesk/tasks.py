@@ -37,6 +37,9 @@ class _SqliteQueue(SqliteStorage):
 
 
 huey = Huey("helpdesk", storage_class=MemoryStorage, utc=True)
+# An idle consumer looks for new jobs at least this often (Huey's default backs off to 10 s): a webhook
+# that queues a poll, or a reply, should not wait ten seconds for a consumer that happened to be idle.
+MAX_IDLE_WAIT_S = 0.5
 _app: Flask | None = None
 
 
@@ -83,7 +86,9 @@ def task(**options: Any) -> Callable[[F], TaskWrapper]:
 
 def start_consumer(workers: int = 2) -> Any:
     """Run the consumer in threads of this process (the one-command setup)."""
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=False)
+    consumer = huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, check_worker_health=False, max_delay=MAX_IDLE_WAIT_S
+    )
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     consumer.start()
     # The consumer claims the process's signals as if it owned it; here the web server does, so Ctrl+C

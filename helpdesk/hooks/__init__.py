@@ -1,0 +1,1 @@
+"""Signed notifications from platforms: verified by their connector, acted on once."""
