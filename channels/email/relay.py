@@ -10,8 +10,9 @@ the numeric formats overlap), a thread key, the buyer's own words in
 ``stripped_text``, and the customer identity key in ``sender``.
 
 Marketplace notices that are not buyer messages (Amazon's delivery-failure
-notices and copies of the seller's own messages, other system mail) are
-marked as notifications so they never open tickets.
+notices, other system mail) are marked as notifications so they never open
+tickets.  Amazon's copies of messages the seller sent from Seller Central
+become agent messages on the buyer's thread, so they count as the answer.
 
 The templates are undocumented and change; everything here matches shapes,
 not exact wording, and degrades to the plain-mail result when unsure.
@@ -23,7 +24,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from channels.base import AutoKind, InboundMessage, Party
+from channels.base import AutoKind, Direction, InboundMessage, Party
 from channels.email.headers import parse_address
 from channels.email.quotes import split_reply
 
@@ -108,6 +109,7 @@ _EBAY_ITEM = re.compile(
 _SHOPIFY_ORDER = re.compile(r"#\d{4,}\b")
 
 _COMM_TOKEN = re.compile(r"\[commMgrTok:[^\]]*\]")
+_AMAZON_ALIAS = re.compile(r"\b[a-z0-9][a-z0-9._+-]*@marketplace\.amazon\.([a-z]{2,3}(?:\.[a-z]{2})?)\b", re.IGNORECASE)
 _MARKETPLACE_PARAM = re.compile(r"[?&](?:amp;)?mp=([A-Z0-9]{10,16})\b")
 _MARKER_LINE = re.compile(r"^[ \t]*-{5,}[ \t]*(\S.{0,80}?)[ \t]*-{5,}[ \t]*$", re.MULTILINE)
 _BEGIN_MARKER = re.compile(
@@ -344,6 +346,10 @@ def _amazon(message: InboundMessage, domain: str, reply_to: Party | None) -> Inb
         order_refs=orders,
         meta=meta,
     )
+    if kind == "sent_copy":
+        copy = _amazon_sent_copy(marked, orders)
+        if copy is not None:
+            return copy
     if kind != "buyer_message":
         return replace(marked, auto=AutoKind.NOTIFICATION)
     alias = message.sender.email or ""
@@ -367,6 +373,46 @@ def _amazon_kind(message: InboundMessage, *, is_relay: bool) -> str:
     if not is_relay:
         return "delivery_failure" if _AMAZON_DELIVERY_FAILURE.search(head) else "system"
     return "buyer_message"
+
+
+def _amazon_sent_copy(message: InboundMessage, orders: tuple[str, ...]) -> InboundMessage | None:
+    """Amazon's copy of a message the seller sent from Seller Central, as an agent message on the buyer's thread.
+
+    It answers the buyer, so it must stop the response clock of the buyer's
+    ticket instead of opening a ticket of its own: OUT, to the buyer's relay
+    alias, with the thread key the buyer's own relay mail gets.  Where the
+    template puts the alias is undocumented; it is looked for in To and Cc,
+    then in the text, then in Reply-To and From.  A copy that names no alias
+    cannot be placed and stays a notification.
+    """
+    alias = _copy_recipient(message)
+    if alias is None:
+        return None
+    seller_text = _amazon_buyer_text(message.body_text)  # the same marker lines frame the seller's words
+    return replace(
+        message,
+        direction=Direction.OUT,
+        recipient=Party(email=alias),
+        external_thread_id=f"{alias}:{orders[0]}" if orders else alias,
+        stripped_text=seller_text if seller_text and seller_text != message.body_text else None,
+        auto=None,
+    )
+
+
+def _copy_recipient(message: InboundMessage) -> str | None:
+    """The buyer's relay alias in a sent-message copy: To, Cc, the text, Reply-To, From — the first found."""
+    places = (
+        message.meta.get("to", ""),
+        message.meta.get("cc", ""),
+        message.body_text,
+        message.meta.get("reply_to", ""),
+        message.sender.email or "",
+    )
+    for text in places:
+        for match in _AMAZON_ALIAS.finditer(text):
+            if match.group(1).lower() in AMAZON_SITES:
+                return match.group(0).lower()
+    return None
 
 
 def _amazon_buyer_text(body: str) -> str:

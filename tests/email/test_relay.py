@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
-from channels.base import AutoKind, Party
+from channels.base import AutoKind, Direction, Party
 from channels.email import parse_email
 from channels.email.relay import AMAZON_SITES
+from helpdesk.ingest.pipeline import ingest
+from helpdesk.ingest.quarantine import RawInput
+from helpdesk.tickets.models import Ticket
+from tests.email.conftest import MAIL_DIR
 
 # --- Amazon ------------------------------------------------------------------
 
@@ -79,13 +84,67 @@ def test_amazon_delivery_failure_is_a_notification(fixture_mail):
     assert message.order_refs == ("202-5550123-7788990",)
 
 
-def test_amazon_copy_of_the_sellers_message_is_a_notification(fixture_mail):
-    message = fixture_mail("amazon-fr-sent-copy.eml")
+@pytest.mark.parametrize(
+    ("fixture", "alias", "order", "first_line"),
+    [
+        # the alias in To:
+        ("amazon-uk-sent-copy-to-alias.eml", "j8w3k5n1q9z2r7t@marketplace.amazon.co.uk", "203-5550123-7788990",
+         "Hello Oliver,"),
+        # only in the text ("… an Jonas Weber (alias)"), the copy itself from an amazon.de address
+        ("amazon-de-sent-copy-alias-in-body.eml", "r4xk9m2tq7bz1lp@marketplace.amazon.de", "028-6614302-5519340",
+         "Hallo Herr Weber,"),
+        # only in From:
+        ("amazon-fr-sent-copy.eml", "k3d9w2p8q1z7x4m@marketplace.amazon.fr", "171-3345678-9012345", "Bonjour Camille,"),
+    ],
+)  # fmt: skip
+def test_amazon_copy_of_the_sellers_message_is_an_agent_message_on_the_buyers_thread(
+    fixture_mail, fixture, alias, order, first_line
+):
+    message = fixture_mail(fixture)
 
-    assert (message.site, message.language) == ("FR", "fr")
-    assert message.auto is AutoKind.NOTIFICATION
+    assert message.platform == "amazon"
     assert message.meta["amazon_message_kind"] == "sent_copy"
-    assert message.order_refs == ("171-3345678-9012345",)
+    assert message.direction is Direction.OUT
+    assert message.auto is None
+    assert message.recipient == Party(email=alias)
+    assert message.order_refs == (order,)
+    assert message.external_thread_id == f"{alias}:{order}"  # what the buyer's own relay mail gets
+    assert message.stripped_text.startswith(first_line)  # the seller's words, without Amazon's wrapper
+    assert "commMgrTok" not in message.stripped_text
+
+
+def test_amazon_copy_that_names_no_buyer_stays_a_notification(make_mail):
+    raw = make_mail(
+        "From: Amazon Seller Central <donotreply@amazon.com>",
+        "To: support@seller.example",
+        "Subject: Copy of your message to Kim (Order: 111-2223334-4445556)",
+        body="------------- Begin message -------------\nIt ships today.\n------------- End message -------------\n",
+    )
+    message = parse_email(raw, account="a")
+
+    assert message.meta["amazon_message_kind"] == "sent_copy"
+    assert message.auto is AutoKind.NOTIFICATION
+    assert message.direction is Direction.IN
+
+
+def test_amazon_copy_threads_onto_the_buyers_ticket_and_answers_it(session, make_account):
+    make_account(name="support", kind="email", platform=None)
+    buyer = (MAIL_DIR / "amazon-de-order-inquiry.eml").read_bytes()
+    copy = (MAIL_DIR / "amazon-de-sent-copy-alias-in-body.eml").read_bytes()
+
+    ingest(session, [RawInput(buyer, "email", "support")], source="test")
+    session.commit()
+    ingest(session, [RawInput(copy, "email", "support")], source="test")
+    session.commit()
+
+    ticket = session.scalars(sa.select(Ticket)).one()  # one ticket, not a second (solved) one for the copy
+    directions = [m.direction for m in ticket.messages]
+    assert directions == ["in", "out"]
+    reply = ticket.messages[1]
+    assert reply.auto is None
+    assert reply.stripped_text.startswith("Hallo Herr Weber,")
+    assert ticket.first_response_at == reply.sent_at  # the copy stops the response clock
+    assert ticket.status != "solved"
 
 
 @pytest.mark.parametrize(
