@@ -10,7 +10,8 @@ MODULES = (
     "helpdesk.polling.tasks",
     "helpdesk.webhooks.tasks",
     "helpdesk.sla.tasks",
-    "helpdesk.hooks.tasks",
+    "helpdesk.housekeeping",
+    "helpdesk.orders.freshness",
 )
 
 

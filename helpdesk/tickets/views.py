@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,6 +13,7 @@ from helpdesk.accounts.services import visible_account_ids
 from helpdesk.attachments import store
 from helpdesk.extensions import db
 from helpdesk.inbox.queries import visibility
+from helpdesk.orders import freshness
 from helpdesk.tickets import pages, services
 from helpdesk.tickets.models import Attachment, Message, Priority, Ticket, TicketStatus
 from helpdesk.tickets.policy_text import describe
@@ -38,6 +41,7 @@ def _render(
 ) -> tuple[str, int]:
     visible = visibility(current_user, visible_account_ids(current_user))
     messages = pages.conversation(db.session, ticket)
+    order, refreshing = _order(ticket)
     html = render_template(
         "tickets/show.html",
         ticket=ticket,
@@ -45,7 +49,8 @@ def _render(
         messages=messages,
         last_message_id=max((m.id for m in messages), default=0),
         card=pages.customer_card(db.session, ticket, visible),
-        order=pages.ticket_order(db.session, ticket),
+        order=order,
+        order_refreshing=refreshing,
         templates=pages.reply_templates(db.session, ticket.language),
         assignees=pages.assignable_users(db.session, ticket),
         merge_candidates=pages.merge_candidates(db.session, ticket, visible),
@@ -55,6 +60,24 @@ def _render(
         collision=collision,
     )
     return html, status
+
+
+def _order(ticket: Ticket) -> tuple[Any, bool]:
+    """The ticket's order, asking the platform for a fresh copy in the background when it is stale."""
+    order = pages.ticket_order(db.session, ticket)
+    if not freshness.request_refresh(db.session, ticket, order):
+        return order, False
+    db.session.refresh(ticket)  # with an immediate queue (tests, scripts) the refresh has happened already
+    order = pages.ticket_order(db.session, ticket)
+    return order, freshness.needs_refresh(order, ticket)
+
+
+@bp.get("/<int:ticket_id>/order")
+@login_required
+def order_fragment(ticket_id: int) -> str:
+    """The order card as HTML, for an open page to redraw when the order was refreshed."""
+    ticket = visible_ticket(ticket_id)
+    return render_template("tickets/_order.html", ticket=ticket, order=pages.ticket_order(db.session, ticket))
 
 
 @bp.get("/<int:ticket_id>")

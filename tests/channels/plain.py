@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ClassVar
@@ -41,7 +42,7 @@ class PlainConnector(Connector):
     kind = "test-plain"
     title = "Plain test platform"
     platforms = ("plainshop",)
-    capabilities = frozenset({Capability.FETCH_ORDERS, Capability.PUSH})
+    capabilities = frozenset({Capability.FETCH_ORDERS, Capability.FETCH_ORDER, Capability.PUSH})
     schema = ConfigSchema(
         (
             base_url_field("https://api.plainshop.example"),
@@ -52,6 +53,8 @@ class PlainConnector(Connector):
         )
     )
     ORDERS: ClassVar[list[str]] = []
+    STATUS: ClassVar[str] = "paid"
+    lookups: ClassVar[list[str]] = []
 
     def check_connection(self) -> Diagnosis:
         key = self.credentials.get().get("api_key")
@@ -68,6 +71,12 @@ class PlainConnector(Connector):
             cursor=str(start + len(numbers)),
             more=start + len(numbers) < len(self.ORDERS),
         )
+
+    def fetch_order(self, order_number: str) -> OrderRecord | None:
+        type(self).lookups.append(order_number)
+        if order_number not in self.ORDERS:
+            return None
+        return replace(order(self.account.name, order_number), status=self.STATUS, updated_at=datetime.now(UTC))
 
     @classmethod
     def handle_push(cls, request: PushRequest, accounts: Sequence[AccountConfig]) -> PushResult:

@@ -74,6 +74,17 @@
       live.on("message.received", onMessage);
       live.on("message.created", onMessage);
       live.on("message.delivery", (d) => { if (d.ticket_id === ticketId) loadMessage(d.message_id, true); });
+      live.on("ticket.updated", (d) => {
+        if (d.ticket_id !== ticketId || !d.changes || !("order" in d.changes)) return;
+        const card = document.getElementById("order-card");
+        if (!card) return;
+        fetch(card.dataset.url, { credentials: "same-origin" }).then((r) => (r.ok ? r.text() : null)).then((html) => {
+          if (!html) return;
+          const tpl = document.createElement("template");
+          tpl.innerHTML = html.trim();
+          card.replaceWith(tpl.content.firstElementChild);
+        });
+      });
       let lastTyping = 0;
       body.addEventListener("input", () => {
         if (Date.now() - lastTyping > 2000) { lastTyping = Date.now(); live.emit("ticket.typing", { ticket_id: ticketId }); }

@@ -1,0 +1,36 @@
+"""Daily housekeeping: forget what no longer protects anything.
+
+Push delivery ids older than any platform's retry window, and leases that
+lapsed long ago (a lease row outlives its holder by design; only its expiry
+matters), are deleted once a day.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from huey import crontab
+
+from helpdesk.db import utcnow
+from helpdesk.extensions import db
+from helpdesk.hooks.services import prune_receipts
+from helpdesk.leases import Lease
+from helpdesk.tasks import huey
+
+
+def prune_leases(keep: timedelta = timedelta(days=1)) -> int:
+    return db.session.execute(sa.delete(Lease).where(Lease.expires_at < utcnow() - keep)).rowcount
+
+
+@huey.periodic_task(crontab(minute="17", hour="3"))
+def daily_housekeeping() -> None:
+    from helpdesk.tasks import _app
+
+    if _app is None:
+        return
+    with _app.app_context():
+        prune_receipts(db.session)
+        prune_leases()
+        db.session.commit()
+        db.session.remove()
