@@ -49,7 +49,7 @@ from channels.shopify.settings import ShopifySettings
 
 PLATFORM_NAME = "Shopify"
 TOKEN_PATH = "/admin/oauth/access_token"  # noqa: S105 - an endpoint, not a secret
-SCOPE_DOCS = "Shopify admin → Settings → Apps → your app → API access (or the app's scopes in the Dev Dashboard)"
+SCOPE_DOCS = "the app's scopes (Dev Dashboard → the app's version → Access, or in the store admin's Develop apps)"
 
 
 class StoreUnavailable(ChannelError):

@@ -41,7 +41,6 @@ from channels.base import (
     diagnose,
 )
 from channels.registry import register
-from channels.schema import ConfigError
 from channels.shopify import push, queries
 from channels.shopify.client import Result, ShopifyClient, StoreUnavailable, permission_error, required_scope
 from channels.shopify.cursor import OrderCursor
@@ -59,9 +58,9 @@ log = logging.getLogger(__name__)
 
 ID_DIGITS = 10  # order ids are long numbers; a shorter number is an order name without its "#"
 SCOPE_HINT = (
-    "Grant the app the read_orders and read_customers scopes: for an app made in the store admin, "
-    "Settings → Apps → Develop apps → the app → Configuration; for a Dev Dashboard app, its version's "
-    "scopes. Approve the update in the store, then test again."
+    "Grant the app the read_orders and read_customers scopes: for a Dev Dashboard app, the app's version → "
+    "Access (release it and approve it in the store); for an app made in the store admin, Settings → Apps and "
+    "sales channels → Develop apps → the app → Configuration. Then test again."
 )
 
 
@@ -183,8 +182,6 @@ class ShopifyConnector(Connector):
             if isinstance(exc, StoreUnavailable) and exc.misconfigured:
                 code = DiagnosisCode.MISCONFIGURED
             return Diagnosis.from_checks([Check("credentials", code, str(exc))])
-        except ConfigError as exc:
-            return Diagnosis.from_checks([Check("settings", DiagnosisCode.MISCONFIGURED, str(exc))])
         data = result.data or {}
         shop = data.get("shop") or {}
         checks = [self._store_check(shop)]
