@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -116,7 +117,7 @@ CARRIERS = (("DHL", "JJD00"), ("UPS", "1Z999AA1"), ("Yamato", "4812"), ("Correos
 class FakeStore:
     """Orders and customers of one fake shop, with the indexes the API needs."""
 
-    def __init__(self, rng: random.Random, clock: Any, currency: str = "EUR") -> None:
+    def __init__(self, rng: random.Random, clock: Callable[[], datetime], currency: str = "EUR") -> None:
         self.rng = rng
         self.clock = clock
         self.currency = currency

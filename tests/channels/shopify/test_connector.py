@@ -130,6 +130,17 @@ def test_a_record_that_cannot_be_mapped_is_rejected_while_the_page_goes_on(fake,
     assert connector.fetch(page.cursor).rejected == []  # not quarantined again at every poll
 
 
+def test_a_page_cursor_shopify_no_longer_accepts_restarts_the_pass(fake, connect):
+    fake.seed(orders=12)
+    connector = connect()
+    page = connector.fetch(None, limit=5)
+    state = json.loads(page.cursor)
+    state["after"] = "eyJub3QiOiJhIGN1cnNvciJ9"  # expired, or from an older API version
+    orders, _ = drain(connector, json.dumps(state), limit=5)
+    assert set(numbers(page.orders + orders)) == {f"#{n}" for n in range(1001, 1013)}
+    assert not set(numbers(orders)) & set(numbers(page.orders))  # the restart skipped what was handed over
+
+
 def test_a_cursor_can_start_at_a_time(fake, connect):
     fake.seed(orders=5)
     connector = connect()
