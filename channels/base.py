@@ -288,6 +288,7 @@ class Stream(enum.StrEnum):
 
     MESSAGES = "messages"
     ORDERS = "orders"
+    CUSTOMERS = "customers"
     REPLIES = "replies"
 
 

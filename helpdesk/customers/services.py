@@ -52,40 +52,56 @@ def suggest_merges(session: Session, customer_ids: Iterable[int], limit: int = 5
     """Record fuzzy look-alikes of the given customers; returns how many were added.
 
     Candidates share the country (when known) and score at least
-    SUGGEST_THRESHOLD on the name, or share a phone number.
+    SUGGEST_THRESHOLD on the name, or share a phone number.  The candidates of
+    a country are read once per call, not once per new customer: an import or
+    an order sync brings thousands of new customers at a time.
     """
-    added = 0
-    for customer in session.scalars(sa.select(Customer).where(Customer.id.in_(list(customer_ids)))):
-        if not customer.display_name or customer.merged_into_id is not None:
-            continue
-        stmt = sa.select(Customer.id, Customer.display_name, Customer.phone).where(
-            Customer.id != customer.id, Customer.merged_into_id.is_(None)
+    wanted = list(customer_ids)
+    news = [
+        c
+        for c in session.scalars(sa.select(Customer).where(Customer.id.in_(wanted)))
+        if c.display_name and c.merged_into_id is None
+    ]
+    if not news:
+        return 0
+    pools: dict[str | None, tuple[dict[int, str], dict[str, list[int]]]] = {}
+    for country in {c.country for c in news}:
+        stmt = sa.select(Customer.id, Customer.display_name, Customer.phone).where(Customer.merged_into_id.is_(None))
+        if country:
+            stmt = stmt.where(Customer.country == country)
+        names: dict[int, str] = {}
+        by_phone: dict[str, list[int]] = {}
+        for row in session.execute(stmt):
+            names[row.id] = row.display_name
+            if row.phone:
+                by_phone.setdefault(row.phone, []).append(row.id)
+        pools[country] = (names, by_phone)
+    known = {
+        (row[0], row[1])
+        for row in session.execute(
+            sa.select(MergeSuggestion.customer_id, MergeSuggestion.candidate_id).where(
+                MergeSuggestion.customer_id.in_([c.id for c in news])
+            )
         )
-        if customer.country:
-            stmt = stmt.where(Customer.country == customer.country)
-        rows = session.execute(stmt).all()
-        names = {row.id: row.display_name for row in rows}
-        phones = {row.id: row.phone for row in rows}
+    }
+    added = 0
+    for customer in news:
+        names, by_phone = pools[customer.country]
         matches = process.extract(
             customer.display_name,
             names,
             scorer=fuzz.token_sort_ratio,
             processor=utils.default_process,
             score_cutoff=SUGGEST_THRESHOLD,
-            limit=limit,
+            limit=limit + 1,  # the customer itself is in the pool
         )
         scored = {candidate_id: (score, "similar name") for _, score, candidate_id in matches}
-        if customer.phone:
-            for candidate_id, phone in phones.items():
-                if phone and phone == customer.phone:
-                    scored[candidate_id] = (100.0, "same phone number")
+        for candidate_id in by_phone.get(customer.phone or "", []):
+            scored[candidate_id] = (100.0, "same phone number")
+        scored.pop(customer.id, None)
         for candidate_id, (score, reason) in scored.items():
-            exists = session.scalar(
-                sa.select(MergeSuggestion.id).where(
-                    MergeSuggestion.customer_id == customer.id, MergeSuggestion.candidate_id == candidate_id
-                )
-            )
-            if exists is None:
+            if (customer.id, candidate_id) not in known:
+                known.add((customer.id, candidate_id))
                 session.add(
                     MergeSuggestion(customer_id=customer.id, candidate_id=candidate_id, score=score, reason=reason)
                 )

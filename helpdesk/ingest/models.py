@@ -19,7 +19,7 @@ class QuarantinedInput(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(sa.String(64))  # e.g. "poll:shop-de", "import:messages.jsonl"
-    raw_format: Mapped[str] = mapped_column(sa.String(16))  # "json" or "email"
+    raw_format: Mapped[str] = mapped_column(sa.String(40))  # "json", "email" or a connector's "<kind>.<record>"
     account: Mapped[str | None] = mapped_column(sa.String(120))
     raw: Mapped[bytes] = mapped_column(sa.LargeBinary)
     reason: Mapped[str] = mapped_column(sa.Text)

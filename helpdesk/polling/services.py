@@ -86,13 +86,23 @@ def interval_of(account: ChannelAccount, default_s: int) -> int:
     return own or default_s
 
 
-def _schedule_next(account: ChannelAccount, interval_s: int, retry_after: float | None = None) -> None:
+# The scheduler looks for due accounts once a minute: an account due a moment after a sweep would
+# wait for the next one, so a healthy account is due a little before its interval has passed.
+SWEEP_SLACK = timedelta(seconds=5)
+
+
+def _schedule_next(
+    account: ChannelAccount, interval_s: int, retry_after: float | None = None, started: datetime | None = None
+) -> None:
+    """When to poll next: the interval after this poll started, backed off after failures."""
     delay = timedelta(seconds=interval_of(account, interval_s))
     if account.consecutive_failures:
         delay = min(MAX_BACKOFF, delay * (2 ** min(account.consecutive_failures, 10)))
+    elif delay > SWEEP_SLACK * 2:
+        delay -= SWEEP_SLACK
     if retry_after:
         delay = max(delay, timedelta(seconds=retry_after))
-    account.next_poll_at = utcnow() + delay
+    account.next_poll_at = (started or utcnow()) + delay
 
 
 def poll_account(
@@ -109,6 +119,7 @@ def poll_account(
     if account is None:
         return PollReport(account=f"#{account_id}", error="account does not exist")
     report = PollReport(account=account.name)
+    started = utcnow()
     if not account.enabled:
         report.notes.append("account is disabled")
         return report
@@ -127,7 +138,7 @@ def poll_account(
         connector.close()
     _note_grant_expiry(account, connector)
     account.last_polled_at = utcnow()
-    _schedule_next(account, interval_s, retry_after)
+    _schedule_next(account, interval_s, retry_after, started)
     session.commit()
     return report
 

@@ -31,6 +31,8 @@ def upgrade():
         batch.add_column(sa.Column("auth_expires_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("order_record") as batch:
         batch.add_column(sa.Column("synced_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("quarantined_input") as batch:  # connector formats are named "<kind>.<record>"
+        batch.alter_column("raw_format", type_=sa.String(length=40), existing_type=sa.String(length=16))
     op.create_table(
         "channel_activity",
         sa.Column("channel_account_id", sa.Integer(), nullable=False),
@@ -69,6 +71,8 @@ def downgrade():
     op.drop_index(op.f("ix_push_receipt_received_at"), table_name="push_receipt")
     op.drop_table("push_receipt")
     op.drop_table("channel_activity")
+    with op.batch_alter_table("quarantined_input") as batch:
+        batch.alter_column("raw_format", type_=sa.String(length=16), existing_type=sa.String(length=40))
     with op.batch_alter_table("order_record") as batch:
         batch.drop_column("synced_at")
     with op.batch_alter_table("channel_account") as batch:

@@ -101,6 +101,31 @@
       }
     });
 
+    // Platform rules (no contact details on Amazon, 2,000 characters on eBay…) checked as the agent types.
+    const warnings = document.getElementById("policy-warnings");
+    let checkTimer = null;
+    function checkPolicy() {
+      const internal = document.getElementById("internal");
+      if (!warnings || (internal && internal.checked) || !body.value.trim()) { if (warnings) warnings.replaceChildren(); return; }
+      const data = new FormData();
+      data.append("body", body.value);
+      const token = document.querySelector('meta[name="csrf-token"]');
+      fetch(warnings.dataset.url, {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: token ? { "X-CSRFToken": token.content } : {},
+      }).then((r) => (r.ok ? r.json() : null)).then((answer) => {
+        if (!answer) return;
+        warnings.replaceChildren(...answer.violations.map((v) => {
+          const li = document.createElement("li");
+          li.textContent = v.text;
+          li.className = v.blocking ? "blocking" : "advice";
+          return li;
+        }));
+      });
+    }
+    body.addEventListener("input", () => { clearTimeout(checkTimer); checkTimer = setTimeout(checkPolicy, 400); });
+    checkPolicy();
+
     const picker = document.getElementById("template");
     picker.addEventListener("change", () => {
       const option = picker.selectedOptions[0];
@@ -109,6 +134,7 @@
       body.value = body.value.slice(0, start) + option.dataset.body + body.value.slice(body.selectionEnd || start);
       picker.value = "";
       body.focus();
+      checkPolicy();
     });
 
     document.addEventListener("keydown", (ev) => {
