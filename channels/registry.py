@@ -20,7 +20,7 @@ _REGISTRY: dict[str, type[Connector]] = {}
 _RAW_PARSERS: dict[str, RawParser] = {}
 _POLICIES: dict[str, ReplyPolicy] = {}
 
-BUILTIN_PACKAGES: tuple[str, ...] = ("channels.email.connector", "channels.demo")
+BUILTIN_PACKAGES: tuple[str, ...] = ("channels.email.connector", "channels.demo", "channels.shopify.connector")
 
 
 def register(cls: type[Connector]) -> type[Connector]:
