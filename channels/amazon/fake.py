@@ -183,14 +183,17 @@ class AmazonFake(FakeServer):
         *,
         marketplace_ids: tuple[str, ...] = ("A1PA6795UKMFR9",),
         usage_plans: dict[str, tuple[float, int]] | None = None,
+        rotate_refresh_tokens: bool = False,
         seed: int = 11,
     ) -> None:
+        """``rotate_refresh_tokens`` makes LWA hand out a new refresh token at every refresh (Amazon does not,
+        but the write-back path must hold if it ever does)."""
         super().__init__(port)
         self.marketplace_ids = marketplace_ids
         self._markets = [self._market(mid) for mid in marketplace_ids]
         self.client_id = "amzn1.application-oa2-client." + secrets.token_hex(16)
         self.client_secret = "amzn1.oa2-cs.v1." + secrets.token_hex(32)
-        self.issuer = TokenIssuer(self.now, access_lifetime_s=3600, rotate=False)
+        self.issuer = TokenIssuer(self.now, access_lifetime_s=3600, rotate=rotate_refresh_tokens)
         self.roles = {ORDERS, MESSAGING, PII}
         self.plans = UsagePlans(usage_plans)
         self.orders: dict[str, _Order] = {}

@@ -1,0 +1,127 @@
+"""The fake answers as Amazon does where the connector depends on it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from channels.amazon.fake import AmazonFake
+
+
+@pytest.fixture
+def token(fake):
+    _, secrets = fake.account_settings()
+    form = {"grant_type": "refresh_token", "refresh_token": secrets["refresh_token"], "client_id": fake.client_id,
+            "client_secret": fake.client_secret}  # fmt: skip
+    return httpx.post(f"{fake.url}/auth/o2/token", data=form).json()["access_token"]
+
+
+def _get(fake: AmazonFake, token: str, path: str, **params: str) -> httpx.Response:
+    return httpx.get(f"{fake.url}{path}", params=params, headers={"x-amz-access-token": token})
+
+
+def test_the_window_must_end_two_minutes_in_the_past(fake, token):
+    too_late = (fake.now() - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    answer = _get(fake, token, "/orders/v0/orders", MarketplaceIds="A1PA6795UKMFR9",
+                  LastUpdatedAfter="2026-01-01T00:00:00Z", LastUpdatedBefore=too_late)  # fmt: skip
+
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["code"] == "InvalidInput"
+
+
+def test_a_next_token_sent_without_url_encoding_cannot_be_decoded(fake, token):
+    fake.seed(orders=3)
+    first = _get(fake, token, "/orders/v0/orders", MarketplaceIds="A1PA6795UKMFR9",
+                 LastUpdatedAfter="2020-01-01T00:00:00Z", MaxResultsPerPage="2").json()["payload"]  # fmt: skip
+    next_token = first["NextToken"]
+    assert {"+", "/", "="} <= set(next_token)
+
+    raw = httpx.get(f"{fake.url}/orders/v0/orders?NextToken={next_token}", headers={"x-amz-access-token": token})
+    encoded = httpx.get(f"{fake.url}/orders/v0/orders?NextToken={quote(next_token, safe='')}",
+                        headers={"x-amz-access-token": token})  # fmt: skip
+
+    assert raw.status_code == 400 and "could not decode your NextToken" in raw.json()["errors"][0]["message"]
+    assert encoded.status_code == 200 and len(encoded.json()["payload"]["Orders"]) == 1
+    assert first["LastUpdatedBefore"].endswith("Z")
+
+
+def test_auth_failures_are_403_with_the_reason_in_details(fake, token):
+    missing = httpx.get(f"{fake.url}/orders/v0/orders")
+    bad = _get(fake, "Atza|forged", "/orders/v0/orders")
+    fake.expire_tokens()
+    expired = _get(fake, token, "/orders/v0/orders")
+
+    assert [r.status_code for r in (missing, bad, expired)] == [403, 403, 403]
+    assert [r.json()["errors"][0]["details"] for r in (missing, bad, expired)] == [
+        "Access token is missing in the request header.",
+        "The access token you provided is revoked, malformed or invalid.",
+        "The access token you provided has expired.",
+    ]
+    assert "x-amzn-ratelimit-limit" not in expired.headers
+
+
+def test_quota_is_429_quota_exceeded_without_retry_after(fake, token):
+    fake.set_usage_plans({"getOrder": (0.5, 1)})
+    fake.seed(orders=1)
+    order_id = next(iter(fake.orders))
+
+    first = _get(fake, token, f"/orders/v0/orders/{order_id}")
+    second = _get(fake, token, f"/orders/v0/orders/{order_id}")
+
+    assert first.status_code == 200 and first.headers["x-amzn-ratelimit-limit"] == "0.5"
+    assert second.status_code == 429 and second.json()["errors"][0]["code"] == "QuotaExceeded"
+    assert "retry-after" not in second.headers
+
+
+def test_a_restricted_data_token_works_only_for_its_path(fake, token):
+    fake.seed(orders=2)
+    first, second = list(fake.orders)
+    body = {"restrictedResources": [{"method": "GET", "path": "/orders/v0/orders/{orderId}",
+                                     "dataElements": ["buyerInfo"]}]}  # fmt: skip
+    rdt = httpx.post(f"{fake.url}/tokens/2021-03-01/restrictedDataToken", json=body,
+                     headers={"x-amz-access-token": token}).json()["restrictedDataToken"]  # fmt: skip
+
+    assert _get(fake, rdt, f"/orders/v0/orders/{first}").status_code == 200  # a generic path covers each order
+    assert _get(fake, rdt, f"/orders/v0/orders/{second}").status_code == 200
+    assert _get(fake, rdt, "/orders/v0/orders", MarketplaceIds="A1PA6795UKMFR9").status_code == 403
+
+
+def test_lwa_refuses_an_unknown_refresh_token_and_a_wrong_secret(fake):
+    form = {"grant_type": "refresh_token", "refresh_token": "Atzr|nope", "client_id": fake.client_id,
+            "client_secret": fake.client_secret}  # fmt: skip
+
+    grant = httpx.post(f"{fake.url}/auth/o2/token", data=form)
+    client = httpx.post(f"{fake.url}/auth/o2/token", data={**form, "client_secret": "x"})
+
+    assert (grant.status_code, grant.json()["error"]) == (400, "invalid_grant")
+    assert (client.status_code, client.json()["error"]) == (401, "invalid_client")
+
+
+def test_a_message_is_checked_against_its_request_schema(fake, token):
+    order_id = fake.add_order(status="Unshipped")
+    fake.settle()
+    url = f"{fake.url}/messaging/v1/orders/{order_id}/messages/confirmOrderDetails?marketplaceIds=A1PA6795UKMFR9"
+    headers = {"x-amz-access-token": token}
+
+    empty = httpx.post(url, json={}, headers=headers)
+    html = httpx.post(url, json={"text": "<b>Bitte bestätigen</b>"}, headers=headers)
+    extra = httpx.post(url, json={"text": "Bitte bestätigen", "subject": "x"}, headers=headers)
+    good = httpx.post(url, json={"text": "Bitte bestätigen Sie die Gravur."}, headers=headers)
+
+    assert [r.status_code for r in (empty, html, extra)] == [400, 400, 400]
+    assert good.status_code == 201
+    assert len(fake.replies) == 1
+
+
+def test_seeding_ten_thousand_orders_is_quick(fake):
+    import time
+
+    started = time.perf_counter()
+    fake.seed(orders=10_000)
+
+    assert time.perf_counter() - started < 5  # about half a second; the benchmark seeds this many
+    assert len(fake.orders) == 10_000
