@@ -264,8 +264,12 @@ class Reader:
         body = trading.get_member_messages(from_ms(p.start), from_ms(p.end), p.offset // p.size + 1, p.size)
         root = self.client.trading("GetMemberMessages", body, what="member message list", stream=Stream.MESSAGES)
         seller = self.settings.seller_username or cursor.me
+        ids: list[str] = []
         for exchange in root.iter(Q + "MemberMessageExchange"):
-            if state.delivered("", _ms_of(trading.text(exchange, Q + "CreationDate"))):
+            key = trading.text(exchange, f"{Q}Question/{Q}MessageID") or ""
+            created = _ms_of(trading.text(exchange, Q + "CreationDate"))
+            ids.append(key)
+            if state.delivered(key, created):
                 continue
             try:
                 out.messages.extend(
@@ -273,8 +277,11 @@ class Reader:
                 )
             except MappingError as exc:
                 out.reject(mapping.RAW_MEMBER_MESSAGE, trading.to_bytes(exchange), exc)
+            if key and created:
+                state.seen[key] = created
+        state.prune()
         has_more = (trading.text(root, Q + "HasMoreItems") or "").lower() == "true"
-        return advance(state, Listed([], None, has_more, p.end))
+        return advance(state, Listed(ids, None, has_more, p.end))
 
     # --- orders (Fulfillment API) --------------------------------------------------------------------
 

@@ -41,8 +41,8 @@ SCHEMA = ConfigSchema(
         Field("messages_api", "Messages API", C, "rest: the Message API (all member messages). trading: the "
               "older GetMemberMessages questions, for apps without the commerce.message scope.",
               default=REST, choices=(REST, TRADING)),
-        Field("cases", "Returns and item-not-received", B, "Bring in return and item-not-received requests "
-              "(Post-Order API; not available in the sandbox).", default=True),
+        Field("skip_cases", "Skip returns and item-not-received", B, "Do not bring in return and "
+              "item-not-received requests (the Post-Order API; the sandbox has none).", default=False),
         Field("dev_id", "Dev ID", T, "Application Keys: the Dev ID. Only needed for platform notifications."),
         Field("app_id", "Notification App ID", T, "Only when notifications are signed with another keyset's "
               "App ID. Default: the client id.", advanced=True),
@@ -100,6 +100,13 @@ def _number(settings: Mapping[str, object], key: str, default: float) -> float:
     return number
 
 
+def _site(value: object) -> int:
+    """A Trading site id: a whole number, 0 (the US) included."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise ConfigError("site_id", f"must be a whole number such as 3 (UK) or 0 (US), not {value!r}")
+    return int(value)
+
+
 def _choice(settings: Mapping[str, object], key: str, default: str, choices: tuple[str, ...]) -> str:
     value = _text(settings, key) or default
     if value not in choices:
@@ -120,10 +127,10 @@ def load_settings(account: AccountConfig) -> EbaySettings:
         base_url=(account.base_url or _text(s, "base_url") or PRODUCTION).rstrip("/"),
         client_id=client_id,
         marketplace_id=marketplace,
-        site_id=int(_number(s, "site_id", 1)) if site_id is not None else SITES[marketplace].site_id,
+        site_id=_site(site_id) if site_id is not None else SITES[marketplace].site_id,
         seller_username=_text(s, "seller_username"),
         messages_api=_choice(s, "messages_api", REST, (REST, TRADING)),
-        cases=bool(s.get("cases", True)),
+        cases=not s.get("skip_cases", False),
         dev_id=_text(s, "dev_id"),
         app_id=_text(s, "app_id") or client_id,
         scopes=scopes,

@@ -427,3 +427,4 @@ def test_unusable_settings_are_refused_naming_the_field(connect: Connect) -> Non
         complete_settings({"client_id": "x", "scopes": "https://api.ebay.com/oauth/api_scope"}, set())
     assert caught.value.field == "scopes"
     assert complete_settings({"client_id": "x", "marketplace_id": "EBAY_DE"}, set())["site_id"] == 77
+    assert complete_settings({"client_id": "x"}, set())["site_id"] == 0  # the US site is 0
