@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from channels.base import FetchResult
+from channels.base import FetchResult, InboundMessage, OutboundReply
 from channels.ebay.connector import EbayConnector
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "ebay"
@@ -32,3 +32,17 @@ def drain(
         if not page.more:
             return pages, cursor
     raise AssertionError(f"still more after {cap} pages")
+
+
+def reply_to(message: InboundMessage, text: str, message_id: int = 1) -> OutboundReply:
+    """The reply an agent writes on ``message``'s ticket, as the helpdesk hands it to the connector."""
+    return OutboundReply(
+        message_id=message_id,
+        ticket_id=1,
+        account=message.account,
+        to=message.sender,
+        body_text=text,
+        external_thread_id=message.external_thread_id,
+        in_reply_to=message.external_id,
+        thread_meta=message.meta,
+    )

@@ -14,7 +14,6 @@ from channels.base import (
     ChannelError,
     DiagnosisCode,
     Direction,
-    OutboundReply,
     Party,
     RateLimited,
     Stream,
@@ -26,7 +25,7 @@ from channels.ebay.fake import FakeEbay
 from channels.ebay.settings import SCOPE_MESSAGE, complete_settings
 from channels.schema import ConfigError
 from tests.channels.ebay.conftest import Connect
-from tests.channels.ebay.support import drain
+from tests.channels.ebay.support import drain, reply_to
 
 
 def buyer_ids(fake: FakeEbay) -> set[str]:
@@ -40,19 +39,6 @@ def buyer_ids(fake: FakeEbay) -> set[str]:
 
 def ids(pages) -> list[str]:
     return [m.external_id for page in pages for m in page.messages]
-
-
-def reply_to(message, text: str, message_id: int = 1) -> OutboundReply:
-    return OutboundReply(
-        message_id=message_id,
-        ticket_id=1,
-        account="lampworks",
-        to=message.sender,
-        body_text=text,
-        external_thread_id=message.external_thread_id,
-        in_reply_to=message.external_id,
-        thread_meta=message.meta,
-    )
 
 
 # --- reading ---------------------------------------------------------------------------------------

@@ -11,20 +11,7 @@ from channels.ebay.sending import MemberMessageLimit
 from channels.ebay.settings import TRADING
 from channels.ebay.trading import Q, parse, text
 from tests.channels.ebay.conftest import Connect
-from tests.channels.ebay.support import drain
-
-
-def answer(message, body: str, message_id: int = 7) -> OutboundReply:
-    return OutboundReply(
-        message_id=message_id,
-        ticket_id=1,
-        account="lampworks",
-        to=message.sender,
-        body_text=body,
-        external_thread_id=message.external_thread_id,
-        in_reply_to=message.external_id,
-        thread_meta=message.meta,
-    )
+from tests.channels.ebay.support import drain, reply_to
 
 
 def test_questions_are_read_in_a_creation_window_200_a_page(fake: FakeEbay, connect: Connect) -> None:
@@ -81,7 +68,7 @@ def test_an_answer_goes_out_as_rtq_and_comes_back_as_the_same_record(fake: FakeE
     connector, _ = connect(TRADING)
     page = connector.fetch(None)
     (question,) = page.messages
-    result = connector.send_reply(answer(question, "Yes & it ships <today>."))
+    result = connector.send_reply(reply_to(question, "Yes & it ships <today>."))
     assert fake.replies == [
         {
             "ItemID": question.meta["item_id"],
@@ -103,7 +90,7 @@ def test_the_fake_refuses_an_answer_without_its_parent(fake: FakeEbay, connect: 
     fake.seed(messages=1)
     connector, _ = connect(TRADING)
     (question,) = connector.fetch(None).messages
-    orphan = answer(question, "Hello")
+    orphan = reply_to(question, "Hello")
     orphan = OutboundReply(**{**{f: getattr(orphan, f) for f in orphan.__slots__}, "thread_meta": {
         **question.meta, "parent_message_id": "404404"}})  # fmt: skip
     with pytest.raises(ChannelError, match="20139"):
