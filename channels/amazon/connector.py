@@ -63,11 +63,11 @@ from channels.base import (
     OrderRecord,
     Party,
     PermissionMissing,
-    RateLimited,
     RejectedInput,
     SendResult,
     Stream,
     StreamProblem,
+    TransientChannelError,
     diagnose,
 )
 from channels.registry import register
@@ -231,10 +231,10 @@ class AmazonConnector(Connector):
             if order_id:  # read even for a bad header, so the quarantined record can be replayed whole
                 try:
                     items = self.api.get_order_items(order_id, max_wait=max(0.0, deadline - time.monotonic()))
-                except RateLimited as exc:
+                except TransientChannelError as exc:
                     if not (orders or rejected or isinstance(exc, Throttled)):
-                        raise  # Amazon itself refused the first call: the poll backs off for its retry-after
-                    break  # the rest waits in the queue for the next page
+                        raise  # the first call failed: the poll backs off (for Amazon's retry-after, if any)
+                    break  # what was read is kept; the rest waits in the queue for the next page
                 except (NotFound, InvalidInput, ValueError) as exc:
                     error = error or ValueError(f"OrderItems could not be read: {exc}")
             if error is None and items is not None:
@@ -261,8 +261,6 @@ class AmazonConnector(Connector):
             market = self._market_of_record(order)
             try:
                 body = self.api.buyer_attributes(order.order_number, market)
-            except Throttled:
-                break
             except PermissionMissing as exc:
                 self._locale_refused = True
                 problems.append(
@@ -275,6 +273,9 @@ class AmazonConnector(Connector):
                 break
             except (NotFound, InvalidInput):
                 continue
+            except ChannelError as exc:  # quota or a passing failure: the orders matter, the language can wait
+                log.info("%s: buyer languages wait for the next poll: %s", self.account.name, exc)
+                break
             self._locales_asked.add(email)
             buyer = body.get("buyer") if isinstance(body.get("buyer"), Mapping) else {}
             locale = buyer.get("locale")

@@ -100,6 +100,7 @@ _CITIES = {
     "ES": [("Valencia", "46002", ""), ("Sevilla", "41001", "")],
     "IT": [("Torino", "10121", "TO"), ("Bologna", "40121", "BO")],
 }
+_ID_PREFIX = {"DE": "028", "FR": "171", "GB": "203", "US": "113", "JP": "249", "ES": "405", "IT": "408"}
 _PRICES = ("9.99", "14.90", "19.99", "24.50", "34.90", "49.00")
 
 
@@ -626,7 +627,7 @@ class AmazonFake(FakeServer):
         ts = float(at if at is not None else max(self.now().timestamp(), self._last_ts))
         self._last_ts = max(self._last_ts, ts)
         self._serial += 1
-        order_id = f"{rng.choice(('028', '302', '171', '405'))}-{1000000 + self._serial:07d}-{rng.randrange(10**7):07d}"
+        order_id = f"{_ID_PREFIX.get(market.country, '111')}-{1000000 + self._serial:07d}-{rng.randrange(10**7):07d}"
         status = (
             status
             or rng.choices(("Unshipped", "Shipped", "Pending", "Canceled", "PartiallyShipped"), (55, 30, 8, 4, 3))[0]

@@ -309,3 +309,16 @@ def test_unusable_settings_fail_with_a_reason(fake, make_connector):
 
     with pytest.raises(Exception, match="one account per SP-API region"):
         connector.fetch(None)
+
+
+def test_a_failure_midway_through_the_lines_keeps_what_was_read(fake, connector):
+    fake.seed(orders=5)
+    third = list(fake.orders)[2]
+    fake.server_error_next(path=f"/orders/v0/orders/{third}/orderItems")
+
+    first = connector.fetch(None)
+    second = connector.fetch(first.cursor)
+
+    assert [o.order_number for o in first.orders] == list(fake.orders)[:2]
+    assert first.more and first.rejected == []
+    assert [o.order_number for o in second.orders] == list(fake.orders)[2:]
