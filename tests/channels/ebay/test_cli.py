@@ -10,8 +10,6 @@ import pytest
 import channels.ebay.connector  # noqa: F401 - registers the kind
 from channels.ebay.fake import FakeEbay
 
-pytestmark = pytest.mark.xdist_group("ebay-cli")
-
 
 @pytest.fixture(params=["sqlite"])
 def backend(request: pytest.FixtureRequest) -> str:
