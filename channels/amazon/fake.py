@@ -116,10 +116,13 @@ def _parse(value: str) -> float | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
+def _b64(size: int) -> str:
+    return base64.b64encode(secrets.token_bytes(size)).decode()
+
+
 def _next_token() -> str:
-    """Opaque, and with the characters that break when a client forgets to URL-encode it."""
-    part = lambda n: base64.b64encode(secrets.token_bytes(n)).decode()  # noqa: E731
-    return f"{part(18)}+{part(9)}/{part(4)}"
+    """Opaque, and with the characters that break when a client forgets to URL-encode it (``+``, ``/``, ``=``)."""
+    return f"{_b64(18)}+{_b64(9)}/{_b64(4)}"
 
 
 @dataclass

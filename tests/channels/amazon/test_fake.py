@@ -125,3 +125,21 @@ def test_seeding_ten_thousand_orders_is_quick(fake):
 
     assert time.perf_counter() - started < 5  # about half a second; the benchmark seeds this many
     assert len(fake.orders) == 10_000
+
+
+def test_live_traffic_adds_and_ships_orders_readable_after_amazons_delay(fake, connector):
+    import random
+
+    fake.seed(orders=5)
+    first = connector.fetch(None)
+    rng = random.Random(3)
+    for _ in range(12):
+        fake.tick(rng)
+    assert connector.fetch(first.cursor).orders == []  # changed less than two minutes ago: not visible yet
+    fake.advance(121)
+
+    changed = connector.fetch(first.cursor).orders
+
+    new = [o for o in changed if o.order_number not in {r.order_number for r in first.orders}]
+    assert new and all(o.lines for o in new)
+    assert len(fake.orders) == 5 + len(new)
