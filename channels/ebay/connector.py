@@ -107,6 +107,9 @@ class EbayConnector(Connector):
         mapping.RAW_INQUIRY: mapping.parse_inquiry_raw,
     }
     reply_policies = {"ebay": REPLY_POLICY}
+    #: eBay's call limits are per application and day, shared by every seller it serves; notifications make
+    #: messages arrive at once, so the regular poll can be slower than the helpdesk's minute
+    poll_interval_s = 120
 
     def __init__(self, account: AccountConfig) -> None:
         super().__init__(account)

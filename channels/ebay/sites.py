@@ -48,9 +48,3 @@ SITES: dict[str, Site] = {
 }
 
 MARKETPLACES: tuple[str, ...] = tuple(SITES)
-
-
-def language_of(marketplace_id: str | None) -> str | None:
-    """The default language of a marketplace (``EBAY_AT`` → ``de-AT``), None when unknown."""
-    site = SITES.get(marketplace_id or "")
-    return site.language if site else None
