@@ -146,20 +146,23 @@ class EbayConnector(Connector):
                 more |= reader.orders(state, out, limit, now)
             except PermissionMissing as exc:
                 orders_ok = False
+                state.stream("orders").current = None  # a refused stream holds no round open
                 problems[Stream.ORDERS] = self._problem(Stream.ORDERS, exc, SCOPE_FULFILLMENT)
         if due(messages):
             try:
                 read = reader.conversations if messages == "messages" else reader.member_messages
                 more |= read(state, out, limit, now)
             except PermissionMissing as exc:
+                state.stream(messages).current = None
                 problems[Stream.MESSAGES] = self._problem(Stream.MESSAGES, exc, SCOPE_MESSAGE)
             except SellerUnknown as exc:
+                state.stream(messages).current = None
                 problems[Stream.MESSAGES] = StreamProblem(Stream.MESSAGES, DiagnosisCode.MISCONFIGURED, str(exc))
         orders_known = not orders_ok or state.stream("orders").hw is not None  # cases link to orders read first
         if self.settings.cases and orders_known:
             for name, read_cases in (("returns", reader.returns), ("inquiries", reader.inquiries)):
                 if due(name):
-                    more |= self._cases(read_cases, state, out, now, problems, orders_ok)
+                    more |= self._cases(name, read_cases, state, out, now, problems, orders_ok)
         if self.sender.seller is None:
             self.sender.seller = state.me
         return FetchResult(
@@ -173,6 +176,7 @@ class EbayConnector(Connector):
 
     def _cases(
         self,
+        name: str,
         read: Callable[[cursors.Cursor, Collected, datetime], bool],
         state: cursors.Cursor,
         out: Collected,
@@ -180,22 +184,26 @@ class EbayConnector(Connector):
         problems: dict[Stream, StreamProblem],
         orders_ok: bool,
     ) -> bool:
-        """Returns or inquiries; they ride on the orders grant, so a refusal joins the orders problem."""
+        """Returns or inquiries; they ride on the orders grant, so a refusal joins the orders problem.
+
+        A stream that is refused drops its pass, so it holds no round open for the streams that flow.
+        """
         try:
             return read(state, out, now)
-        except PermissionMissing as exc:
-            if orders_ok:
-                problems[Stream.ORDERS] = self._problem(Stream.ORDERS, exc, SCOPE_FULFILLMENT, what="return cases")
-            return False
         except TransientChannelError:
             raise
+        except PermissionMissing as exc:
+            state.stream(name).current = None
+            if orders_ok:
+                problems[Stream.ORDERS] = self._problem(Stream.ORDERS, exc, SCOPE_FULFILLMENT, what="return cases")
         except ChannelError as exc:  # e.g. the sandbox, which has no Post-Order API
+            state.stream(name).current = None
             log.info("eBay cases of %s not read: %s", self.account.name, exc)
             problems.setdefault(
                 Stream.MESSAGES,
                 StreamProblem(Stream.MESSAGES, DiagnosisCode.PLATFORM_ERROR, f"returns and inquiries: {exc}"),
             )
-            return False
+        return False
 
     def _problem(self, stream: Stream, exc: ChannelError, scope: str, what: str = "") -> StreamProblem:
         subject = what or ("member messages" if stream is Stream.MESSAGES else "orders")

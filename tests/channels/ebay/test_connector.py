@@ -272,6 +272,18 @@ def test_a_missing_message_scope_blocks_messages_while_orders_flow(fake: FakeEba
     assert connector.client.refresher.refused == (SCOPE_MESSAGE,)
 
 
+def test_a_blocked_stream_does_not_stop_the_others_in_later_polls(fake: FakeEbay, connect: Connect) -> None:
+    connector, _ = connect()
+    fake.drop_scope(Stream.MESSAGES)
+    fake.seed(orders=2)
+    first, cursor = drain(connector)
+    known = set(fake.orders)
+    fake.seed(orders=3)
+    later, _ = drain(connector, cursor)
+    assert {o.order_number for p in later for o in p.orders} >= set(fake.orders) - known != set()
+    assert all(p.problems and p.problems[0].stream is Stream.MESSAGES for p in first + later)
+
+
 def test_a_missing_fulfillment_scope_blocks_orders_and_cases_while_messages_flow(
     fake: FakeEbay, connect: Connect
 ) -> None:
