@@ -625,6 +625,8 @@ class EmailFake(FakeServer):
     :meth:`account_settings` hands out a refresh token instead of the
     password.  Traffic, the movable clock (access tokens expire by it) and
     the context manager come from the base; the fault hooks act on IMAP.
+    The base's ``port`` and ``url`` are the token endpoint's; the mail ports
+    are :attr:`imap_port` and :attr:`smtp_port`.
     """
 
     platform = "email"

@@ -463,7 +463,7 @@ class Session:
                 self.sock.sendall(f"* {count} EXISTS\r\n".encode())
 
     def run(self) -> None:
-        with self.store.lock:
+        with self.store.lock:  # stop() cuts what is registered; a later arrival sees ``stopping`` below
             self.store.sessions.add(self)
         try:
             self.send(f"* OK [CAPABILITY {CAPABILITIES}] Fake IMAP4rev1 server ready\r\n")

@@ -125,6 +125,14 @@ def test_search_finds_by_uid_range_flags_headers_and_sequence(fake: EmailFake) -
             client.search(["SENTSINCE", "1-Jan-2026"])
 
 
+def test_eight_bit_search_criteria_travel_as_non_synchronising_literals(fake: EmailFake) -> None:
+    fake.deliver(MAIL.replace(b"Hello!", "Viele Grüße, Jürgen".encode()))
+    fake.deliver(MAIL)
+    with imap(fake) as client:
+        client.select_folder("INBOX", readonly=True)
+        assert client.search(["TEXT", "Grüße"], charset="UTF-8") == [1]  # sent as {7+} under LITERAL+
+
+
 def test_store_copy_move_and_expunge_by_uid(fake: EmailFake) -> None:
     for _ in range(4):
         fake.deliver(MAIL)
