@@ -20,7 +20,12 @@ _REGISTRY: dict[str, type[Connector]] = {}
 _RAW_PARSERS: dict[str, RawParser] = {}
 _POLICIES: dict[str, ReplyPolicy] = {}
 
-BUILTIN_PACKAGES: tuple[str, ...] = ("channels.email.connector", "channels.demo", "channels.shopify.connector")
+BUILTIN_PACKAGES: tuple[str, ...] = (
+    "channels.email.connector",
+    "channels.demo",
+    "channels.amazon.connector",
+    "channels.shopify.connector",
+)
 
 
 def register(cls: type[Connector]) -> type[Connector]:
