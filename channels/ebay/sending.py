@@ -106,19 +106,21 @@ class Sender:
         return SendResult(external_id=str(message_id), sent_at=sent_at)
 
     def _already_sent(self, conversation: str, text: str, buyer: str | None) -> SendResult | None:
-        """The seller's message with this text in the last day, if a previous attempt did go through."""
-        data = self.client.rest(
-            "GET",
-            f"{CONVERSATIONS}/{quote(conversation, safe='')}",
-            params={"conversation_type": "FROM_MEMBERS", "limit": THREAD_PAGE, "offset": 0},
-            what="conversation",
-            stream=Stream.REPLIES,
-            missing_ok=True,
-        )
-        if not data:
+        """The seller's message with this text in the last day, if a previous attempt did go through.
+
+        The first page of the thread is read, and its last page too when the thread is longer (the order
+        of messages is not documented, so the newest may be at either end).
+        """
+        first = self._page(conversation, 0)
+        if first is None:
             raise ChannelError(f"eBay has no conversation {conversation} (it may have been deleted)")
+        messages = list(first.get("messages") or ())
+        total = first.get("total")
+        if isinstance(total, int) and total > THREAD_PAGE:
+            last = self._page(conversation, (total - 1) // THREAD_PAGE * THREAD_PAGE)
+            messages.extend((last or {}).get("messages") or ())
         recent = datetime.now(UTC) - RESEND_WINDOW
-        for message in data.get("messages") or ():
+        for message in messages:
             sender = str(message.get("senderUsername") or "")
             if buyer and sender.casefold() == buyer.casefold():
                 continue
@@ -131,6 +133,17 @@ class Sender:
             if sent_at >= recent and message.get("messageId") and _same(str(message.get("messageBody") or ""), text):
                 return SendResult(external_id=str(message["messageId"]), sent_at=sent_at)
         return None
+
+    def _page(self, conversation: str, offset: int) -> dict[str, object] | None:
+        data = self.client.rest(
+            "GET",
+            f"{CONVERSATIONS}/{quote(conversation, safe='')}",
+            params={"conversation_type": "FROM_MEMBERS", "limit": THREAD_PAGE, "offset": offset},
+            what="conversation",
+            stream=Stream.REPLIES,
+            missing_ok=True,
+        )
+        return data if isinstance(data, dict) else None
 
     def _answer(self, reply: OutboundReply, text: str) -> SendResult:
         meta = reply.thread_meta

@@ -328,6 +328,17 @@ def test_a_retried_reply_is_not_sent_twice(fake: FakeEbay, connect: Connect) -> 
     assert again.external_id == first.external_id and len(fake.replies) == 1
 
 
+def test_a_retried_reply_on_a_long_thread_is_not_sent_twice(fake: FakeEbay, connect: Connect) -> None:
+    message = fake.add_conversation(fake_buyer(), fake_listing(), "Many questions", "Question 0")
+    cid = fake.message_home[message["messageId"]]
+    for n in range(1, 70):
+        fake.add_buyer_message(cid, "Many questions", f"Question {n}")
+    connector, _ = connect()
+    newest = max(connector.fetch(None).messages, key=lambda m: m.sent_at)
+    first = connector.send_reply(reply_to(newest, "All answered below."))
+    assert connector.send_reply(reply_to(newest, "All answered below.")) == first and len(fake.replies) == 1
+
+
 def test_a_reply_over_2000_characters_or_with_files_is_refused_before_sending(fake: FakeEbay, connect: Connect) -> None:
     fake.seed(messages=1)
     connector, _ = connect()
