@@ -217,14 +217,7 @@ class Reader:
         messages: list[Any] = []
         offset = 0
         while True:
-            data = self.client.rest(
-                "GET",
-                f"{CONVERSATIONS}/{quote(cid, safe='')}",
-                params={"conversation_type": "FROM_MEMBERS", "limit": THREAD_PAGE, "offset": offset},
-                what="conversation",
-                stream=Stream.MESSAGES,
-                missing_ok=True,
-            )
+            data = thread_page(self.client, cid, offset, Stream.MESSAGES)
             if data is None:  # deleted since it was listed
                 return messages
             messages.extend(data.get("messages") or ())
@@ -380,6 +373,19 @@ class Reader:
         total_pages = _int(pages.get("totalPages")) or 0
         total = _int(pages.get("totalEntries"))
         return advance(state, Listed(ids, total, p.offset // p.size + 1 < total_pages, top))
+
+
+def thread_page(client: EbayClient, cid: str, offset: int, stream: Stream) -> dict[str, Any] | None:
+    """One page of a conversation's messages; None when the conversation is gone."""
+    data = client.rest(
+        "GET",
+        f"{CONVERSATIONS}/{quote(cid, safe='')}",
+        params={"conversation_type": "FROM_MEMBERS", "limit": THREAD_PAGE, "offset": offset},
+        what="conversation",
+        stream=stream,
+        missing_ok=True,
+    )
+    return data if isinstance(data, dict) else None
 
 
 def _int(value: object) -> int | None:

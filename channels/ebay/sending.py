@@ -29,7 +29,7 @@ from urllib.parse import quote
 from channels.base import ChannelError, OutboundReply, RateLimited, SendResult, Stream
 from channels.ebay import mapping, trading
 from channels.ebay.client import EbayClient
-from channels.ebay.reading import CONVERSATIONS, THREAD_PAGE
+from channels.ebay.reading import THREAD_PAGE, thread_page
 
 MAX_CHARS = 2000
 MEMBER_MESSAGES_PER_WINDOW = 75
@@ -111,13 +111,13 @@ class Sender:
         The first page of the thread is read, and its last page too when the thread is longer (the order
         of messages is not documented, so the newest may be at either end).
         """
-        first = self._page(conversation, 0)
+        first = thread_page(self.client, conversation, 0, Stream.REPLIES)
         if first is None:
             raise ChannelError(f"eBay has no conversation {conversation} (it may have been deleted)")
         messages = list(first.get("messages") or ())
         total = first.get("total")
         if isinstance(total, int) and total > THREAD_PAGE:
-            last = self._page(conversation, (total - 1) // THREAD_PAGE * THREAD_PAGE)
+            last = thread_page(self.client, conversation, (total - 1) // THREAD_PAGE * THREAD_PAGE, Stream.REPLIES)
             messages.extend((last or {}).get("messages") or ())
         recent = datetime.now(UTC) - RESEND_WINDOW
         for message in messages:
@@ -133,17 +133,6 @@ class Sender:
             if sent_at >= recent and message.get("messageId") and _same(str(message.get("messageBody") or ""), text):
                 return SendResult(external_id=str(message["messageId"]), sent_at=sent_at)
         return None
-
-    def _page(self, conversation: str, offset: int) -> dict[str, object] | None:
-        data = self.client.rest(
-            "GET",
-            f"{CONVERSATIONS}/{quote(conversation, safe='')}",
-            params={"conversation_type": "FROM_MEMBERS", "limit": THREAD_PAGE, "offset": offset},
-            what="conversation",
-            stream=Stream.REPLIES,
-            missing_ok=True,
-        )
-        return data if isinstance(data, dict) else None
 
     def _answer(self, reply: OutboundReply, text: str) -> SendResult:
         meta = reply.thread_meta

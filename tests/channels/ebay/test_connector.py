@@ -104,15 +104,21 @@ def test_a_record_that_jumps_ahead_between_pages_is_still_delivered(fake: FakeEb
 
 
 def test_a_long_thread_is_read_page_by_page_and_delivered_once(fake: FakeEbay, connect: Connect) -> None:
-    message = fake.add_conversation(fake_buyer(), fake_listing(), "Many questions", "Question 0")
-    cid = fake.message_home[message["messageId"]]
-    for n in range(1, 60):
-        fake.add_buyer_message(cid, "Many questions", f"Question {n}")
+    cid = long_thread(fake, 60)
     connector, _ = connect()
     pages, _ = drain(connector)
     assert len(ids(pages)) == 60 == len(set(ids(pages)))
     offsets = [r.arg("offset") for r in fake.requests_to(f"/commerce/message/v1/conversation/{cid}")]
     assert offsets == ["0", "50"]
+
+
+def long_thread(fake: FakeEbay, messages: int) -> str:
+    """A conversation in which the buyer wrote ``messages`` times; its id."""
+    first = fake.add_conversation(fake_buyer(), fake_listing(), "Many questions", "Question 0")
+    cid = fake.message_home[first["messageId"]]
+    for n in range(1, messages):
+        fake.add_buyer_message(cid, "Many questions", f"Question {n}")
+    return cid
 
 
 def fake_buyer():
@@ -329,10 +335,7 @@ def test_a_retried_reply_is_not_sent_twice(fake: FakeEbay, connect: Connect) -> 
 
 
 def test_a_retried_reply_on_a_long_thread_is_not_sent_twice(fake: FakeEbay, connect: Connect) -> None:
-    message = fake.add_conversation(fake_buyer(), fake_listing(), "Many questions", "Question 0")
-    cid = fake.message_home[message["messageId"]]
-    for n in range(1, 70):
-        fake.add_buyer_message(cid, "Many questions", f"Question {n}")
+    long_thread(fake, 70)
     connector, _ = connect()
     newest = max(connector.fetch(None).messages, key=lambda m: m.sent_at)
     first = connector.send_reply(reply_to(newest, "All answered below."))
