@@ -440,3 +440,18 @@ def test_unusable_settings_are_refused_naming_the_field(connect: Connect) -> Non
     assert caught.value.field == "scopes"
     assert complete_settings({"client_id": "x", "marketplace_id": "EBAY_DE"}, set())["site_id"] == 77
     assert complete_settings({"client_id": "x"}, set())["site_id"] == 0  # the US site is 0
+
+
+def test_live_demo_traffic_reads_cleanly(fake: FakeEbay, connect: Connect) -> None:
+    import random
+
+    rng = random.Random(5)
+    for _ in range(150):
+        fake.tick(rng)
+    connector, _ = connect()
+    pages, _ = drain(connector)
+    messages = [m for p in pages for m in p.messages]
+    assert not any(p.rejected or p.problems for p in pages)
+    assert {m.meta["thread_kind"] for m in messages} == {"message", "return", "item_not_received"}
+    assert any("Versand" in m.body_text or "envío" in m.body_text for m in messages)
+    assert sum(len(p.orders) for p in pages) == len(fake.orders)
