@@ -159,14 +159,6 @@ class FakeEbay(FakeServer):
         self._recent: deque[str] = deque(maxlen=64)  # conversations a seeded follow-up may continue
         self._routes()
 
-    def start(self) -> FakeEbay:
-        """Start serving, with Nagle's algorithm off: the base handler writes headers and body in two sends,
-        which with a keep-alive client's delayed ACK costs 40 ms a request."""
-        super().start()
-        assert self._server is not None
-        self._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-        return self
-
     # --- routes --------------------------------------------------------------------------------------
 
     def _routes(self) -> None:
