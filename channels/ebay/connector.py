@@ -205,6 +205,10 @@ class EbayConnector(Connector):
             )
         return False
 
+    def start_cursor(self, since: datetime) -> str | None:
+        """A cursor whose first passes read from ``since`` (every stream filters by time)."""
+        return cursors.dump(cursors.Cursor(since=cursors.ms(since)))
+
     def _problem(self, stream: Stream, exc: ChannelError, scope: str, what: str = "") -> StreamProblem:
         subject = what or ("member messages" if stream is Stream.MESSAGES else "orders")
         return StreamProblem(stream, DiagnosisCode.PERMISSION_MISSING, f"{subject} need the scope {scope}: {exc}")

@@ -98,6 +98,7 @@ class StreamState:
 class Cursor:
     me: str | None = None  # the seller's own user id, learnt when the settings do not give it
     streams: dict[str, StreamState] = field(default_factory=dict)
+    since: int | None = None  # where a stream's first pass starts (a dry run or back-fill from a time)
 
     def stream(self, name: str) -> StreamState:
         return self.streams.setdefault(name, StreamState())
@@ -112,7 +113,8 @@ def load(text: str | None) -> Cursor:
         if data.get("v") != VERSION:
             raise ValueError(f"version {data.get('v')!r}")
         streams = {name: _stream(raw) for name, raw in (data.get("s") or {}).items()}
-        return Cursor(me=data.get("me"), streams=streams)
+        since = int(data["since"]) if data.get("since") is not None else None
+        return Cursor(me=data.get("me"), streams=streams, since=since)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         log.warning("unreadable eBay cursor (%s); reading from the start, dedupe keeps it harmless", exc)
         return Cursor()
@@ -161,4 +163,6 @@ def dump(cursor: Cursor) -> str:
     data: dict[str, Any] = {"v": VERSION, "s": streams}
     if cursor.me:
         data["me"] = cursor.me
+    if cursor.since is not None:
+        data["since"] = cursor.since
     return json.dumps(data, separators=(",", ":"))

@@ -127,11 +127,13 @@ class Reader:
 
     # --- passes --------------------------------------------------------------------------------------
 
-    def _pass(self, state: StreamState, size: int, now: datetime) -> Pass:
+    def _pass(self, cursor: Cursor, state: StreamState, size: int, now: datetime) -> Pass:
         if state.current is not None:
             return state.current
         if state.hw is not None:
             start = state.hw - int(OVERLAP.total_seconds() * 1000)
+        elif cursor.since is not None:
+            start = cursor.since
         else:
             start = ms(now - timedelta(days=self.settings.initial_days))
         return state.begin(start, size, ms(now))
@@ -140,7 +142,7 @@ class Reader:
 
     def conversations(self, cursor: Cursor, out: Collected, limit: int, now: datetime) -> bool:
         state = cursor.stream("messages")
-        p = self._pass(state, max(1, min(CONVERSATION_PAGE, limit)), now)
+        p = self._pass(cursor, state, max(1, min(CONVERSATION_PAGE, limit)), now)
         data = self.client.rest(
             "GET",
             CONVERSATIONS,
@@ -251,7 +253,7 @@ class Reader:
     def member_messages(self, cursor: Cursor, out: Collected, limit: int, now: datetime) -> bool:
         state = cursor.stream("questions")
         size = next((n for n in TRADING_PAGES if n <= limit), TRADING_PAGES[-1])
-        p = self._pass(state, size, now)
+        p = self._pass(cursor, state, size, now)
         if p.end is None:
             p.end = p.top = ms(now)
         body = trading.get_member_messages(from_ms(p.start), from_ms(p.end), p.offset // p.size + 1, p.size)
@@ -280,7 +282,7 @@ class Reader:
 
     def orders(self, cursor: Cursor, out: Collected, limit: int, now: datetime) -> bool:
         state = cursor.stream("orders")
-        p = self._pass(state, max(1, min(ORDER_PAGE, limit)), now)
+        p = self._pass(cursor, state, max(1, min(ORDER_PAGE, limit)), now)
         data = self.client.rest(
             "GET",
             ORDERS,
@@ -323,7 +325,7 @@ class Reader:
         def one(member: Mapping[str, Any]) -> InboundMessage:
             return mapping.return_case(member, account=self.account, marketplace=self.site)
 
-        return self._cases(cursor.stream("returns"), RETURNS, "creation_date_range_from", "returnId",
+        return self._cases(cursor, "returns", RETURNS, "creation_date_range_from", "returnId",
                            mapping.RAW_RETURN, one, out, now)  # fmt: skip
 
     def inquiries(self, cursor: Cursor, out: Collected, now: datetime) -> bool:
@@ -333,12 +335,13 @@ class Reader:
                 member, account=self.account, marketplace=self.site, order_number=self.line_orders.get(line)
             )
 
-        return self._cases(cursor.stream("inquiries"), INQUIRIES, "inquiry_creation_date_range_from", "inquiryId",
+        return self._cases(cursor, "inquiries", INQUIRIES, "inquiry_creation_date_range_from", "inquiryId",
                            mapping.RAW_INQUIRY, one, out, now)  # fmt: skip
 
     def _cases(
         self,
-        state: StreamState,
+        cursor: Cursor,
+        name: str,
         path: str,
         since_param: str,
         key: str,
@@ -347,7 +350,8 @@ class Reader:
         out: Collected,
         now: datetime,
     ) -> bool:
-        p = self._pass(state, CASE_PAGE, now)
+        state = cursor.stream(name)
+        p = self._pass(cursor, state, CASE_PAGE, now)
         data = self.client.rest(
             "GET",
             path,

@@ -455,3 +455,17 @@ def test_live_demo_traffic_reads_cleanly(fake: FakeEbay, connect: Connect) -> No
     assert {m.meta["thread_kind"] for m in messages} == {"message", "return", "item_not_received"}
     assert any("Versand" in m.body_text or "envío" in m.body_text for m in messages)
     assert sum(len(p.orders) for p in pages) == len(fake.orders)
+
+
+def test_a_cursor_from_a_time_reads_only_what_is_newer(fake: FakeEbay, connect: Connect) -> None:
+    from datetime import timedelta
+
+    fake.seed(messages=4, orders=2)
+    connector, _ = connect()
+    later, _ = drain(connector, connector.start_cursor(fake.now() + timedelta(hours=1)))
+    assert [m for p in later for m in p.messages] == [] and [o for p in later for o in p.orders] == []
+    everything, _ = drain(connector, connector.start_cursor(fake.now() - timedelta(days=30)))
+    assert len([m for p in everything for m in p.messages]) == 4
+    assert len([o for p in everything for o in p.orders]) == 2
+    filters = [r.arg("filter") for r in fake.requests_to("/sell/fulfillment/v1/order")]
+    assert filters[-1].startswith("lastmodifieddate:[") and filters[-1].endswith("..]")

@@ -19,7 +19,7 @@ def walking(size: int = 5, began: int = 1_000_000) -> StreamState:
 
 
 def test_a_cursor_survives_its_text() -> None:
-    cursor = cursors.Cursor(me="lampworks_uk")
+    cursor = cursors.Cursor(me="lampworks_uk", since=123)
     state = cursor.stream("messages")
     state.hw, state.settled, state.seen = 900, 800, {"4419": 850}
     p = state.begin(start=500, size=50, began=1000)
