@@ -39,7 +39,7 @@ assets:
 run: install
 	$(BIN)/flask helpdesk init
 	$(BIN)/flask helpdesk demo
-	$(BIN)/flask helpdesk serve --host $(HOST) --port $(PORT)
+	$(BIN)/flask helpdesk serve --host $(HOST) --port $(PORT) --demo-fakes
 
 test: dev
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -22,8 +22,8 @@ _POLICIES: dict[str, ReplyPolicy] = {}
 
 BUILTIN_PACKAGES: tuple[str, ...] = (
     "channels.email.connector",
-    "channels.demo",
     "channels.amazon.connector",
+    "channels.ebay.connector",
     "channels.shopify.connector",
 )
 

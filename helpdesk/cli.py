@@ -160,30 +160,45 @@ def worker_command(workers: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--no-worker", is_flag=True, help="Do not run the task consumer in this process.")
-def serve_command(host: str, port: int, no_worker: bool) -> None:
+@click.option(
+    "--demo-fakes",
+    is_flag=True,
+    help="Run the demo stores' platforms as loopback fakes in this process, with live traffic (make run).",
+)
+def serve_command(host: str, port: int, no_worker: bool, demo_fakes: bool) -> None:
     """Serve the web inbox (and, by default, the task consumer) in one process."""
     from helpdesk.extensions import socketio
     from helpdesk.tasks import start_consumer
 
-    consumer = idle = None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    consumer = watchers = platforms = None
+    if demo_fakes:
+        from helpdesk.demo.live import DemoPlatforms
+
+        platforms = DemoPlatforms(hook_base=f"http://{host}:{port}")
+        connected = platforms.start(app)
+        if connected:
+            click.echo("Demo stores connected to their loopback platforms: " + ", ".join(connected) + ".")
+        else:
+            click.echo("No demo stores to connect; load them with 'flask --app wsgi helpdesk demo'.")
     if not no_worker and _settings().run_worker_in_process:
         from helpdesk.polling.watchers import WatcherSupervisor
 
         consumer = start_consumer()
-        idle = WatcherSupervisor(current_app._get_current_object())  # type: ignore[attr-defined]
-        idle.start()
+        watchers = WatcherSupervisor(app)
+        watchers.start()
     click.echo(f"Helpdesk running at http://{host}:{port}/  (Ctrl+C stops it)")
     # Flask ignores app.run() inside its own CLI; this command exists to serve, so lift that guard.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     try:
-        socketio.run(
-            current_app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
-        )
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
     finally:
-        if idle is not None:
-            idle.stop()
+        if watchers is not None:
+            watchers.stop()
         if consumer is not None:
             consumer.stop(graceful=True)
+        if platforms is not None:
+            platforms.stop()
 
 
 quarantine_cli = AppGroup("quarantine", help="Input that failed validation, kept raw for replay.")

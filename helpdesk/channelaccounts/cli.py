@@ -57,7 +57,8 @@ def _option(f: Field) -> click.Option:
             help=f"Environment variable holding the {f.label.lower()}. {f.help}".strip(),
         )
     if f.type is FieldType.BOOL:
-        return click.Option([f.option, f.name], is_flag=True, default=None, help=help_text)
+        no = "--no-" + f.option[2:]
+        return click.Option([f"{f.option}/{no}", f.name], default=None, help=help_text)
     if f.type is FieldType.INT:
         return click.Option([f.option, f.name], type=int, help=help_text)
     if f.type is FieldType.CHOICE:

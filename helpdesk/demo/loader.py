@@ -3,6 +3,13 @@
 Several stores on several platforms, about 200 customers and 500 tickets in
 five languages, orders for most of them, a few agent replies, and users to
 sign in with.  Idempotent: running it twice changes nothing.
+
+Every demo store is an account of its real connector kind (e-mail, eBay,
+Amazon SP-API, Shopify).  They are created switched off: ``serve
+--demo-fakes`` (what ``make run`` starts) points them at loopback fakes of
+their platforms (:mod:`helpdesk.demo.live`) and switches them on, so new
+buyer messages and orders arrive live and replies leave through the real
+connectors.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from helpdesk.accounts.models import Role, Team, User
 from helpdesk.accounts.services import create_user
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.db import utcnow
-from helpdesk.demo.synthetic import STORES, add_store_accounts, stream
+from helpdesk.demo.synthetic import StoreSpec, add_store_accounts, stream
 from helpdesk.ingest.pipeline import ingest
 from helpdesk.orders.services import upsert_orders
 from helpdesk.tickets.models import ReplyTemplate, Ticket, TicketStatus
@@ -32,10 +39,36 @@ DEMO_USERS = (
     ("agent.eu@demo.example", "Emil Agent", Role.AGENT, "en", "Europe/Berlin", ("Europe",)),
     ("agent.cn@demo.example", "王芳", Role.AGENT, "zh_Hans_CN", "Asia/Shanghai", ("Asia", "Americas", "Europe")),
 )
+# Buyers write to these stores (history is made for them); mail stores read a mailbox, marketplace ones an API.
+STORES: tuple[StoreSpec, ...] = (
+    StoreSpec("amazon-de", "email", "amazon", "DE", "de", "Amazon.de – Lampworks", "EUR", by_mail=True),
+    StoreSpec("amazon-us", "email", "amazon", "US", "en", "Amazon.com – Lampworks", "USD", by_mail=True),
+    StoreSpec("amazon-jp", "email", "amazon", "JP", "ja", "Amazon.co.jp – Lampworks", "JPY", by_mail=True),
+    StoreSpec("amazon-es", "email", "amazon", "ES", "es", "Amazon.es – Lampworks", "EUR", by_mail=True),
+    StoreSpec("ebay-uk", "ebay", "ebay", "GB", "en", "eBay UK – lampworks_uk", "GBP"),
+    StoreSpec("ebay-de", "ebay", "ebay", "DE", "de", "eBay DE – lampworks_de", "EUR"),
+    StoreSpec("shop-support", "email", "shopify", "AE", "ar", "support@lampworks.example", "AED", by_mail=True),
+)
+# Accounts that bring orders only: Amazon relay mail and Shopify contact forms link to them.
+# (Amazon grants one SP-API authorisation per region: Europe, North America, Far East.)
+ORDER_STORES: tuple[StoreSpec, ...] = (
+    StoreSpec("amazon-eu", "amazon", "amazon", "DE", "de", "Amazon Seller Central Europe – Lampworks", "EUR"),
+    StoreSpec("amazon-na", "amazon", "amazon", "US", "en", "Amazon Seller Central North America – Lampworks", "USD"),
+    StoreSpec("amazon-fe", "amazon", "amazon", "JP", "ja", "Amazon Seller Central Japan – Lampworks", "JPY"),
+    StoreSpec("shopify-store", "shopify", "shopify", "AE", "en", "Shopify – lampworks.myshopify.com", "AED"),
+)
+# where a store's orders come from: (platform, site) or platform alone
+ORDERS_OF = {
+    ("amazon", "DE"): "amazon-eu",
+    ("amazon", "ES"): "amazon-eu",
+    ("amazon", "US"): "amazon-na",
+    ("amazon", "JP"): "amazon-fe",
+    ("shopify", None): "shopify-store",
+}
 TEAMS = {
-    "Europe": ("amazon-de", "ebay-uk", "ebay-de", "shop-support"),
-    "Asia": ("amazon-jp", "shopee-sg"),
-    "Americas": ("amazon-us", "mercadolibre-mx", "aliexpress-global"),
+    "Europe": ("amazon-de", "amazon-es", "ebay-uk", "ebay-de", "shop-support", "amazon-eu", "shopify-store"),
+    "Asia": ("amazon-jp", "amazon-fe"),
+    "Americas": ("amazon-us", "amazon-na"),
 }
 TICKETS_MESSAGES = 700
 TEMPLATES = (
@@ -79,8 +112,8 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
         return {"tickets": session.scalar(sa.select(sa.func.count(Ticket.id))) or 0, "created": 0}
     teams = {name: Team(name=name) for name in TEAMS}
     session.add_all(teams.values())
-    # Demo stores use the sandbox connector: replies go through queued → sent without leaving the machine.
-    accounts = add_store_accounts(session, kind="demo", enabled=False, settings={"demo": True})
+    # Real connector kinds, switched off until ``serve --demo-fakes`` connects them to their fakes.
+    accounts = add_store_accounts(session, STORES + ORDER_STORES, enabled=False, settings={})
     session.add_all(ReplyTemplate(name=name, body=body, language=language) for name, body, language in TEMPLATES)
     for team_name, names in TEAMS.items():
         session.execute(
@@ -108,6 +141,7 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
             customers=200,
             reply_share=0.3,
             start=utcnow() - span,
+            stores=STORES,
             spacing=span / TICKETS_MESSAGES,
         )
     )
@@ -121,7 +155,8 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
                 qty = rng.randint(1, 3)
                 orders[number] = OrderRecord(
                     platform=msg.platform or "shop",
-                    account=msg.account,
+                    account=ORDERS_OF.get((msg.platform or "", msg.site))
+                    or ORDERS_OF.get((msg.platform or "", None), msg.account),
                     order_number=number,
                     status=rng.choice(["Shipped", "Unshipped", "Delivered", "Canceled"]),
                     currency=currency[msg.account],

@@ -172,7 +172,7 @@ def stream(
         store = stores[i % len(stores)]
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         if store.by_mail:
-            tld = {"DE": "de", "US": "com", "JP": "co.jp"}.get(store.site, "com")
+            tld = {"DE": "de", "US": "com", "JP": "co.jp", "ES": "es"}.get(store.site, "com")
             email = (
                 f"b{seed}x{i:06d}@marketplace.amazon.{tld}"
                 if store.platform == "amazon"
