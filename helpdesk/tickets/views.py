@@ -14,7 +14,7 @@ from helpdesk.attachments import store
 from helpdesk.extensions import db
 from helpdesk.inbox.queries import visibility
 from helpdesk.orders import freshness
-from helpdesk.tickets import pages, services
+from helpdesk.tickets import actions, pages, services
 from helpdesk.tickets.models import Attachment, Message, Priority, Ticket, TicketStatus
 from helpdesk.tickets.policy_text import describe
 from helpdesk.tickets.services import Collision, PolicyViolation, TicketError
@@ -51,6 +51,7 @@ def _render(
         card=pages.customer_card(db.session, ticket, visible),
         order=order,
         order_refreshing=refreshing,
+        offers_actions=actions.action_account(db.session, ticket) is not None,
         templates=pages.reply_templates(db.session, ticket.language),
         assignees=pages.assignable_users(db.session, ticket),
         merge_candidates=pages.merge_candidates(db.session, ticket, visible),
@@ -151,6 +152,35 @@ def check_reply(ticket_id: int) -> Response:
             for v in violations
         ]
     )
+
+
+@bp.get("/<int:ticket_id>/actions")
+@login_required
+def messaging_actions(ticket_id: int) -> str:
+    """What the marketplace lets the seller send about this ticket's order, asked now."""
+    ticket = visible_ticket(ticket_id)
+    error, account, offered = None, None, []
+    try:
+        account, offered = actions.available(db.session, ticket)
+    except actions.ActionError as exc:
+        error = str(exc)
+    return render_template("tickets/actions.html", ticket=ticket, account=account, offered=offered, error=error)
+
+
+@bp.post("/<int:ticket_id>/actions")
+@login_required
+def send_messaging_action(ticket_id: int) -> Response:
+    ticket = visible_ticket(ticket_id)
+    action = request.form.get("action", "")
+    try:
+        actions.send(db.session, ticket, current_user, action, request.form.get("text", ""))
+    except actions.ActionError as exc:
+        db.session.rollback()
+        flash(_("The marketplace did not accept the message: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("tickets.messaging_actions", ticket_id=ticket.id))
+    db.session.commit()
+    flash(_("Message sent through the marketplace."), "info")
+    return _back(ticket)
 
 
 def _apply(ticket_id: int, change) -> Response:  # type: ignore[no-untyped-def]
