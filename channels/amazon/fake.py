@@ -44,13 +44,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from channels.amazon.mapping import ACTIONS
 from channels.amazon.ratelimit import UsagePlans
 from channels.amazon.settings import MARKETPLACES
 from channels.base import Stream
 from channels.fake import FakeRequest, FakeResponse, FakeServer, TokenIssuer
+from channels.http import Response
 
 ORDERS = "orders"
 MESSAGING = "messaging"
@@ -785,7 +784,7 @@ class AmazonFake(FakeServer):
         }
         return settings, {"client_secret": self.client_secret, "refresh_token": self.issuer.grant()}
 
-    def push_to(self, url: str, **what: Any) -> httpx.Response:
+    def push_to(self, url: str, **what: Any) -> Response:
         """SP-API notifications go to SQS or EventBridge, never to an HTTP endpoint of ours."""
         raise NotImplementedError("Amazon does not push to the helpdesk")
 

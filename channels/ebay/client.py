@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from lxml import etree
 
 from channels.base import (
@@ -33,13 +32,13 @@ from channels.credentials import CredentialStore, TokenManager
 from channels.ebay import trading
 from channels.ebay.auth import Refresher
 from channels.ebay.settings import EbaySettings
-from channels.http import HttpClient, raise_for_status, retry_after, snippet
+from channels.http import HttpClient, Response, raise_for_status, retry_after, snippet
 
 #: Trading's member-message calls are limited to 75 per 60 s per seller; over it the seller is blocked 100 s.
 MEMBER_MESSAGE_BLOCK_S = 100.0
 
 
-def rest_error(response: httpx.Response) -> str:
+def rest_error(response: Response) -> str:
     """eBay's own words for a failed REST call: ``1100 Access denied: Insufficient permissions…``."""
     try:
         body = response.json()
@@ -107,9 +106,7 @@ class EbayClient:
         raise_for_status(response, what, platform="eBay", stream=stream)
         raise AssertionError("unreachable")  # pragma: no cover - raise_for_status raised
 
-    def _send_rest(
-        self, method: str, path: str, token: str, params: Any, body: Any, iaf: bool, what: str
-    ) -> httpx.Response:
+    def _send_rest(self, method: str, path: str, token: str, params: Any, body: Any, iaf: bool, what: str) -> Response:
         headers = {"Authorization": f"IAF {token}" if iaf else f"Bearer {token}"}
         return self.http.request(method, path, params=params, json=body, headers=headers, what=what)
 

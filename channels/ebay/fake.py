@@ -37,7 +37,6 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 from lxml import etree
 
 from channels.base import Stream
@@ -53,6 +52,7 @@ from channels.ebay.settings import (
 )
 from channels.ebay.trading import NS, Q
 from channels.fake import FakeRequest, FakeResponse, FakeServer, Fault, TokenIssuer, bearer
+from channels.http import Response, post
 
 GRANTED = frozenset({SCOPE_BASE, SCOPE_MESSAGE, SCOPE_FULFILLMENT})
 FULFILLMENT_SCOPES = frozenset({SCOPE_FULFILLMENT, SCOPE_FULFILLMENT_READONLY})
@@ -863,7 +863,7 @@ class FakeEbay(FakeServer):
                     return message, self.conversations[cid]["referenceId"]
         return None, None
 
-    def push_to(self, url: str, **what: Any) -> httpx.Response:
+    def push_to(self, url: str, **what: Any) -> Response:
         headers, body = self.signed_push(**what)
         self.notifications_sent += 1
-        return httpx.post(url, content=body, headers=headers, timeout=10.0)
+        return post(url, body, headers)

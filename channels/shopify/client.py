@@ -40,11 +40,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from channels.base import AuthError, ChannelError, PermissionMissing, RateLimited, Stream, TransientChannelError
 from channels.credentials import ACCESS_EXPIRES, REFRESH_TOKEN, CredentialStore, TokenGrant, TokenManager
-from channels.http import HttpClient, raise_for_status, snippet
+from channels.http import HttpClient, Response, raise_for_status, snippet
 from channels.shopify.settings import ShopifySettings
 
 PLATFORM_NAME = "Shopify"
@@ -218,7 +216,7 @@ class ShopifyClient:
             "client_secret": self.credentials.get().get("client_secret", ""),
         }
 
-    def _grant(self, response: httpx.Response, what: str) -> TokenGrant:
+    def _grant(self, response: Response, what: str) -> TokenGrant:
         if response.status_code == 404:
             raise StoreUnavailable(
                 f"Shopify has no token endpoint at {self.settings.base_url}; check the store domain", misconfigured=True
@@ -252,7 +250,7 @@ class ShopifyClient:
         self.last_cost = result.cost or self.last_cost
         return result
 
-    def _post(self, document: str, variables: Mapping[str, Any] | None, token: str, what: str) -> httpx.Response:
+    def _post(self, document: str, variables: Mapping[str, Any] | None, token: str, what: str) -> Response:
         return self.http.request(
             "POST",
             self.settings.graphql_path,
@@ -261,7 +259,7 @@ class ShopifyClient:
             what=what,
         )
 
-    def _read(self, response: httpx.Response, what: str) -> Result:
+    def _read(self, response: Response, what: str) -> Result:
         status = response.status_code
         if status == 401:
             raise AuthError(f"Shopify refused the access token ({_errors_text(response)}); connect the store again")
@@ -302,7 +300,7 @@ class ShopifyClient:
         return result
 
 
-def _errors_text(response: httpx.Response) -> str:
+def _errors_text(response: Response) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -311,7 +309,7 @@ def _errors_text(response: httpx.Response) -> str:
     return str(errors) if errors else snippet(response)
 
 
-def _oauth_error(response: httpx.Response) -> str:
+def _oauth_error(response: Response) -> str:
     try:
         body = response.json()
     except ValueError:

@@ -44,10 +44,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from channels.base import Stream
 from channels.fake import FakeRequest, FakeResponse, FakeServer, TokenIssuer
+from channels.http import Response, post
 from channels.shopify import queries
 from channels.shopify.fakestore import FakeStore, Order, node, rest_customer, rest_order
 from channels.shopify.settings import DEFAULT_API_VERSION
@@ -307,11 +306,10 @@ class ShopifyFake(FakeServer):
         }
         return headers, body
 
-    def push_to(self, url: str, **what: Any) -> httpx.Response:
+    def push_to(self, url: str, **what: Any) -> Response:
         """Deliver a signed webhook to ``url`` (``what`` as for :meth:`signed_push`)."""
         headers, body = self.signed_push(**what)
-        with httpx.Client(timeout=10) as client:
-            return client.post(url, content=body, headers=headers)
+        return post(url, body, headers)
 
     def _payload(self, topic: str, order_name: str | None) -> dict[str, Any]:
         store = self.store
