@@ -18,10 +18,12 @@ ends early with the rest queued in the cursor.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -74,6 +76,7 @@ from channels.registry import register
 from channels.schema import ConfigError
 from macros.policy import check_reply
 
+ITEMS_AT_ONCE = 4  # getOrderItems calls in flight at once (each still takes a token from the quota)
 log = logging.getLogger(__name__)
 
 #: a Messaging API call made for a person waits at most this long for the bucket
@@ -117,6 +120,7 @@ class AmazonConnector(Connector):
         self._markets_of: dict[str, str] = {}
         self._locales_asked: set[str] = set()
         self._locale_refused = False
+        self._items_pool: ThreadPoolExecutor | None = None
 
     @classmethod
     def complete_settings(cls, settings: dict[str, object], secrets: set[str]) -> dict[str, object]:
@@ -136,9 +140,17 @@ class AmazonConnector(Connector):
         return self.api.settings
 
     def close(self) -> None:
+        if self._items_pool is not None:
+            self._items_pool.shutdown(wait=True, cancel_futures=True)
+            self._items_pool = None
         if self._api is not None:
             self._api.close()
             self._api = None
+
+    def _items_reader(self) -> ThreadPoolExecutor:
+        if self._items_pool is None:
+            self._items_pool = ThreadPoolExecutor(max_workers=ITEMS_AT_ONCE, thread_name_prefix="amazon-items")
+        return self._items_pool
 
     # --- reading orders ---------------------------------------------------------------------------------
 
@@ -210,46 +222,86 @@ class AmazonConnector(Connector):
     def _read_queue(
         self, state: SweepCursor, limit: int, deadline: float
     ) -> tuple[list[OrderRecord], list[RejectedInput]]:
-        """Orders of the queue with their lines, until ``limit`` or the quota's wait budget runs out."""
+        """Orders of the queue with their lines, until ``limit`` or the quota's wait budget runs out.
+
+        The lines of the next few orders are asked for at once (``ITEMS_AT_ONCE``,
+        within the operation's quota, which every request still takes a token
+        from): on a real network each call waits on Amazon far longer than it
+        costs here.  Results are used in queue order, so what a page holds and
+        where it stops are as if they had been read one by one.
+        """
         orders: list[OrderRecord] = []
         rejected: list[RejectedInput] = []
         emitted: dict[str, str] = {}
         queue = state.queue
+        pending: dict[int, Future[list[dict[str, Any]]]] = {}
         done = 0
-        while done < len(queue) and len(orders) + len(rejected) < limit:
-            raw = queue[done]
-            order_id, updated = str(raw.get("AmazonOrderId") or ""), str(raw.get("LastUpdateDate") or "")
-            if order_id and state.recent.get(order_id) == updated:
-                done += 1  # the order a page boundary (or the window's inclusive edge) repeats
-                continue
-            error: ValueError | None = None
-            try:
-                check_order(raw)
-            except ValueError as exc:
-                error = exc
-            items = None
-            if order_id:  # read even for a bad header, so the quarantined record can be replayed whole
+        try:
+            while done < len(queue) and len(orders) + len(rejected) < limit:
+                self._ask_ahead(queue, done, limit - len(orders) - len(rejected), deadline, state, pending)
+                raw = queue[done]
+                order_id, updated = str(raw.get("AmazonOrderId") or ""), str(raw.get("LastUpdateDate") or "")
+                if order_id and state.recent.get(order_id) == updated:
+                    done += 1  # the order a page boundary (or the window's inclusive edge) repeats
+                    continue
+                error: ValueError | None = None
                 try:
-                    items = self.api.get_order_items(order_id, max_wait=max(0.0, deadline - time.monotonic()))
-                except TransientChannelError as exc:
-                    if not (orders or rejected or isinstance(exc, Throttled)):
-                        raise  # the first call failed: the poll backs off (for Amazon's retry-after, if any)
-                    break  # what was read is kept; the rest waits in the queue for the next page
-                except (NotFound, InvalidInput, ValueError) as exc:
-                    error = error or ValueError(f"OrderItems could not be read: {exc}")
-            if error is None and items is not None:
-                try:
-                    orders.append(order_record(raw, items, self.account.name))
+                    check_order(raw)
                 except ValueError as exc:
                     error = exc
-            if error is not None:
-                rejected.append(RejectedInput(raw_order(raw, items), RAW_ORDER, str(error), _field(error)))
-            emitted[order_id] = updated
-            done += 1
+                items = None
+                if order_id:  # read even for a bad header, so the quarantined record can be replayed whole
+                    try:
+                        items = pending.pop(done).result()
+                    except TransientChannelError as exc:
+                        if not (orders or rejected or isinstance(exc, Throttled)):
+                            raise  # the first call failed: the poll backs off (for Amazon's retry-after, if any)
+                        break  # what was read is kept; the rest waits in the queue for the next page
+                    except (NotFound, InvalidInput, ValueError) as exc:
+                        error = error or ValueError(f"OrderItems could not be read: {exc}")
+                if error is None and items is not None:
+                    try:
+                        orders.append(order_record(raw, items, self.account.name))
+                    except ValueError as exc:
+                        error = exc
+                if error is not None:
+                    rejected.append(RejectedInput(raw_order(raw, items), RAW_ORDER, str(error), _field(error)))
+                emitted[order_id] = updated
+                done += 1
+        finally:
+            for future in pending.values():  # asked for but not used: those orders stay in the queue
+                future.cancel()
+                with contextlib.suppress(Exception):
+                    future.result()
         state.queue = queue[done:]
         if emitted:
             state.recent = emitted
         return orders, rejected
+
+    def _ask_ahead(
+        self,
+        queue: list[dict[str, Any]],
+        start: int,
+        room: int,
+        deadline: float,
+        state: SweepCursor,
+        pending: dict[int, Future[list[dict[str, Any]]]],
+    ) -> None:
+        """When the last batch is used up, ask for the lines of the next ``ITEMS_AT_ONCE`` orders at once.
+
+        In batches rather than a sliding window: a later order's call must not
+        take the quota's last token before an earlier one's.
+        """
+        if pending:
+            return
+        reader = self._items_reader()
+        for index in range(start, min(len(queue), start + min(room, ITEMS_AT_ONCE))):
+            raw = queue[index]
+            order_id, updated = str(raw.get("AmazonOrderId") or ""), str(raw.get("LastUpdateDate") or "")
+            if index in pending or not order_id or state.recent.get(order_id) == updated:
+                continue
+            wait = max(0.0, deadline - time.monotonic())
+            pending[index] = reader.submit(self.api.get_order_items, order_id, max_wait=wait)
 
     def _buyer_locales(self, orders: list[OrderRecord], problems: list[StreamProblem]) -> list[CustomerRecord]:
         """Each new buyer's preferred language (Messaging API ``getAttributes``), as far as the quota allows now."""

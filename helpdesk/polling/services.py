@@ -12,6 +12,8 @@ the account while the other streams keep flowing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -157,11 +159,11 @@ def _note_grant_expiry(account: ChannelAccount, connector: Connector) -> None:
 
 
 def _fetch(
-    session: Session, account: ChannelAccount, connector: Connector, report: PollReport, page_size: int
+    session: Session, account: ChannelAccount, report: PollReport, fetching: Callable[[], FetchResult]
 ) -> FetchResult | float | None:
     """One page, or what failed: health is set and None (or the platform's retry-after) returned."""
     try:
-        return connector.fetch(account.cursor, page_size)
+        return fetching()
     except TransientChannelError as exc:
         report.error = f"temporary failure: {exc}"
         _set_health(session, account, Health.DEGRADED, report.error)
@@ -205,6 +207,17 @@ def quarantine_rejected(session: Session, account: str, rejected: list[RejectedI
         )
 
 
+def can_read_ahead(connector: Connector) -> bool:
+    """Whether the next page may be fetched while this one is stored.
+
+    A connector with an after-commit hook touches the platform between
+    pages (marking mail read over the same IMAP connection), so it is read
+    page by page; the others read the next page while the database stores
+    this one, which a poll of many pages spends most of its time doing.
+    """
+    return type(connector).committed is Connector.committed
+
+
 def _run_pages(
     session: Session,
     account: ChannelAccount,
@@ -214,41 +227,65 @@ def _run_pages(
     page_size: int,
     max_attachment_bytes: int,
 ) -> float | None:
-    """Pages until the connector has no more or the cap is reached; the retry-after of a failure."""
+    """Pages until the connector has no more or the cap is reached; the retry-after of a failure.
+
+    A page read ahead starts from the cursor of the page being stored; if
+    storing fails or another poller moved the cursor, it is dropped unread
+    (the cursor in the database never passed it).
+    """
     source = f"poll:{account.name}"
-    for n in range(max_pages):
-        cursor = account.cursor
-        page = _fetch(session, account, connector, report, page_size)
-        if not isinstance(page, FetchResult):
-            return page
-        result, stored_orders = store_page(
-            session, account, page, source=source, max_attachment_bytes=max_attachment_bytes
-        )
-        moved = session.execute(
-            sa.update(ChannelAccount)
-            .where(ChannelAccount.id == account.id, _same_cursor(cursor))
-            .values(cursor=page.cursor, cursor_updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if moved != 1:
-            session.rollback()
-            report.notes.append("cursor moved by another poller; stopped")
-            return None
-        account.cursor = page.cursor
-        _note_problems(session, account, page, more_waiting=page.more and n == max_pages - 1)
-        session.commit()
-        try:
-            connector.committed(page)
-        except Exception:
-            log.exception("after-commit hook of %s failed", account.name)
-        report.pages += 1
-        report.ingested += result.ingested
-        report.duplicates += result.duplicates
-        report.quarantined += result.quarantined + len(page.rejected)
-        report.orders += stored_orders
-        if not page.more:
-            return None
-    return None
+    ahead_pool = (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") if can_read_ahead(connector) else None
+    )
+    ahead: Future[FetchResult] | None = None
+    try:
+        for n in range(max_pages):
+            cursor = account.cursor
+            waiting, ahead = ahead, None
+            page = _fetch(
+                session,
+                account,
+                report,
+                waiting.result if waiting is not None else lambda cursor=cursor: connector.fetch(cursor, page_size),
+            )
+            if not isinstance(page, FetchResult):
+                return page
+            if ahead_pool is not None and page.more and n + 1 < max_pages:
+                ahead = ahead_pool.submit(connector.fetch, page.cursor, page_size)
+            result, stored_orders = store_page(
+                session, account, page, source=source, max_attachment_bytes=max_attachment_bytes
+            )
+            moved = session.execute(
+                sa.update(ChannelAccount)
+                .where(ChannelAccount.id == account.id, _same_cursor(cursor))
+                .values(cursor=page.cursor, cursor_updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if moved != 1:
+                session.rollback()
+                report.notes.append("cursor moved by another poller; stopped")
+                return None
+            account.cursor = page.cursor
+            _note_problems(session, account, page, more_waiting=page.more and n == max_pages - 1)
+            session.commit()
+            try:
+                connector.committed(page)
+            except Exception:
+                log.exception("after-commit hook of %s failed", account.name)
+            report.pages += 1
+            report.ingested += result.ingested
+            report.duplicates += result.duplicates
+            report.quarantined += result.quarantined + len(page.rejected)
+            report.orders += stored_orders
+            if not page.more:
+                return None
+        return None
+    finally:
+        if ahead is not None:  # read but not stored: wait for it so the connector is not closed under it
+            with suppress(Exception):
+                ahead.result()
+        if ahead_pool is not None:
+            ahead_pool.shutdown(wait=True)
 
 
 def _note_problems(session: Session, account: ChannelAccount, page: FetchResult, *, more_waiting: bool) -> None:
