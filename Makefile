@@ -57,6 +57,7 @@ bench: dev
 	$(BIN)/python bench/email_ingest.py
 	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/sla.py
+	$(BIN)/python bench/poll.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache
