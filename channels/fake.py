@@ -99,6 +99,7 @@ class FakeServer:
     """
 
     platform = "fake"
+    issuer: TokenIssuer | None = None  # a fake that hands out OAuth tokens sets one
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.host = host
@@ -268,7 +269,22 @@ class FakeServer:
         raise NotImplementedError(f"{self.platform} reports quota with an HTTP status")
 
     def expire_tokens(self) -> None:
-        raise NotImplementedError
+        """Every access token handed out so far is expired now (a refresh must follow)."""
+        if self.issuer is None:
+            raise NotImplementedError(f"{self.platform} hands out no tokens")
+        with self.lock:
+            self.issuer.expire_all()
+
+    def revoke_credentials(self) -> None:
+        """The seller withdrew the grant: every access and refresh token is refused from now on."""
+        if self.issuer is None:
+            raise NotImplementedError(f"{self.platform} hands out no tokens")
+        with self.lock:
+            self.issuer.revoke_all()
+
+    @property
+    def token_refreshes(self) -> int:
+        return self.issuer.refreshes if self.issuer is not None else 0
 
     def repeat_across_page_boundary(self, enabled: bool = True) -> None:
         raise NotImplementedError

@@ -770,10 +770,6 @@ class AmazonFake(FakeServer):
         with self.lock:
             self.plans = UsagePlans(plans)
 
-    @property
-    def token_refreshes(self) -> int:
-        return self.issuer.refreshes
-
     def account_settings(self) -> tuple[dict[str, object], dict[str, str]]:
         settings: dict[str, object] = {
             "marketplace_ids": ",".join(self.marketplace_ids),

@@ -777,14 +777,6 @@ class FakeEbay(FakeServer):
                 "GetMemberMessages", "518", "Your application has exceeded usage limit on this call."
             )))  # fmt: skip
 
-    def expire_tokens(self) -> None:
-        with self.lock:
-            self.issuer.expire_all()
-
-    def revoke_credentials(self) -> None:
-        with self.lock:
-            self.issuer.revoke_all()
-
     def drop_scope(self, stream: Stream) -> None:
         """The grant loses messages (commerce.message) or orders (sell.fulfillment, also the Post-Order calls)."""
         lost = frozenset({SCOPE_MESSAGE}) if stream is Stream.MESSAGES else FULFILLMENT_SCOPES
@@ -819,10 +811,6 @@ class FakeEbay(FakeServer):
         with self.lock:
             refresh = self.issuer.grant()
         return settings, {"client_secret": self.client_secret, "refresh_token": refresh}
-
-    @property
-    def token_refreshes(self) -> int:
-        return self.issuer.refreshes
 
     # --- notifications -------------------------------------------------------------------------------
 

@@ -207,10 +207,6 @@ class ShopifyFake(FakeServer):
             self._issued[token] = self.now()
             return token
 
-    @property
-    def token_refreshes(self) -> int:
-        return self.issuer.refreshes
-
     def meter(self, maximum: float = 2000.0, restore_rate: float = 100.0) -> None:
         """Enforce the query-cost bucket from now on (Standard plan: 100 points a second)."""
         with self.lock:
@@ -247,14 +243,10 @@ class ShopifyFake(FakeServer):
         with self.lock:
             self._throttle_next += 1
 
-    def expire_tokens(self) -> None:
-        with self.lock:
-            self.issuer.expire_all()
-
     def revoke_credentials(self) -> None:
         """The app was uninstalled: every access and refresh token is refused, and no new one is granted."""
+        super().revoke_credentials()
         with self.lock:
-            self.issuer.revoke_all()
             self.static_tokens.clear()
             self.installed = False
 
