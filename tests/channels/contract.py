@@ -334,6 +334,9 @@ class ConnectorContract:
         report = self.poll(session, account)
         assert self.stored(session, account) == (0, seeded[1]), report
         assert account.health == Health.DEGRADED and "messages" in (account.problems or {})
+        more = self.seed(fake, 3)  # and the next poll still reads the streams that work
+        self.poll(session, account)
+        assert self.stored(session, account) == (0, seeded[1] + more[1])
 
     def test_a_dry_run_prints_records_and_stores_nothing(self, app, session, fake, account) -> None:
         import json
