@@ -1,1 +1,0 @@
-"""Reply templates agents insert in the composer; leads and admins manage them."""
