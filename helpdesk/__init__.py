@@ -76,7 +76,7 @@ def create_app(
     from helpdesk.hooks.views import bp as hooks_bp
     from helpdesk.inbox import fts  # noqa: F401 - registers the hook that indexes new messages for search
     from helpdesk.inbox.views import bp as inbox_bp
-    from helpdesk.replytemplates.views import bp as replytemplates_bp
+    from helpdesk.macros.views import bp as macros_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.settings.views import bp as settings_bp
     from helpdesk.sla.views import bp as sla_bp
@@ -94,7 +94,7 @@ def create_app(
     app.register_blueprint(reports_bp)
     app.register_blueprint(sla_bp)
     app.register_blueprint(api_bp)
-    app.register_blueprint(replytemplates_bp)
+    app.register_blueprint(macros_bp)
     app.register_blueprint(hooks_bp)
     app.register_blueprint(channels_bp)
     cli.register(app)

@@ -7,6 +7,7 @@ from helpdesk.channelaccounts.models import ChannelAccount, ChannelActivity, Hea
 from helpdesk.customers.models import Customer, CustomerIdentity, MergeSuggestion
 from helpdesk.ingest.models import QuarantinedInput
 from helpdesk.leases import Lease
+from helpdesk.macros.models import MacroFavourite, MacroUsage, PolicyOverride, StoredMacro
 from helpdesk.orders.models import Order, OrderLine
 from helpdesk.sla.models import SlaClock, SlaPolicy
 from helpdesk.tickets.models import (
@@ -15,7 +16,6 @@ from helpdesk.tickets.models import (
     DeliveryState,
     Message,
     Priority,
-    ReplyTemplate,
     Ticket,
     TicketStatus,
     TicketTag,
@@ -34,17 +34,20 @@ __all__ = [
     "DeliveryState",
     "Health",
     "Lease",
+    "MacroFavourite",
+    "MacroUsage",
     "MergeSuggestion",
     "Message",
     "Order",
     "OrderLine",
+    "PolicyOverride",
     "Priority",
     "PushReceipt",
     "QuarantinedInput",
-    "ReplyTemplate",
     "Role",
     "SlaClock",
     "SlaPolicy",
+    "StoredMacro",
     "Team",
     "Ticket",
     "TicketStatus",

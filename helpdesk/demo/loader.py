@@ -29,8 +29,9 @@ from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.db import utcnow
 from helpdesk.demo.synthetic import StoreSpec, add_store_accounts, stream
 from helpdesk.ingest.pipeline import ingest
+from helpdesk.macros.models import StoredMacro
 from helpdesk.orders.services import upsert_orders
-from helpdesk.tickets.models import ReplyTemplate, Ticket, TicketStatus
+from helpdesk.tickets.models import Ticket, TicketStatus
 
 DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - published demo login, printed by `make run`
 DEMO_USERS = (
@@ -73,32 +74,37 @@ TEAMS = {
 TICKETS_MESSAGES = 700
 TEMPLATES = (
     (
-        "Tracking update (en)",
+        "tracking-update",
+        "Tracking update",
         "Hello,\n\nthank you for your message. Your parcel is on its way; the tracking number is "
         "in your order details. Please allow two more working days.\n\nKind regards",
         "en",
     ),
     (
-        "Sendungsverfolgung (de)",
+        "sendungsverfolgung",
+        "Sendungsverfolgung",
         "Hallo,\n\nvielen Dank für Ihre Nachricht. Ihr Paket ist unterwegs; die "
         "Sendungsnummer finden Sie in Ihrer Bestellung. Bitte haben Sie noch zwei Werktage Geduld.\n\n"
         "Mit freundlichen Grüßen",
         "de",
     ),
     (
-        "配送状況のご案内 (ja)",
+        "haiso-jokyo",
+        "配送状況のご案内",
         "お問い合わせありがとうございます。商品は発送済みです。追跡番号はご注文詳細から"
         "ご確認いただけます。あと2営業日ほどお待ちください。",
         "ja",
     ),
     (
-        "Seguimiento del envío (es)",
+        "seguimiento-del-envio",
+        "Seguimiento del envío",
         "Hola:\n\ngracias por su mensaje. Su paquete está en camino; el número de "
         "seguimiento aparece en los detalles del pedido.\n\nSaludos cordiales",
         "es",
     ),
     (
-        "Replacement offer (en)",
+        "replacement-offer",
+        "Replacement offer",
         "Hello,\n\nwe are sorry the item stopped working. We will send a replacement free "
         "of charge; no need to return the faulty one.\n\nKind regards",
         "en",
@@ -114,7 +120,20 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
     session.add_all(teams.values())
     # Real connector kinds, switched off until ``serve --demo-fakes`` connects them to their fakes.
     accounts = add_store_accounts(session, STORES + ORDER_STORES, enabled=False, settings={})
-    session.add_all(ReplyTemplate(name=name, body=body, language=language) for name, body, language in TEMPLATES)
+    # the desk's own macros beside the shipped library: one language each, as a seller's first ones often are
+    session.add_all(
+        StoredMacro(
+            key=key,
+            source="custom",
+            titles={language: name},
+            descriptions={},
+            bodies={language: body},
+            tags=["demo"],
+            platforms=[],
+            actions={},
+        )
+        for key, name, body, language in TEMPLATES
+    )
     for team_name, names in TEAMS.items():
         session.execute(
             sa.insert(sa.table("team_channel_account", sa.column("team_id"), sa.column("channel_account_id"))),

@@ -170,15 +170,3 @@ class Attachment(Base):
     content_id: Mapped[str | None] = mapped_column(sa.String(255))
 
     message: Mapped[Message] = relationship(back_populates="attachments")
-
-
-class ReplyTemplate(Base):
-    """A canned reply an agent can pick in the composer (the macros feature builds on it)."""
-
-    __tablename__ = "reply_template"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    body: Mapped[str] = mapped_column(sa.Text)
-    language: Mapped[str | None] = mapped_column(sa.String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,4 @@
-"""What the ticket page shows besides the ticket: customer card, orders, templates, colleagues.
+"""What the ticket page shows besides the ticket: customer card, orders, colleagues.
 
 Read-only assembly for the view, kept out of the handler so the handler
 stays thin and the rules (an agent sees only tickets of their stores, even
@@ -17,7 +17,7 @@ from helpdesk.accounts.models import User
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.customers.models import Customer, CustomerIdentity
 from helpdesk.orders.models import Order
-from helpdesk.tickets.models import Message, ReplyTemplate, Ticket
+from helpdesk.tickets.models import Message, Ticket
 from helpdesk.tickets.services import may_see_account, merge_candidates
 
 
@@ -75,12 +75,6 @@ def ticket_order(session: Session, ticket: Ticket) -> Order | None:
     return session.scalar(sa.select(Order).where(Order.id == ticket.order_id).options(selectinload(Order.lines)))
 
 
-def reply_templates(session: Session, language: str | None) -> list[ReplyTemplate]:
-    """Templates in the ticket's language first, then the rest."""
-    rows = list(session.scalars(sa.select(ReplyTemplate).order_by(ReplyTemplate.name)))
-    return sorted(rows, key=lambda t: (t.language is not None and t.language != language, t.name))
-
-
 def assignable_users(session: Session, ticket: Ticket) -> list[User]:
     users = session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name))
     return [u for u in users if may_see_account(session, u, ticket.channel_account_id)]
@@ -97,6 +91,5 @@ __all__ = [
     "conversation",
     "customer_card",
     "merge_candidates",
-    "reply_templates",
     "ticket_order",
 ]

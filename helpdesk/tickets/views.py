@@ -18,6 +18,7 @@ from helpdesk.tickets import actions, pages, services
 from helpdesk.tickets.models import Attachment, Message, Priority, Ticket, TicketStatus
 from helpdesk.tickets.policy_text import describe
 from helpdesk.tickets.services import Collision, PolicyViolation, TicketError
+from macros.locale import is_rtl
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
@@ -37,7 +38,12 @@ def visible_ticket(ticket_id: int) -> Ticket:
 
 
 def _render(
-    ticket: Ticket, *, status: int = 200, draft: str = "", collision: tuple[Message, ...] = ()
+    ticket: Ticket,
+    *,
+    status: int = 200,
+    draft: str = "",
+    collision: tuple[Message, ...] = (),
+    policy_violations: bool = False,
 ) -> tuple[str, int]:
     visible = visibility(current_user, visible_account_ids(current_user))
     messages = pages.conversation(db.session, ticket)
@@ -52,7 +58,10 @@ def _render(
         order=order,
         order_refreshing=refreshing,
         offers_actions=actions.action_account(db.session, ticket) is not None,
-        templates=pages.reply_templates(db.session, ticket.language),
+        macro_key=request.form.get("macro_key", ""),
+        macro_locale=request.form.get("macro_locale", ""),
+        draft_dir="rtl" if is_rtl(request.form.get("macro_locale") or "en") else "auto",
+        policy_violations=policy_violations,
         assignees=pages.assignable_users(db.session, ticket),
         merge_candidates=pages.merge_candidates(db.session, ticket, visible),
         statuses=list(TicketStatus),
@@ -106,8 +115,10 @@ def _back(ticket: Ticket) -> Response:
 @login_required
 def reply(ticket_id: int) -> Response | tuple[str, int]:
     ticket = visible_ticket(ticket_id)
-    body = request.form.get("body", "")
-    internal = request.form.get("internal") == "1"
+    form = request.form
+    body = form.get("body", "")
+    internal = form.get("internal") == "1"
+    override = (form.get("override_reason") or "").strip() if current_user.sees_everything else ""
     try:
         message = services.add_reply(
             db.session,
@@ -115,9 +126,12 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
             current_user,
             body,
             internal=internal,
-            seen_message_id=request.form.get("seen", type=int),
-            force=request.form.get("force") == "1",
+            seen_message_id=form.get("seen", type=int),
+            force=form.get("force") == "1",
+            policy_override=override or None,
         )
+        if not internal:
+            _after_reply(ticket, form.get("macro_key", ""), form.get("macro_locale", ""), form.get("then_status", ""))
     except Collision as exc:
         db.session.rollback()
         return _render(ticket, status=409, draft=body, collision=exc.messages)
@@ -125,7 +139,7 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         for violation in exc.violations:
             flash(describe(violation), "error")
-        return _render(ticket, status=422, draft=body)
+        return _render(ticket, status=422, draft=body, policy_violations=True)
     except TicketError as exc:
         db.session.rollback()
         flash(_(str(exc)), "error")
@@ -137,6 +151,18 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
         send_reply(message.id)
     flash(_("Internal note added.") if internal else _("Reply queued for sending."), "info")
     return _back(ticket)
+
+
+def _after_reply(ticket: Ticket, macro_key: str, macro_locale: str, then_status: str) -> None:
+    """The macro's actions (and use) when the reply came from one; then the status the agent chose."""
+    from helpdesk.macros import services as macro_services
+
+    macro = macro_services.library(db.session).get(macro_key) if macro_key else None
+    if macro is not None:
+        macro_services.record_use(db.session, macro, macro_locale or "en", current_user, ticket)
+        macro_services.apply_actions(db.session, ticket, macro, current_user)
+    if then_status:
+        services.set_status(db.session, ticket, then_status, current_user)
 
 
 @bp.post("/<int:ticket_id>/reply/check")

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from channels.base import Party
 from helpdesk.accounts.models import Team
-from helpdesk.tickets.models import ReplyTemplate, Ticket
+from helpdesk.macros.models import StoredMacro
+from helpdesk.tickets.models import Ticket
 from tests.conftest import T0
 from tests.tickets.test_reply import OutboxConnector
 
@@ -41,7 +42,18 @@ def seeded(live_server: Any) -> dict[str, int]:
         create_user(s, "eu@example.test", "Emil", PASSWORD, teams=[team])
         create_user(s, "lead@example.test", "Lena", PASSWORD, role="lead")
         create_user(s, "cn@example.test", "王芳", PASSWORD, locale="zh_Hans_CN", timezone="Asia/Shanghai", teams=[team])
-        s.add(ReplyTemplate(name="Tracking", body="Your parcel is on its way."))
+        s.add(
+            StoredMacro(
+                key="tracking",
+                source="custom",
+                titles={"en": "Tracking"},
+                descriptions={},
+                bodies={"en": "Your parcel is on its way."},
+                tags=[],
+                platforms=[],
+                actions={},
+            )
+        )
         ingest(
             s,
             [
@@ -104,8 +116,11 @@ def test_reply_with_template_is_seen_live_by_a_colleague(
     emil.locator("#presence", has_text="Lena").wait_for(timeout=10_000)
     lena.locator("#presence", has_text="Emil").wait_for(timeout=10_000)
 
-    emil.select_option("#template", label="Tracking")
-    assert emil.input_value("#body") == "Your parcel is on its way."
+    emil.fill("#template", "tracking")
+    emil.locator("#macro-results li", has_text="Tracking").first.click()
+    emil.locator("#macro-text", has_text="Your parcel is on its way.").wait_for()
+    emil.locator("#macro-insert").click()
+    assert emil.input_value("#body").strip() == "Your parcel is on its way."
     lena.locator("#presence", has_text="Emil").wait_for()
     emil.locator("#send").click()
     emil.wait_for_url(f"{base}/tickets/{seeded['parcel']}")

@@ -126,16 +126,90 @@
     body.addEventListener("input", () => { clearTimeout(checkTimer); checkTimer = setTimeout(checkPolicy, 400); });
     checkPolicy();
 
-    const picker = document.getElementById("template");
-    picker.addEventListener("change", () => {
-      const option = picker.selectedOptions[0];
-      if (!option || !option.dataset.body) return;
-      const start = body.selectionStart || body.value.length;
-      body.value = body.value.slice(0, start) + option.dataset.body + body.value.slice(body.selectionEnd || start);
-      picker.value = "";
-      body.focus();
-      checkPolicy();
-    });
+    // Macros: fuzzy search, a preview rendered for this ticket in the buyer's language (with why), insert.
+    const macroBox = document.getElementById("macro-picker");
+    const search = document.getElementById("template");
+    const results = document.getElementById("macro-results");
+    const previewBox = document.getElementById("macro-preview");
+    const localeSelect = document.getElementById("macro-locale");
+    let current = null; // the preview shown
+    let searchTimer = null;
+
+    function getJSON(url) {
+      return fetch(url, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null));
+    }
+    function showResults(list) {
+      results.replaceChildren(...list.map((m, i) => {
+        const li = document.createElement("li");
+        li.setAttribute("role", "option");
+        li.id = "macro-option-" + i;
+        li.dataset.key = m.key;
+        li.tabIndex = -1;
+        li.textContent = (m.favourite ? "★ " : "") + m.title;
+        if (m.description) { const small = document.createElement("small"); small.textContent = " — " + m.description; li.appendChild(small); }
+        li.addEventListener("click", () => showPreview(m.key));
+        li.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); showPreview(m.key); } });
+        return li;
+      }));
+      search.setAttribute("aria-expanded", list.length ? "true" : "false");
+    }
+    function runSearch() {
+      getJSON(macroBox.dataset.searchUrl + "?q=" + encodeURIComponent(search.value)).then((a) => { if (a) showResults(a.macros); });
+    }
+    function showPreview(key, locale) {
+      let url = macroBox.dataset.previewUrl.replace("__KEY__", encodeURIComponent(key));
+      if (locale) url += "?locale=" + encodeURIComponent(locale);
+      getJSON(url).then((p) => {
+        if (!p) return;
+        current = p;
+        previewBox.hidden = false;
+        document.getElementById("macro-reason").textContent = p.reason_text;
+        localeSelect.replaceChildren(...p.locales.map((l) => { const o = document.createElement("option"); o.value = l; o.textContent = l; o.selected = l === p.locale; return o; }));
+        const text = document.getElementById("macro-text");
+        text.dir = p.rtl ? "rtl" : "ltr";
+        text.textContent = p.error ? p.error : p.text;
+        text.classList.toggle("error", Boolean(p.error));
+        document.getElementById("macro-actions").textContent = p.actions.join(" · ");
+        document.getElementById("macro-warnings").replaceChildren(...p.violations.map((v) => {
+          const li = document.createElement("li"); li.textContent = v.text; li.className = v.blocking ? "blocking" : "advice"; return li;
+        }));
+        document.getElementById("macro-insert").disabled = Boolean(p.error);
+      });
+    }
+    if (macroBox) {
+      search.addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); });
+      search.addEventListener("focus", () => { if (!results.children.length) runSearch(); });
+      search.addEventListener("keydown", (ev) => {
+        if (ev.key === "ArrowDown" && results.firstElementChild) { ev.preventDefault(); results.firstElementChild.focus(); }
+        if (ev.key === "Enter" && results.firstElementChild) { ev.preventDefault(); showPreview(results.firstElementChild.dataset.key); }
+      });
+      results.addEventListener("keydown", (ev) => {
+        const item = document.activeElement;
+        if (ev.key === "ArrowDown" && item.nextElementSibling) { ev.preventDefault(); item.nextElementSibling.focus(); }
+        if (ev.key === "ArrowUp") { ev.preventDefault(); (item.previousElementSibling || search).focus(); }
+      });
+      localeSelect.addEventListener("change", () => { if (current) showPreview(current.key, localeSelect.value); });
+      document.getElementById("macro-insert").addEventListener("click", () => {
+        if (!current || current.error) return;
+        const start = body.selectionStart || 0;
+        body.value = body.value.slice(0, start) + current.text + body.value.slice(body.selectionEnd || start);
+        body.dir = current.rtl ? "rtl" : "auto";
+        document.getElementById("macro-key").value = current.key;
+        document.getElementById("macro-locale-used").value = current.locale;
+        previewBox.hidden = true;
+        results.replaceChildren();
+        search.value = "";
+        body.focus();
+        checkPolicy();
+      });
+      document.getElementById("macro-favourite").addEventListener("click", () => {
+        if (!current) return;
+        const token = document.querySelector('meta[name="csrf-token"]');
+        fetch(macroBox.dataset.favouriteUrl.replace("__KEY__", encodeURIComponent(current.key)), {
+          method: "POST", credentials: "same-origin", headers: token ? { "X-CSRFToken": token.content } : {},
+        }).then(runSearch);
+      });
+    }
 
     document.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && document.activeElement === body) { form.requestSubmit(); return; }
