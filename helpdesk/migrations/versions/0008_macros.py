@@ -103,7 +103,15 @@ def upgrade():
     op.create_index(op.f("ix_policy_override_ticket_id"), "policy_override", ["ticket_id"])
 
     conn = op.get_bind()
-    templates = conn.execute(sa.text("SELECT id, name, body, language, created_at FROM reply_template ORDER BY id"))
+    old = sa.table(
+        "reply_template",
+        sa.column("id", sa.Integer()),
+        sa.column("name", sa.String()),
+        sa.column("body", sa.Text()),
+        sa.column("language", sa.String()),
+        sa.column("created_at", sa.DateTime(timezone=True)),  # typed, so SQLite's text comes back a datetime
+    )
+    templates = conn.execute(sa.select(old.c.id, old.c.name, old.c.body, old.c.language, old.c.created_at).order_by(old.c.id))
     taken = set()
     rows = []
     for template_id, name, body, language, created_at in templates:
