@@ -17,6 +17,7 @@ offending text span for highlighting, and whether it blocks sending.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -24,7 +25,26 @@ from urllib.parse import urlsplit
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')]+", re.IGNORECASE)
 _BARE_DOMAIN = re.compile(
     r"\b[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*\.(?:com|net|org|info|biz|io|co|shop|store|de|uk|fr|es|it|"
-    r"jp|cn|ru|nl|pl|br|mx|in|au|ca|me|app|site|online)\b(?:/[^\s]*)?",
+    r"jp|cn|ru|nl|pl|br|mx|in|au|ca|me|app|site|online|ly|gl|gd|to|cc|tv|link|club|xyz|top)\b(?:/[^\s]*)?",
+    re.IGNORECASE,
+)
+# "name at gmail dot com", "name [at] gmail [dot] com", "name＠gmail．com" (full width is folded first)
+_AT = r"(?:\s*[\(\[\{]\s*(?:at|@)\s*[\)\]\}]\s*|\s+(?:at|arroba|chez|bei|アット|あっと|艾特)\s+)"
+_DOT = r"(?:\s*[\(\[\{]\s*(?:dot|\.)\s*[\)\]\}]\s*|\s+(?:dot|punkt|point|punto|ponto|kropka|ドット|点)\s+)"
+_OBFUSCATED_EMAIL = re.compile(
+    rf"\b[A-Za-z0-9._%+-]{{2,}}{_AT}[A-Za-z0-9-]{{2,}}(?:{_DOT}[A-Za-z0-9-]{{2,}})*{_DOT}[A-Za-z]{{2,6}}\b",
+    re.IGNORECASE,
+)
+_MESSENGERS = re.compile(
+    r"\b(?:whats\s?app|wechat|weixin|telegram|viber|skype|kakao\s?talk|line\s+id|signal\s+app)\b|微信|ライン|ワッツアップ",
+    re.IGNORECASE,
+)
+_MARKETING = re.compile(
+    r"(?:\b(?:promo(?:tion(?:al)?)?\s+code|coupon(?:\s+code)?|discount\s+code|voucher\s+code|\d{1,2}\s?%\s?off|"
+    r"visit\s+our\s+(?:store|shop|website)|follow\s+us|subscribe\s+to\s+our|newsletter|"
+    r"leave\s+(?:us\s+)?(?:a\s+)?(?:positive|5[- ]star|five[- ]star)\s+(?:review|feedback|rating)|"
+    r"gutscheincode|rabattcode|code\s+promo|c[óo]digo\s+(?:de\s+)?descuento|cup[óo]n|codice\s+sconto|"
+    r"kod\s+rabatowy|kortingscode)\b|クーポン|割引コード|优惠券|折扣码|好评)",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -56,6 +76,8 @@ class ReplyPolicy:
     max_attachment_bytes: int | None = None
     allowed_attachment_types: tuple[str, ...] = ()
     order_number: str | None = None
+    forbid_off_platform: bool = False  # messenger apps and the like: moving the conversation (or sale) elsewhere
+    forbid_marketing: bool = False  # coupon codes, "visit our shop", asking for positive reviews
     source: str = ""
 
 
@@ -98,10 +120,32 @@ def _links(policy: ReplyPolicy, text: str) -> list[Violation]:
     return found
 
 
-def _phones(policy: ReplyPolicy, text: str) -> list[Violation]:
+def fold(text: str) -> str:
+    """``text`` with full-width and other compatibility forms, and every script's digits, as ASCII.
+
+    Character by character, so positions found in the folded text are positions
+    in the original (``１２３`` and ``١٢٣`` become ``123``; ``＠`` becomes ``@``).
+    """
+    out = []
+    for char in text:
+        if char.isascii():
+            out.append(char)
+            continue
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            out.append(str(digit))
+            continue
+        folded = unicodedata.normalize("NFKC", char)
+        out.append(folded if len(folded) == 1 else char)
+    return "".join(out)
+
+
+def _phones(policy: ReplyPolicy, text: str, skip: list[tuple[int, int]]) -> list[Violation]:
     order = re.compile(policy.order_number) if policy.order_number else None
     found = []
     for match in _PHONE.finditer(text):
+        if any(s <= match.start() < e for s, e in skip):
+            continue  # digits inside a link (a tracking number in a carrier's URL) are the link's business
         candidate = match.group().strip()
         digits = re.sub(r"\D", "", candidate)
         if len(digits) < 8 or len(digits) > 15 or _DATE_LIKE.match(candidate):
@@ -121,12 +165,23 @@ def check_reply(
     out: list[Violation] = []
     if policy.max_chars is not None and len(text) > policy.max_chars:
         out.append(Violation("too_long", f"{len(text)} characters; at most {policy.max_chars}"))
+    original, text = text, fold(text)
+    emails: list[tuple[int, int]] = []
     if policy.forbid_email_addresses:
-        out.extend(Violation("email_address", m.group(), m.start(), m.end()) for m in _EMAIL.finditer(text))
+        for pattern in (_EMAIL, _OBFUSCATED_EMAIL):
+            for m in pattern.finditer(text):
+                if not any(s <= m.start() < e for s, e in emails):
+                    emails.append(m.span())
+                    out.append(Violation("email_address", original[m.start() : m.end()], m.start(), m.end()))
+    links = [m.span() for m in _URL.finditer(text)] + [m.span() for m in _BARE_DOMAIN.finditer(text)]
     if policy.forbid_links:
-        out.extend(_links(policy, text))
+        out.extend(v for v in _links(policy, text) if not any(s <= (v.start or 0) < e for s, e in emails))
     if policy.forbid_phone_numbers:
-        out.extend(_phones(policy, text))
+        out.extend(_phones(policy, text, links + emails))
+    if policy.forbid_off_platform:
+        out.extend(Violation("off_platform", m.group(), m.start(), m.end()) for m in _MESSENGERS.finditer(text))
+    if policy.forbid_marketing:
+        out.extend(Violation("marketing", m.group(), m.start(), m.end()) for m in _MARKETING.finditer(text))
     if policy.plain_text_only and (html or _HTML.search(text)):
         out.append(Violation("html", "formatting is sent as plain text", blocking=False))
     if policy.max_attachments is not None and len(attachments) > policy.max_attachments:

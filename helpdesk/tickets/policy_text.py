@@ -16,6 +16,10 @@ _TEXT = {
     "too_many_attachments": _l("Too many attachments for this marketplace (%(detail)s)."),
     "attachments_too_large": _l("The attachments are too large for this marketplace (%(detail)s)."),
     "attachment_type": _l("This marketplace does not accept this kind of file: %(detail)s."),
+    "off_platform": _l(
+        "Remove %(detail)s: this marketplace does not allow moving the conversation or the sale elsewhere."
+    ),
+    "marketing": _l("Remove %(detail)s: this marketplace does not allow marketing or asking for good reviews."),
 }
 
 

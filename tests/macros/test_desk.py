@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from helpdesk.macros import services
 from helpdesk.macros.models import MacroUsage, PolicyOverride, StoredMacro
 from helpdesk.tickets.models import Message, Ticket
-from tests.web import login, post
+from tests.web import fresh_globals_per_request, login, post  # noqa: F401 - an autouse fixture
 
 BODIES = {
     "en": "Hello {{ customer.first_name }}, your parcel is on its way.",
