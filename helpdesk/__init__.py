@@ -76,6 +76,7 @@ def create_app(
     from helpdesk.hooks.views import bp as hooks_bp
     from helpdesk.inbox import fts  # noqa: F401 - registers the hook that indexes new messages for search
     from helpdesk.inbox.views import bp as inbox_bp
+    from helpdesk.macros import api as macros_api  # noqa: F401 - adds its routes to the API blueprint
     from helpdesk.macros.views import bp as macros_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.settings.views import bp as settings_bp

@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     from helpdesk.api.cli import api_token_cli
     from helpdesk.channelaccounts.cli import channels_cli
     from helpdesk.email_cli import email_cli
+    from helpdesk.macros.cli import macros_cli
     from helpdesk.sla.cli import sla_cli
     from helpdesk.webhooks.cli import webhooks_cli
 
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
     helpdesk_cli.add_command(email_cli)
     helpdesk_cli.add_command(webhooks_cli)
     helpdesk_cli.add_command(channels_cli)
+    helpdesk_cli.add_command(macros_cli)
     app.cli.add_command(helpdesk_cli)
 
 

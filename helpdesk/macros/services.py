@@ -132,14 +132,14 @@ def save(session: Session, given: MacroInput, user: User | None, *, new: bool) -
     row.bodies = dict(macro.bodies)
     row.tags = list(macro.tags)
     row.platforms = list(macro.platforms)
-    row.actions = _actions_data(macro)
+    row.actions = actions_data(macro)
     row.updated_by_id = user.id if user else None
     row.updated_at = utcnow()
     session.flush()
     return row
 
 
-def _actions_data(macro: Macro) -> dict[str, Any]:
+def actions_data(macro: Macro) -> dict[str, Any]:
     a = macro.actions
     data: dict[str, Any] = {"add_tags": list(a.add_tags), "remove_tags": list(a.remove_tags)}
     if a.status:
@@ -159,7 +159,7 @@ def as_input(macro: Macro, key: str | None = None) -> MacroInput:
         descriptions=dict(macro.descriptions),
         tags=list(macro.tags),
         platforms=list(macro.platforms),
-        actions=_actions_data(macro),
+        actions=actions_data(macro),
     )
 
 
