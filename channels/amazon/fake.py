@@ -1,4 +1,4 @@
-"""A loopback Amazon: Login with Amazon, Orders API v0, Tokens API and Messaging API, spoken as Amazon does.
+"""A loopback Amazon: LWA, Orders API 2026-01-01 and v0, Tokens API and Messaging API, spoken as Amazon does.
 
 What it reproduces, because the connector depends on it:
 
@@ -16,8 +16,21 @@ What it reproduces, because the connector depends on it:
   ``getOrderItems`` paginated the same way; buyer e-mail, name and street only
   with a Restricted Data Token for the path; ``OrderTotal`` absent on
   ``Pending`` orders.
+* **Orders 2026-01-01** over the same orders: ``searchOrders`` and ``getOrder``
+  without an envelope (``{"orders": […], "pagination": {"nextToken"}, "lastUpdatedBefore"}``,
+  ``{"order": …}``), each order with its ``orderItems`` (unit prices) and
+  the datasets ``includedData`` names (``BUYER``, ``RECIPIENT``,
+  ``FULFILLMENT``, ``PROCEEDS``, ``PACKAGES``); the same two-minute bound;
+  a ``paginationToken`` that holds only with the query it came from (other
+  than ``maxResultsPerPage`` and ``includedData``) and for 24 hours, else
+  400 ``InvalidInput`` (Amazon documents the 400, not its wording); buyer data
+  by role, no token — name and e-mail only for orders that are unshipped,
+  partly shipped or shipped, the e-mail only for merchant-fulfilled ones,
+  postal code and street only with the restricted role, as Amazon documents.
 * **Usage plans**: a token bucket per operation (the documented defaults,
-  configurable with ``usage_plans`` so a benchmark can raise them), 429
+  configurable with ``usage_plans`` so a benchmark can raise them; a plan
+  given for ``getOrders`` or ``getOrder`` also holds for its 2026-01-01
+  counterpart unless that one is named too), 429
   ``QuotaExceeded`` without ``Retry-After``, ``x-amzn-RateLimit-Limit`` on
   answers that are not auth failures.
 * **Messaging API**: HAL lists of the actions an order allows, buyer
@@ -39,13 +52,13 @@ import re
 import secrets
 import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from channels.amazon.mapping import ACTIONS
-from channels.amazon.ratelimit import UsagePlans
+from channels.amazon.ratelimit import GET_ORDER_2026, SEARCH_ORDERS, UsagePlans
 from channels.amazon.settings import MARKETPLACES
 from channels.base import Stream
 from channels.fake import FakeRequest, FakeResponse, FakeServer, TokenIssuer
@@ -60,6 +73,19 @@ UNDECODABLE = (
     "truncation problem."
 )
 SETTLE_S = 120  # Amazon's "at least 2 minutes before the current time"
+INCLUDED_DATA_2026 = frozenset({"BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLATION", "FULFILLMENT",
+                                "PACKAGES", "TAX", "PAYMENT", "FULFILLMENT_ORDERS"})  # fmt: skip
+PAGINATION_TOKEN_TTL_S = 24 * 3600  # Orders 2026-01-01: "The token will expire after 24 hours."
+#: the 2026-01-01 operations that follow a v0 operation's plan when a test or benchmark sets only that one
+_COUNTERPARTS = {SEARCH_ORDERS: "getOrders", GET_ORDER_2026: "getOrder"}
+#: v0 order statuses in Orders 2026-01-01's words (``fulfillment.fulfillmentStatus``)
+_STATUS_2026 = {
+    "Pending": "PENDING", "Unshipped": "UNSHIPPED", "PartiallyShipped": "PARTIALLY_SHIPPED", "Shipped": "SHIPPED",
+    "Canceled": "CANCELLED", "Unfulfillable": "UNFULFILLABLE", "PendingAvailability": "PENDING_AVAILABILITY",
+}  # fmt: skip
+_BUYER_2026 = {"Unshipped", "PartiallyShipped", "Shipped"}  # the states in which Amazon gives the buyer
+_CARRIERS = {"DE": "DHL", "FR": "Colissimo", "GB": "Royal Mail", "US": "UPS", "JP": "Yamato", "ES": "Correos",
+             "IT": "BRT"}  # fmt: skip
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _HTML = re.compile(r"<\s*/?\s*[a-z][a-z0-9]*(?:\s[^>]*)?>", re.IGNORECASE)
 _SHIPPED = {"Unshipped", "PartiallyShipped", "Shipped", "InvoiceUnconfirmed"}
@@ -119,15 +145,72 @@ def _b64(size: int) -> str:
     return base64.b64encode(secrets.token_bytes(size)).decode()
 
 
+def _with_counterparts(plans: dict[str, tuple[float, int]] | None) -> dict[str, tuple[float, int]]:
+    """``plans`` with the 2026-01-01 operations following their v0 counterparts where only those are given."""
+    found = dict(plans or {})
+    for operation, counterpart in _COUNTERPARTS.items():
+        if operation not in found and counterpart in found:
+            found[operation] = found[counterpart]
+    return found
+
+
+def _query(request: FakeRequest, listing: _Listing) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The parameters a next page must repeat (Orders 2026-01-01); nothing for a listing paged by token alone."""
+    if listing.may_change is None:
+        return ()
+    return tuple(sorted((k, tuple(v)) for k, v in request.query.items() if k not in listing.may_change))
+
+
+def _item_2026(item: dict[str, Any], included: frozenset[str]) -> dict[str, Any]:
+    """A getOrderItems line as an Orders 2026-01-01 ``orderItems`` entry (the unit price, not the line's)."""
+    quantity, price = item["QuantityOrdered"], item["ItemPrice"]
+    unit = Decimal(price["Amount"]) / quantity
+    amount = f"{unit:.0f}" if price["CurrencyCode"] == "JPY" else f"{unit:.2f}"
+    out: dict[str, Any] = {
+        "orderItemId": item["OrderItemId"],
+        "quantityOrdered": quantity,
+        "product": {"asin": item["ASIN"], "title": item["Title"], "sellerSku": item["SellerSKU"],
+                    "price": {"unitPrice": {"amount": amount, "currencyCode": price["CurrencyCode"]}}},
+    }  # fmt: skip
+    if "FULFILLMENT" in included:
+        shipped = item["QuantityShipped"]
+        out["fulfillment"] = {"quantityFulfilled": shipped, "quantityUnfulfilled": quantity - shipped}
+    return out
+
+
 def _next_token() -> str:
     """Opaque, and with the characters that break when a client forgets to URL-encode it (``+``, ``/``, ``=``)."""
     return f"{_b64(18)}+{_b64(9)}/{_b64(4)}"
 
 
-@dataclass
-class _Window:
-    """A getOrders query as the NextToken remembers it."""
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """One Orders API version's listing operation: its name and query parameters."""
 
+    operation: str
+    markets: str
+    updated_after: str
+    created_after: str
+    updated_before: str
+    created_before: str
+    size: str
+    token: str
+    #: parameters a next page may change (the rest must repeat the first page's query); None: the token alone
+    may_change: frozenset[str] | None
+
+
+_V0 = _Listing("getOrders", "MarketplaceIds", "LastUpdatedAfter", "CreatedAfter", "LastUpdatedBefore",
+               "CreatedBefore", "MaxResultsPerPage", "NextToken", None)  # fmt: skip
+_V2026 = _Listing("searchOrders", "marketplaceIds", "lastUpdatedAfter", "createdAfter", "lastUpdatedBefore",
+                  "createdBefore", "maxResultsPerPage", "paginationToken",
+                  frozenset({"maxResultsPerPage", "includedData", "paginationToken"}))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A listing query as its page token remembers it."""
+
+    listing: _Listing
     by: str  # "updated" or "created"
     key: tuple[float, str]
     inclusive: bool
@@ -136,6 +219,7 @@ class _Window:
     markets: frozenset[str]
     size: int
     created: float
+    query: tuple[tuple[str, tuple[str, ...]], ...] = ()  # what a 2026-01-01 next page must repeat
 
 
 @dataclass
@@ -188,9 +272,11 @@ class AmazonFake(FakeServer):
         usage_plans: dict[str, tuple[float, int]] | None = None,
         rotate_refresh_tokens: bool = False,
         seed: int = 11,
+        orders_api: str | None = None,
     ) -> None:
         """``rotate_refresh_tokens`` makes LWA hand out a new refresh token at every refresh (Amazon does not,
-        but the write-back path must hold if it ever does)."""
+        but the write-back path must hold if it ever does); ``orders_api`` is what :meth:`account_settings`
+        names (both APIs are always served)."""
         super().__init__(port)
         self.marketplace_ids = marketplace_ids
         self._markets = [self._market(mid) for mid in marketplace_ids]
@@ -198,11 +284,13 @@ class AmazonFake(FakeServer):
         self.client_secret = "amzn1.oa2-cs.v1." + secrets.token_hex(32)
         self.issuer = TokenIssuer(self.now, access_lifetime_s=3600, rotate=rotate_refresh_tokens)
         self.roles = {ORDERS, MESSAGING, PII}
-        self.plans = UsagePlans(usage_plans)
+        self.plans = UsagePlans(_with_counterparts(usage_plans))
         self.orders: dict[str, _Order] = {}
         self.items: dict[str, list[dict[str, Any]]] = {}
         self.replies: list[dict[str, Any]] = []
         self.next_token_ttl_s = 1800.0
+        self.pagination_token_ttl_s = float(PAGINATION_TOKEN_TTL_S)
+        self.orders_api = orders_api  # what account_settings() names; None: the connector's default
         self._by_updated: list[tuple[float, str]] = []
         self._by_created: list[tuple[float, str]] = []
         self._windows: dict[str, _Window] = {}
@@ -218,6 +306,8 @@ class AmazonFake(FakeServer):
             ("GET", r"/orders/v0/orders", self._get_orders),
             ("GET", r"/orders/v0/orders/(?P<order_id>[^/]+)", self._get_order),
             ("GET", r"/orders/v0/orders/(?P<order_id>[^/]+)/orderItems", self._get_order_items),
+            ("GET", r"/orders/2026-01-01/orders", self._search_orders),
+            ("GET", r"/orders/2026-01-01/orders/(?P<order_id>[^/]+)", self._get_order_2026),
             ("POST", r"/tokens/2021-03-01/restrictedDataToken", self._create_rdt),
             ("GET", r"/messaging/v1/orders/(?P<order_id>[^/]+)", self._messaging_actions),
             ("GET", r"/messaging/v1/orders/(?P<order_id>[^/]+)/attributes", self._attributes),
@@ -384,55 +474,77 @@ class AmazonFake(FakeServer):
         )
         return out
 
-    def _window(self, request: FakeRequest) -> _Window | FakeResponse:
-        markets = [m for m in (request.arg("MarketplaceIds") or "").split(",") if m]
-        if not markets:
-            return self._error(400, "InvalidInput", "Missing required parameter: MarketplaceIds", operation="getOrders")
+    def _window(self, request: FakeRequest, listing: _Listing) -> _Window | FakeResponse:
+        """A first page's query, checked as Amazon checks it."""
+        operation = listing.operation
+
+        def invalid(message: str) -> FakeResponse:
+            return self._error(400, "InvalidInput", message, operation=operation)
+
+        markets = [m for m in (request.arg(listing.markets) or "").split(",") if m]
+        if not markets and listing is _V0:
+            return invalid(f"Missing required parameter: {listing.markets}")
         unknown = [m for m in markets if m not in self.marketplace_ids]
         if unknown:
-            return self._error(400, "InvalidInput", f"Invalid MarketplaceId: {unknown[0]}", operation="getOrders")
-        updated, created = request.arg("LastUpdatedAfter"), request.arg("CreatedAfter")
+            return invalid(f"Invalid MarketplaceId: {unknown[0]}")
+        updated, created = request.arg(listing.updated_after), request.arg(listing.created_after)
         if bool(updated) == bool(created):
-            return self._error(400, "InvalidInput", "Exactly one of CreatedAfter and LastUpdatedAfter must be given",
-                               operation="getOrders")  # fmt: skip
+            return invalid(f"Exactly one of {listing.created_after} and {listing.updated_after} must be given")
         by, after_text = ("updated", updated) if updated else ("created", created)
-        before_name = "LastUpdatedBefore" if updated else "CreatedBefore"
+        before_name, other_before = (
+            (listing.updated_before, listing.created_before)
+            if updated
+            else (listing.created_before, listing.updated_before)
+        )
+        if request.arg(other_before):
+            return invalid(
+                f"{other_before} cannot be used with {listing.updated_after if updated else listing.created_after}"
+            )
         after = _parse(after_text or "")
         if after is None:
-            return self._error(400, "InvalidInput", f"Invalid date: {after_text}", operation="getOrders")
+            return invalid(f"Invalid date: {after_text}")
         latest = float(int(self.now().timestamp() - SETTLE_S))
         before_arg = request.arg(before_name)
         before = _parse(before_arg) if before_arg else latest
         if before is None:
-            return self._error(400, "InvalidInput", f"Invalid date: {before_arg}", operation="getOrders")
+            return invalid(f"Invalid date: {before_arg}")
         if before > latest:
-            return self._error(400, "InvalidInput", f"{before_name} must be at least 2 minutes before the current time",
-                               operation="getOrders")  # fmt: skip
+            return invalid(f"{before_name} must be at least 2 minutes before the current time")
         if after > before:
-            return self._error(400, "InvalidInput", f"{before_name} must be later than the After date",
-                               operation="getOrders")  # fmt: skip
-        size_arg = request.arg("MaxResultsPerPage") or "100"
+            return invalid(f"{before_name} must be later than the After date")
+        size_arg = request.arg(listing.size) or "100"
         if not size_arg.isdigit() or not 1 <= int(size_arg) <= 100:
-            return self._error(
-                400, "InvalidInput", "MaxResultsPerPage must be between 1 and 100", operation="getOrders"
-            )
-        return _Window(by, (after, ""), True, before, _iso(before), frozenset(markets), int(size_arg),
-                       self.now().timestamp())  # fmt: skip
+            return invalid(f"{listing.size} must be between 1 and 100")
+        return _Window(listing, by, (after, ""), True, before, _iso(before), frozenset(markets or self.marketplace_ids),
+                       int(size_arg), self.now().timestamp(), _query(request, listing))  # fmt: skip
 
-    def _get_orders(self, request: FakeRequest) -> FakeResponse:
-        pii = self._authorise(request, "getOrders", ORDERS)
-        if isinstance(pii, FakeResponse):
-            return pii
-        token = request.arg("NextToken")
-        if token is not None:
-            window = self._windows.get(token)
-            if window is None or window.created + self.next_token_ttl_s < self.now().timestamp():
-                return self._error(400, "InvalidInput", UNDECODABLE, operation="getOrders")
-        else:
-            made = self._window(request)
-            if isinstance(made, FakeResponse):
-                return made
-            window = made
+    def _listed(self, request: FakeRequest, listing: _Listing, ttl_s: float) -> _Window | FakeResponse:
+        """The window a listing request reads: a new query's, or the one its page token names."""
+        token = request.arg(listing.token)
+        if token is None:
+            return self._window(request, listing)
+        window = self._windows.get(token)
+        if (
+            window is None
+            or window.listing is not listing
+            or window.created + ttl_s < self.now().timestamp()
+            or (listing.may_change is not None and window.query != _query(request, listing))
+        ):
+            if listing is _V0:
+                return self._error(400, "InvalidInput", UNDECODABLE, operation=listing.operation)
+            return self._error(400, "InvalidInput", "Invalid Input",
+                               f"{listing.token} is invalid, expired or was issued for another query",
+                               listing.operation)  # fmt: skip
+        size = request.arg(listing.size)
+        if size is None or listing.may_change is None:
+            return window
+        if not size.isdigit() or not 1 <= int(size) <= 100:
+            return self._error(400, "InvalidInput", f"{listing.size} must be between 1 and 100",
+                               operation=listing.operation)  # fmt: skip
+        return replace(window, size=int(size))
+
+    def _page(self, window: _Window, render: Any) -> tuple[list[dict[str, Any]], str | None]:
+        """The orders of one page of ``window`` (rendered) and the token of the next page, if one waits."""
         index = self._by_updated if window.by == "updated" else self._by_created
         i = bisect.bisect_left(index, window.key) if window.inclusive else bisect.bisect_right(index, window.key)
         page: list[dict[str, Any]] = []
@@ -443,29 +555,50 @@ class AmazonFake(FakeServer):
                 break
             order = self.orders[order_id]
             if order.public["MarketplaceId"] in window.markets:
-                page.append(self._render(order, pii))
+                page.append(render(order))
             last = (ts, order_id)
             i += 1
         if self._malformed and page:
             self._malformed -= 1
             page.insert(len(page) // 2, self._malformed_order(window))
-        payload: dict[str, Any] = {"Orders": page}
         if i < len(index) and index[i][0] <= window.before:
             next_token = _next_token()
-            self._windows[next_token] = _Window(window.by, last, self._repeat, window.before, window.before_text,
-                                                window.markets, window.size, self.now().timestamp())  # fmt: skip
+            self._windows[next_token] = replace(
+                window, key=last, inclusive=self._repeat, created=self.now().timestamp()
+            )
+            return page, next_token
+        return page, None
+
+    def _get_orders(self, request: FakeRequest) -> FakeResponse:
+        pii = self._authorise(request, "getOrders", ORDERS)
+        if isinstance(pii, FakeResponse):
+            return pii
+        window = self._listed(request, _V0, self.next_token_ttl_s)
+        if isinstance(window, FakeResponse):
+            return window
+        page, next_token = self._page(window, lambda order: self._render(order, pii))
+        payload: dict[str, Any] = {"Orders": page}
+        if next_token:
             payload["NextToken"] = next_token
         payload["LastUpdatedBefore" if window.by == "updated" else "CreatedBefore"] = window.before_text
         return self._ok({"payload": payload}, "getOrders")
 
     def _malformed_order(self, window: _Window) -> dict[str, Any]:
         self._serial += 1
+        order_id, market = f"999-{self._serial:07d}-0000000", next(iter(window.markets))
+        if window.listing is _V2026:
+            return {
+                "orderId": order_id, "createdTime": "yesterday evening", "lastUpdatedTime": window.before_text,
+                "salesChannel": {"channelName": "AMAZON", "marketplaceId": market},
+                "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"},
+                "proceeds": {"grandTotal": {"amount": "12,9O", "currencyCode": "EUR"}}, "orderItems": [],
+            }  # fmt: skip
         return {
-            "AmazonOrderId": f"999-{self._serial:07d}-0000000",
+            "AmazonOrderId": order_id,
             "PurchaseDate": "yesterday evening",
             "LastUpdateDate": window.before_text,
             "OrderStatus": "Unshipped",
-            "MarketplaceId": next(iter(window.markets)),
+            "MarketplaceId": market,
             "OrderTotal": {"CurrencyCode": "EUR", "Amount": "12,9O"},
         }
 
@@ -477,6 +610,85 @@ class AmazonFake(FakeServer):
         if order is None:
             return self._error(404, "NotFound", "Order not found", operation="getOrder")
         return self._ok({"payload": self._render(order, pii)}, "getOrder")
+
+    # --- Orders API 2026-01-01 ------------------------------------------------------------------------------------
+
+    def _included(self, request: FakeRequest, operation: str) -> frozenset[str] | FakeResponse:
+        """The datasets an authorised Orders 2026-01-01 read asks for, or the answer that refuses it."""
+        allowed = self._authorise(request, operation, ORDERS)
+        if isinstance(allowed, FakeResponse):
+            return allowed
+        wanted = frozenset(part for part in (request.arg("includedData") or "").split(",") if part)
+        unknown = sorted(wanted - INCLUDED_DATA_2026)
+        if unknown:
+            return self._error(400, "InvalidInput", "Invalid Input", f"{unknown[0]} is not an includedData value",
+                               operation)  # fmt: skip
+        return wanted
+
+    def _render_2026(self, order: _Order, included: frozenset[str]) -> dict[str, Any]:
+        """One order as Orders 2026-01-01 spells it, with the datasets asked for and allowed."""
+        v0 = order.public
+        status, merchant = v0["OrderStatus"], v0.get("FulfillmentChannel") != "AFN"
+        out: dict[str, Any] = {
+            "orderId": v0["AmazonOrderId"],
+            "createdTime": v0["PurchaseDate"],
+            "lastUpdatedTime": v0["LastUpdateDate"],
+            "salesChannel": {"channelName": "AMAZON", "marketplaceId": v0["MarketplaceId"],
+                             "marketplaceName": v0["SalesChannel"]},
+            "orderItems": [_item_2026(item, included) for item in self.items[v0["AmazonOrderId"]]],
+        }  # fmt: skip
+        if v0.get("IsPrime"):
+            out["programs"] = ["PRIME"]
+        pii = PII in self.roles
+        if "BUYER" in included:  # the name for open and shipped orders, the e-mail for merchant-fulfilled ones
+            buyer = {"buyerName": order.name} if pii and status in _BUYER_2026 else {}
+            if buyer and merchant and order.email:
+                buyer["buyerEmail"] = order.email
+            out["buyer"] = buyer
+        if "RECIPIENT" in included and status in _SHIPPED:
+            shown = {"City", "StateOrRegion", "CountryCode"} | (
+                {"Name", "AddressLine1", "PostalCode"} if pii else set()
+            )
+            names = {"Name": "name", "AddressLine1": "addressLine1", "City": "city", "StateOrRegion": "stateOrRegion",
+                     "PostalCode": "postalCode", "CountryCode": "countryCode"}  # fmt: skip
+            out["recipient"] = {"deliveryAddress": {names[k]: v for k, v in order.address.items() if k in shown}}
+        if "FULFILLMENT" in included:
+            out["fulfillment"] = {"fulfillmentStatus": _STATUS_2026.get(status, status.upper()),
+                                  "fulfilledBy": "MERCHANT" if merchant else "AMAZON"}  # fmt: skip
+        if "PROCEEDS" in included and "OrderTotal" in v0:
+            total = v0["OrderTotal"]
+            out["proceeds"] = {"grandTotal": {"amount": total["Amount"], "currencyCode": total["CurrencyCode"]}}
+        if "PACKAGES" in included and merchant and status == "Shipped":
+            country = order.address.get("CountryCode", "")
+            out["packages"] = [{
+                "packageReferenceId": f"PKG-{v0['AmazonOrderId']}", "packageStatus": {"status": "SHIPPED"},
+                "carrier": _CARRIERS.get(country, "UPS"), "shipTime": v0["LastUpdateDate"],
+                "trackingNumber": f"{country}{int(order.updated) % 10**10:010d}",
+            }]  # fmt: skip
+        return out
+
+    def _search_orders(self, request: FakeRequest) -> FakeResponse:
+        included = self._included(request, SEARCH_ORDERS)
+        if isinstance(included, FakeResponse):
+            return included
+        window = self._listed(request, _V2026, self.pagination_token_ttl_s)
+        if isinstance(window, FakeResponse):
+            return window
+        page, next_token = self._page(window, lambda order: self._render_2026(order, included))
+        body: dict[str, Any] = {"orders": page}
+        if next_token:
+            body["pagination"] = {"nextToken": next_token}
+        body["lastUpdatedBefore" if window.by == "updated" else "createdBefore"] = window.before_text
+        return self._ok(body, SEARCH_ORDERS)
+
+    def _get_order_2026(self, request: FakeRequest) -> FakeResponse:
+        included = self._included(request, GET_ORDER_2026)
+        if isinstance(included, FakeResponse):
+            return included
+        order = self.orders.get(request.params["order_id"])
+        if order is None:
+            return self._error(404, "NotFound", "The resource specified does not exist.", operation=GET_ORDER_2026)
+        return self._ok({"order": self._render_2026(order, included)}, GET_ORDER_2026)
 
     def _get_order_items(self, request: FakeRequest) -> FakeResponse:
         allowed = self._authorise(request, "getOrderItems", ORDERS)
@@ -766,11 +978,14 @@ class AmazonFake(FakeServer):
             self._malformed += 1
 
     def set_usage_plans(self, plans: dict[str, tuple[float, int]]) -> None:
-        """Other rates and bursts per operation (the benchmark raises them far above Amazon's)."""
+        """Other rates and bursts per operation (the benchmark raises them far above Amazon's); a v0 plan also
+        holds for its 2026-01-01 counterpart unless that one is given too."""
         with self.lock:
-            self.plans = UsagePlans(plans)
+            self.plans = UsagePlans(_with_counterparts(plans))
 
-    def account_settings(self) -> tuple[dict[str, object], dict[str, str]]:
+    def account_settings(self, orders_api: str | None = None) -> tuple[dict[str, object], dict[str, str]]:
+        """Settings and secrets of an account on this fake; ``orders_api`` (else the fake's own, else none:
+        the connector's default) chooses the Orders API version."""
         settings: dict[str, object] = {
             "marketplace_ids": ",".join(self.marketplace_ids),
             "client_id": self.client_id,
@@ -778,6 +993,8 @@ class AmazonFake(FakeServer):
             "token_url": f"{self.url}/auth/o2/token",
             "base_url": self.url,
         }
+        if orders_api or self.orders_api:
+            settings["orders_api"] = orders_api or self.orders_api
         return settings, {"client_secret": self.client_secret, "refresh_token": self.issuer.grant()}
 
     def push_to(self, url: str, **what: Any) -> Response:

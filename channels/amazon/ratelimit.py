@@ -1,7 +1,8 @@
 """SP-API usage plans: a token bucket per operation and selling partner.
 
 Amazon meters every operation separately (``getOrders`` refills one request
-a minute, ``getOrderItems`` one every two seconds…) and answers 429
+a minute, ``searchOrders`` one every three minutes, ``getOrderItems`` one
+every two seconds…) and answers 429
 ``QuotaExceeded`` once a bucket is empty.  Waiting for the bucket ourselves is
 cheaper than being refused, but a poll must never hold a worker for minutes:
 callers say how long they may wait and get told how long it would take
@@ -18,11 +19,18 @@ import threading
 import time
 from collections.abc import Callable
 
+#: Orders API 2026-01-01 ``searchOrders``
+SEARCH_ORDERS = "searchOrders"
+#: Orders API 2026-01-01 ``getOrder``: named apart from v0's, whose bucket is Amazon's separate plan
+GET_ORDER_2026 = "getOrder@2026-01-01"
+
 #: operation → (requests per second, burst), as documented in the API models
 USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getOrders": (0.0167, 20),
     "getOrder": (0.5, 30),
     "getOrderItems": (0.5, 30),
+    SEARCH_ORDERS: (0.0056, 20),
+    GET_ORDER_2026: (0.5, 30),
     "createRestrictedDataToken": (1.0, 10),
 }
 #: every Messaging API operation (listing actions, attributes, each message type)

@@ -11,12 +11,16 @@ import pytest
 from channels.amazon.fake import AmazonFake
 
 
-@pytest.fixture
-def token(fake):
+def _access_token(fake: AmazonFake) -> str:
     _, secrets = fake.account_settings()
     form = {"grant_type": "refresh_token", "refresh_token": secrets["refresh_token"], "client_id": fake.client_id,
             "client_secret": fake.client_secret}  # fmt: skip
     return httpx.post(f"{fake.url}/auth/o2/token", data=form).json()["access_token"]
+
+
+@pytest.fixture
+def token(fake):
+    return _access_token(fake)
 
 
 def _get(fake: AmazonFake, token: str, path: str, **params: str) -> httpx.Response:
@@ -143,3 +147,82 @@ def test_live_traffic_adds_and_ships_orders_readable_after_amazons_delay(fake, c
     new = [o for o in changed if o.order_number not in {r.order_number for r in first.orders}]
     assert new and all(o.lines for o in new)
     assert len(fake.orders) == 5 + len(new)
+
+
+# --- Orders API 2026-01-01 -----------------------------------------------------------------------------------
+
+SEARCH = "/orders/2026-01-01/orders"
+
+
+def _search(fake: AmazonFake, token: str, **params: str) -> httpx.Response:
+    return _get(fake, token, SEARCH, **{"lastUpdatedAfter": "2020-01-01T00:00:00Z", **params})
+
+
+def test_search_orders_answers_without_an_envelope_with_lines_inside(fake, token):
+    fake.seed(orders=3)
+
+    answer = _search(fake, token, maxResultsPerPage="2", includedData="FULFILLMENT,PROCEEDS")
+
+    body = answer.json()
+    assert answer.status_code == 200 and answer.headers["x-amzn-ratelimit-limit"] == "0.0056"
+    assert set(body) == {"orders", "pagination", "lastUpdatedBefore"} and body["pagination"]["nextToken"]
+    order = body["orders"][0]
+    assert order["orderItems"] and {"orderId", "createdTime", "lastUpdatedTime", "salesChannel"} <= set(order)
+    assert order["fulfillment"]["fulfillmentStatus"].isupper() and "buyer" not in order  # BUYER was not asked for
+    last = _search(fake, token, includedData="FULFILLMENT", paginationToken=body["pagination"]["nextToken"]).json()
+    assert len(last["orders"]) == 1 and "pagination" not in last  # the last page has none
+
+
+def test_a_pagination_token_holds_only_with_its_own_query(fake, token):
+    fake.seed(orders=3)
+    next_token = _search(fake, token, maxResultsPerPage="1").json()["pagination"]["nextToken"]
+
+    other_window = _search(fake, token, lastUpdatedAfter="2021-01-01T00:00:00Z", paginationToken=next_token)
+    junk = _search(fake, token, paginationToken="bm9wZQ==")
+    fake.advance(24 * 3600 + 1)  # "The token will expire after 24 hours."
+    expired = _search(fake, _access_token(fake), paginationToken=next_token)
+
+    assert [r.status_code for r in (other_window, junk, expired)] == [400, 400, 400]
+    assert {r.json()["errors"][0]["code"] for r in (other_window, junk, expired)} == {"InvalidInput"}
+
+
+def test_search_orders_refuses_what_the_model_forbids(fake, token):
+    too_late = (fake.now() - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    answers = [
+        _search(fake, token, lastUpdatedBefore=too_late),
+        _search(fake, token, createdAfter="2020-01-01T00:00:00Z"),  # both afters
+        _search(fake, token, createdBefore="2021-01-01T00:00:00Z"),  # a created bound on an updated window
+        _search(fake, token, includedData="BUYER,ORDER_ITEMS"),  # lines come always; there is no such dataset
+        _search(fake, token, maxResultsPerPage="101"),
+    ]
+
+    assert [a.status_code for a in answers] == [400] * 5
+
+
+def test_buyer_email_only_for_merchant_orders_that_are_open_or_shipped_and_only_with_the_role(fake, token):
+    mfn = fake.add_order(status="Unshipped", fulfilment="MFN")
+    afn = fake.add_order(status="Shipped", fulfilment="AFN")
+    pending = fake.add_order(status="Pending", fulfilment="MFN")
+    fake.settle()
+
+    def buyers() -> dict[str, dict[str, str]]:
+        orders = _search(fake, token, includedData="BUYER,RECIPIENT").json()["orders"]
+        return {o["orderId"]: o["buyer"] for o in orders}
+
+    seen = buyers()
+    fake.drop_restricted_roles()
+    without = buyers()
+
+    assert seen[mfn]["buyerEmail"] == fake.buyer_of(mfn)
+    assert "buyerEmail" not in seen[afn] and "buyerEmail" not in seen[pending]
+    assert without == {mfn: {}, afn: {}, pending: {}}  # no restricted data token could change that
+    assert _get(fake, token, f"{SEARCH}/{mfn}", includedData="BUYER").json()["order"]["buyer"] == {}
+
+
+def test_a_v0_plan_given_alone_also_holds_for_its_2026_counterpart():
+    with AmazonFake(usage_plans={"getOrders": (50.0, 100), "getOrder": (7.0, 7)}) as fake:
+        assert fake.plans.bucket("searchOrders").rate == 50.0
+        assert fake.plans.bucket("getOrder@2026-01-01").burst == 7
+    with AmazonFake(usage_plans={"getOrders": (50.0, 100), "searchOrders": (0.0056, 20)}) as fake:
+        assert fake.plans.bucket("searchOrders").rate == 0.0056
