@@ -14,6 +14,11 @@ which has empty details.  So an access token refused for being expired or
 invalid is renewed once and the call repeated; a 403 without such details is
 a missing role (:class:`~channels.base.PermissionMissing`).
 
+Orders are read with the Orders API 2026-01-01 (``searchOrders``, ``getOrder``:
+no envelope, lines inside each order, buyer data by role without a
+Restricted Data Token) or the older v0 (``{"payload": …}``, lines by
+``getOrderItems``, buyer data through a Restricted Data Token).
+
 Every operation is metered by its own bucket (:mod:`channels.amazon.ratelimit`);
 a caller says how long it may wait for it and gets :class:`Throttled` when
 the wait would be longer.
@@ -28,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from channels.amazon.ratelimit import TokenBucket, shared_plans
+from channels.amazon.ratelimit import GET_ORDER_2026, SEARCH_ORDERS, TokenBucket, shared_plans
 from channels.amazon.settings import AmazonSettings
 from channels.base import (
     AuthError,
@@ -42,6 +47,10 @@ from channels.credentials import CredentialStore, TokenGrant, TokenManager
 from channels.http import HttpClient, Response, raise_for_status, retry_after, snippet
 
 ORDERS_PATH = "/orders/v0/orders"
+ORDERS_2026_PATH = "/orders/2026-01-01/orders"
+#: what an Orders 2026-01-01 read asks for besides the order and its lines (always included);
+#: ``BUYER`` is added when the account reads buyer data
+INCLUDED_DATA = ("RECIPIENT", "FULFILLMENT", "PROCEEDS", "PACKAGES")
 RDT_PATH = "/tokens/2021-03-01/restrictedDataToken"
 PII_ELEMENTS = ("buyerInfo", "shippingAddress")
 REAUTHORISE = "authorise the app again in Seller Central (Apps and Services → Manage Your Apps)"
@@ -113,7 +122,7 @@ class SpApiClient:
     def __init__(self, settings: AmazonSettings, store: CredentialStore, seller: str) -> None:
         self.settings = settings
         self.store = store
-        self.use_rdt = settings.use_rdt
+        self.use_rdt = settings.use_rdt  # read buyer data: a Restricted Data Token for v0, BUYER for 2026-01-01
         self.http = HttpClient(
             settings.base_url, timeout_s=settings.timeout_s, headers={"Accept": "application/json"}, platform="Amazon"
         )
@@ -274,7 +283,7 @@ class SpApiClient:
             max_wait=max_wait,
             restricted=restricted,
         )
-        return _payload(reply, operation)
+        return _member(reply, operation, "payload")
 
     def get_orders(
         self,
@@ -324,6 +333,55 @@ class SpApiClient:
                 return items
             params = {"NextToken": token}
 
+    def _included(self, pii: bool | None) -> str:
+        buyer = self.use_rdt if pii is None else pii
+        return ",".join(("BUYER", *INCLUDED_DATA) if buyer else INCLUDED_DATA)
+
+    def search_orders(
+        self,
+        *,
+        after: str,
+        token: str | None = None,
+        max_results: int = 100,
+        max_wait: float = 0.0,
+        pii: bool | None = None,
+    ) -> dict[str, Any]:
+        """One page of searchOrders by ``lastUpdatedAfter``, orders with their lines.
+
+        The next page repeats the query with ``paginationToken``: Amazon wants
+        the other parameters as they were (``maxResultsPerPage`` and
+        ``includedData`` may change).  ``pii`` (default: the account's setting)
+        asks for the buyer too.
+        """
+        params: dict[str, Any] = {
+            "marketplaceIds": ",".join(self.settings.marketplace_ids),
+            "lastUpdatedAfter": after,
+            "maxResultsPerPage": max(1, min(100, max_results)),
+            "includedData": self._included(pii),
+        }
+        if token:
+            params["paginationToken"] = token
+        reply = self.call(
+            "GET", ORDERS_2026_PATH, operation=SEARCH_ORDERS, stream=Stream.ORDERS, params=params, max_wait=max_wait
+        )
+        if not isinstance(reply.body, dict):
+            raise TransientChannelError(
+                f"Amazon answered searchOrders with something else than an object: {reply.body!r:.200}"
+            )
+        return reply.body
+
+    def get_order_2026(self, order_id: str, *, max_wait: float = 0.0) -> dict[str, Any]:
+        """One order with its lines (Orders 2026-01-01 ``getOrder``), buyer data as the account reads it."""
+        reply = self.call(
+            "GET",
+            f"{ORDERS_2026_PATH}/{order_id}",
+            operation=GET_ORDER_2026,
+            stream=Stream.ORDERS,
+            params={"includedData": self._included(None)},
+            max_wait=max_wait,
+        )
+        return _member(reply, GET_ORDER_2026, "order")
+
     def _messaging_get(
         self, path: str, operation: str, stream: Stream, marketplace_id: str, max_wait: float
     ) -> dict[str, Any]:
@@ -355,9 +413,9 @@ class SpApiClient:
         )
 
 
-def _payload(reply: Reply, operation: str) -> dict[str, Any]:
-    """The ``payload`` of Amazon's v0 envelope."""
-    payload = reply.body.get("payload") if isinstance(reply.body, dict) else None
-    if not isinstance(payload, dict):
-        raise TransientChannelError(f"Amazon answered {operation} without a payload: {str(reply.body)[:200]}")
-    return payload
+def _member(reply: Reply, operation: str, key: str) -> dict[str, Any]:
+    """The object under ``key`` of an answer: v0's ``payload`` envelope, 2026-01-01 getOrder's ``order``."""
+    found = reply.body.get(key) if isinstance(reply.body, dict) else None
+    if not isinstance(found, dict):
+        raise TransientChannelError(f"Amazon answered {operation} without a {key}: {str(reply.body)[:200]}")
+    return found

@@ -7,13 +7,21 @@ connector supplies the other half: the orders, so a relay mail links to its
 order and its customer, and Amazon's order-scoped Messaging API
 (:attr:`Capability.MESSAGING_ACTIONS`).
 
-Orders are read in sweeps by ``LastUpdatedAfter`` (:mod:`channels.amazon.cursor`)
-with line items from ``getOrderItems`` for every order the window holds
-(each one is new or changed, and the helpdesk replaces an order's lines with
-the record's, so a record never goes out without them).  Amazon's quotas
-are tight — ``getOrders`` refills once a minute, ``getOrderItems`` every two
-seconds — so a page waits for them at most ``rate_wait_s`` and otherwise
-ends early with the rest queued in the cursor.
+Orders are read in sweeps by ``LastUpdatedAfter`` (:mod:`channels.amazon.cursor`),
+with one of two versions of Amazon's Orders API (setting ``orders_api``):
+
+* **2026-01-01** (the default): ``searchOrders`` returns each order with its
+  lines and, by role, its buyer, so a page of 100 orders is one call;
+  ``getOrder`` looks one order up.
+* **v0**: ``getOrders`` has no lines, so every order the window holds also
+  costs a ``getOrderItems`` call (each one is new or changed, and the
+  helpdesk replaces an order's lines with the record's, so a record never
+  goes out without them).
+
+Amazon's quotas are tight — ``searchOrders`` refills once every three
+minutes, ``getOrders`` once a minute, ``getOrderItems`` every two seconds —
+so a page waits for them at most ``rate_wait_s`` and otherwise ends early
+with the rest queued in the cursor.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,15 +50,22 @@ from channels.amazon.mapping import (
     ACTIONS,
     PLATFORM,
     RAW_ORDER,
+    RAW_ORDER_2026,
+    buyer_email_withheld,
     check_order,
     format_time,
+    marketplace_2026,
     messaging_actions,
     order_record,
+    order_record_2026,
     parse_raw_order,
+    parse_raw_order_2026,
+    parse_time,
     raw_order,
+    raw_order_2026,
 )
 from channels.amazon.policy import AMAZON_POLICY
-from channels.amazon.settings import SCHEMA, AmazonSettings, complete_settings, load_settings
+from channels.amazon.settings import ORDERS_2026, SCHEMA, AmazonSettings, complete_settings, load_settings
 from channels.base import (
     AccountConfig,
     AttachmentData,
@@ -77,10 +93,13 @@ from channels.schema import ConfigError
 from macros.policy import check_reply
 
 ITEMS_AT_ONCE = 4  # getOrderItems calls in flight at once (each still takes a token from the quota)
+SETTLE = timedelta(minutes=2)  # Amazon's orders may be indexed up to two minutes after they change
 log = logging.getLogger(__name__)
 
 #: a Messaging API call made for a person waits at most this long for the bucket
 _INTERACTIVE_WAIT_S = 3.0
+#: orders the connection check reads with Orders 2026-01-01 (one call) to judge buyer data by
+_CHECK_ORDERS = 20
 ROLE_ORDERS = "Inventory and Order Tracking"
 ROLE_MESSAGING = "Buyer Communication"
 ROLES_PII = "Direct-to-Consumer Delivery (Restricted) and Tax Invoicing (Restricted)"
@@ -95,6 +114,21 @@ def _unusable(exc: ConfigError) -> ChannelError:
     return ChannelError(f"the account's settings cannot work: {exc}")
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Where one Orders API version keeps what a sweep reads."""
+
+    list_operation: str
+    orders: str
+    order_id: str
+    updated: str
+    before: str
+
+
+V0 = _Shape("getOrders", "Orders", "AmazonOrderId", "LastUpdateDate", "LastUpdatedBefore")
+V2026 = _Shape("searchOrders", "orders", "orderId", "lastUpdatedTime", "lastUpdatedBefore")
+
+
 @register
 class AmazonConnector(Connector):
     """One Amazon seller account in one SP-API region."""
@@ -104,9 +138,10 @@ class AmazonConnector(Connector):
     platforms = ("amazon",)
     capabilities = frozenset({Capability.FETCH_ORDERS, Capability.FETCH_ORDER, Capability.MESSAGING_ACTIONS})
     schema = SCHEMA
-    raw_formats = {RAW_ORDER: parse_raw_order}
+    raw_formats = {RAW_ORDER: parse_raw_order, RAW_ORDER_2026: parse_raw_order_2026}
     reply_policies = {"amazon": AMAZON_POLICY}
-    #: getOrders refills one call a minute; leave room for `channels test`, fetch_order and a second process
+    #: getOrders refills one call a minute, searchOrders one every three (a poll then reads from the burst of 20
+    #: and an empty bucket makes a quiet poll); leave room for `channels test`, fetch_order and a second process
     poll_interval_s = 120
 
     def __init__(self, account: AccountConfig) -> None:
@@ -139,6 +174,15 @@ class AmazonConnector(Connector):
     def _settings(self) -> AmazonSettings:
         return self.api.settings
 
+    @property
+    def _v2026(self) -> bool:
+        """Orders are read with the Orders API 2026-01-01 (else v0)."""
+        return self._settings.orders_api == ORDERS_2026
+
+    @property
+    def _shape(self) -> _Shape:
+        return V2026 if self._v2026 else V0
+
     def close(self) -> None:
         if self._items_pool is not None:
             self._items_pool.shutdown(wait=True, cancel_futures=True)
@@ -158,16 +202,19 @@ class AmazonConnector(Connector):
         """One page of orders; see the module docstring for how quota shapes it."""
         api, s = self.api, self._settings
         start = format_time(datetime.now(UTC) - timedelta(days=s.initial_days))
-        state = load_cursor(cursor, start=start)
+        state = load_cursor(cursor, start=start, api=ORDERS_2026 if self._v2026 else None)
         deadline = time.monotonic() + s.rate_wait_s
         problems: list[StreamProblem] = []
         if not state.queue:
             try:
                 self._read_page(state, min(limit, 100), problems)
-            except Throttled as exc:  # the minute's getOrders call is spent: nothing to do until the next poll
+            except Throttled as exc:  # the listing call is spent: nothing to do until the next poll
                 log.info("%s: %s", self.account.name, exc)
                 return FetchResult(messages=[], cursor=state.dump(), more=False, problems=problems)
-        orders, rejected = self._read_queue(state, limit, deadline)
+        if self._v2026:
+            orders, rejected = self._map_queue(state, limit, problems)
+        else:
+            orders, rejected = self._read_queue(state, limit, deadline)
         state.finish_if_done()
         customers = self._buyer_locales(orders, problems) if s.buyer_language and api.use_rdt else []
         return FetchResult(
@@ -199,25 +246,73 @@ class AmazonConnector(Connector):
             )
             return self._get_orders(state, page_size, problems)
 
+    def _list_orders(self, state: SweepCursor, page_size: int, problems: list[StreamProblem]) -> dict[str, Any]:
+        if self._v2026:
+            wait = min(1.0, self._settings.rate_wait_s)
+            return self.api.search_orders(after=state.after, token=state.token, max_results=page_size, max_wait=wait)
+        return self._get_orders(state, page_size, problems)
+
     def _read_page(self, state: SweepCursor, page_size: int, problems: list[StreamProblem]) -> None:
-        """The next getOrders page into the queue; a refused NextToken starts the window again."""
+        """The next page of orders into the queue; a refused page token starts the window again."""
+        shape = self._shape
         try:
-            payload = self._get_orders(state, page_size, problems)
+            body = self._list_orders(state, page_size, problems)
         except InvalidInput as exc:
             if not state.token:
                 raise
-            log.warning("%s: Amazon refused the NextToken (%s); reading the window again", self.account.name, exc)
+            log.warning("%s: Amazon refused the page token (%s); reading the window again", self.account.name, exc)
             state.restart()
-            payload = self._get_orders(state, page_size, problems)
-        orders = payload.get("Orders")
+            body = self._list_orders(state, page_size, problems)
+        orders = body.get(shape.orders)
         if not isinstance(orders, list):
-            raise ChannelError("Amazon answered getOrders without an Orders list")
+            raise ChannelError(f"Amazon answered {shape.list_operation} without an {shape.orders} list")
         if state.before is None:
-            before = payload.get("LastUpdatedBefore")
-            state.before = before if isinstance(before, str) and before else _latest(orders, state.after)
+            before = body.get(shape.before)
+            state.before = before if isinstance(before, str) and before else self._window_end(orders, state.after)
         state.queue = [order for order in orders if isinstance(order, dict)]
-        token = payload.get("NextToken")
+        pagination = body.get("pagination") if isinstance(body.get("pagination"), Mapping) else {}
+        token = pagination.get("nextToken") if self._v2026 else body.get("NextToken")
         state.token = token if isinstance(token, str) and token else None
+
+    def _window_end(self, orders: list[Any], after: str) -> str:
+        """Where a sweep ends when Amazon did not say: its newest order (2026-01-01: at most two minutes ago)."""
+        if not self._v2026:
+            return _latest(orders, after)
+        start = parse_time(after, "after")
+        times = []
+        for order in orders:
+            with contextlib.suppress(ValueError, AttributeError):  # an order that does not map is quarantined
+                times.append(parse_time(order.get(V2026.updated), V2026.updated))
+        settled = datetime.now(UTC) - SETTLE
+        return format_time(max(start, min(max(times, default=start), settled)))
+
+    def _map_queue(
+        self, state: SweepCursor, limit: int, problems: list[StreamProblem]
+    ) -> tuple[list[OrderRecord], list[RejectedInput]]:
+        """Orders 2026-01-01: the queue's orders (lines inside, no call) up to ``limit``."""
+        orders: list[OrderRecord] = []
+        rejected: list[RejectedInput] = []
+        emitted: dict[str, str] = {}
+        taken = 0
+        for raw in state.queue:
+            if len(orders) + len(rejected) >= limit:
+                break
+            taken += 1
+            order_id, updated = str(raw.get("orderId") or ""), str(raw.get("lastUpdatedTime") or "")
+            if order_id and state.recent.get(order_id) == updated:
+                continue  # the order a page boundary (or the window's inclusive edge) repeats
+            try:
+                orders.append(order_record_2026(raw, self.account.name))
+            except ValueError as exc:
+                rejected.append(RejectedInput(raw_order_2026(raw), RAW_ORDER_2026, str(exc), _field(exc)))
+            emitted[order_id] = updated
+        withheld = buyer_email_withheld(state.queue[:taken]) if self.api.use_rdt else 0
+        if withheld:
+            problems.append(StreamProblem(Stream.ORDERS, DiagnosisCode.PERMISSION_MISSING, _no_buyer_email(withheld)))
+        state.queue = state.queue[taken:]
+        if emitted:
+            state.recent = emitted
+        return orders, rejected
 
     def _read_queue(
         self, state: SweepCursor, limit: int, deadline: float
@@ -346,8 +441,10 @@ class AmazonConnector(Connector):
     # --- one order ----------------------------------------------------------------------------------------
 
     def fetch_order(self, order_number: str) -> OrderRecord | None:
-        """getOrder and getOrderItems (buyer data as the account reads it); None when Amazon has no such order."""
+        """getOrder (v0: and getOrderItems), buyer data as the account reads it; None when Amazon has no such order."""
         wait = min(_INTERACTIVE_WAIT_S, self._settings.rate_wait_s)
+        if self._v2026:
+            return self._fetch_order_2026(order_number, wait)
         try:
             raw = self.api.get_order(order_number, max_wait=wait)
             items = self.api.get_order_items(order_number, max_wait=wait)
@@ -364,6 +461,20 @@ class AmazonConnector(Connector):
             self._markets_of[order_number] = str(raw["MarketplaceId"])
         return record
 
+    def _fetch_order_2026(self, order_number: str, wait: float) -> OrderRecord | None:
+        try:
+            raw = self.api.get_order_2026(order_number, max_wait=wait)
+        except (NotFound, InvalidInput):
+            return None
+        try:
+            record = order_record_2026(raw, self.account.name)
+        except ValueError as exc:
+            raise ChannelError(f"Amazon's order {order_number} does not map: {exc}") from None
+        market = marketplace_2026(raw)
+        if market:
+            self._markets_of[order_number] = market
+        return record
+
     # --- Messaging API ----------------------------------------------------------------------------------------
 
     def _marketplace_for(self, order_number: str) -> str:
@@ -375,10 +486,13 @@ class AmazonConnector(Connector):
         if known:
             return known
         try:
-            raw = self.api.get_order(order_number, max_wait=_INTERACTIVE_WAIT_S)
+            if self._v2026:
+                raw = self.api.get_order_2026(order_number, max_wait=_INTERACTIVE_WAIT_S)
+            else:
+                raw = self.api.get_order(order_number, max_wait=_INTERACTIVE_WAIT_S)
         except (NotFound, InvalidInput):
             raise ChannelError(f"Amazon knows no order {order_number} for this seller account") from None
-        market = str(raw.get("MarketplaceId") or ids[0])
+        market = (marketplace_2026(raw) if self._v2026 else str(raw.get("MarketplaceId") or "")) or ids[0]
         self._markets_of[order_number] = market
         return market
 
@@ -441,10 +555,12 @@ class AmazonConnector(Connector):
             return Diagnosis.from_checks([Check("credentials", code, str(exc))], hint=hint)
         checks = [Check("credentials", DiagnosisCode.OK, "Login with Amazon issued an access token")]
         hints: list[str] = []
-        order_id = self._check_orders(checks, hints)
+        order_id, orders = self._check_orders(checks, hints)
         self._check_messaging(order_id, checks, hints)
-        if self.api.use_rdt:
+        if self.api.use_rdt and not self._v2026:
             self._check_buyer_data(checks, hints)
+        elif self.api.use_rdt and orders is not None:
+            self._check_buyer_email(orders, checks, hints)
         return Diagnosis.from_checks(checks, hint=" ".join(hints))
 
     @staticmethod
@@ -453,23 +569,49 @@ class AmazonConnector(Connector):
         if isinstance(exc, PermissionMissing):
             hints.append(f"{needs} ({_ROLE_HINT}).")
 
-    def _check_orders(self, checks: list[Check], hints: list[str]) -> str | None:
-        """One getOrders call for the last 30 days; the newest order found serves the messaging check."""
+    def _check_orders(self, checks: list[Check], hints: list[str]) -> tuple[str | None, list[Any] | None]:
+        """One listing call for the last 30 days: the first order found serves the messaging check, and
+        (2026-01-01, which reads the buyer in the same call) the orders the buyer-data check.
+        """
         after = format_time(datetime.now(UTC) - timedelta(days=30))
+        shape = self._shape
         try:
-            payload = self.api.get_orders(after=after, max_results=1, max_wait=2.0, pii=False)
+            if self._v2026:
+                body = self.api.search_orders(after=after, max_results=_CHECK_ORDERS, max_wait=2.0)
+            else:
+                body = self.api.get_orders(after=after, max_results=1, max_wait=2.0, pii=False)
         except InvalidInput as exc:
             checks.append(Check("orders", DiagnosisCode.MISCONFIGURED, str(exc)))
-            return None
+            return None, None
         except ChannelError as exc:
             self._failed("orders", exc, f"Orders need the {ROLE_ORDERS} role", checks, hints)
-            return None
-        orders = payload.get("Orders") if isinstance(payload.get("Orders"), list) else []
+            return None, None
+        orders = body.get(shape.orders) if isinstance(body.get(shape.orders), list) else []
         first = orders[0] if orders and isinstance(orders[0], dict) else {}
-        order_id = str(first["AmazonOrderId"]) if first.get("AmazonOrderId") else None
+        order_id = str(first[shape.order_id]) if first.get(shape.order_id) else None
         found = f"order {order_id} is the first of the last 30 days" if order_id else "no order in the last 30 days"
-        checks.append(Check("orders", DiagnosisCode.OK, f"getOrders works ({found})"))
-        return order_id
+        checks.append(Check("orders", DiagnosisCode.OK, f"{shape.list_operation} works ({found})"))
+        return order_id, orders
+
+    def _check_buyer_email(self, orders: list[Any], checks: list[Check], hints: list[str]) -> None:
+        """Orders 2026-01-01 needs no token for buyer data, only the roles: judge them by recent orders."""
+        withheld = buyer_email_withheld(orders)
+        if withheld:
+            checks.append(Check("buyer_data", DiagnosisCode.PERMISSION_MISSING, _no_buyer_email(withheld)))
+            hints.append(f"Buyer e-mail and address need the roles {ROLES_PII} ({_ROLE_HINT}).")
+        elif any(
+            isinstance(o, dict) and isinstance(o.get("buyer"), dict) and o["buyer"].get("buyerEmail") for o in orders
+        ):
+            checks.append(Check("buyer_data", DiagnosisCode.OK, "Amazon returns the buyers' e-mail aliases"))
+        else:
+            checks.append(
+                Check(
+                    "buyer_data",
+                    DiagnosisCode.OK,
+                    "no recent merchant-fulfilled order to judge buyer data by; it needs no token with Orders "
+                    "API 2026-01-01, only the restricted roles",
+                )
+            )
 
     def _check_messaging(self, order_id: str | None, checks: list[Check], hints: list[str]) -> None:
         """Messaging actions of a recent order; without one, of a placeholder order (the role is checked first)."""
@@ -492,6 +634,13 @@ class AmazonConnector(Connector):
         checks.append(Check("buyer_data", DiagnosisCode.OK, "a restricted data token for buyer data was issued"))
 
 
+def _no_buyer_email(withheld: int) -> str:
+    return (
+        f"Amazon returned no buyer e-mail for {withheld} merchant-fulfilled order(s) that should carry one: the app "
+        f"probably lacks the restricted roles {ROLES_PII} (or switch off use_restricted_data_token)"
+    )
+
+
 def _latest(orders: Iterable[Any], fallback: str) -> str:
     """The newest LastUpdateDate of a page, when Amazon did not say where its window ended."""
     dates = [o["LastUpdateDate"] for o in orders if isinstance(o, dict) and isinstance(o.get("LastUpdateDate"), str)]
@@ -499,6 +648,6 @@ def _latest(orders: Iterable[Any], fallback: str) -> str:
 
 
 def _field(error: ValueError) -> str | None:
-    """The field a mapping error names (its first word, when it looks like one)."""
+    """The field a mapping error names (its first word, when it looks like one: ``PurchaseDate``, ``orderItems[0]``)."""
     first = str(error).split(" ", 1)[0]
-    return first if first[:1].isupper() and first.replace(".", "").replace("[", "").replace("]", "").isalnum() else None
+    return first if not first.islower() and first.replace(".", "").replace("[", "").replace("]", "").isalnum() else None

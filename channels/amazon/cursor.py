@@ -1,15 +1,21 @@
 """Where an Amazon order sync stands, as the opaque cursor text the helpdesk stores.
 
-Orders are read in *sweeps*: ``getOrders`` with ``LastUpdatedAfter`` = the
-``LastUpdatedBefore`` Amazon returned for the previous sweep (Amazon sets it
-at least two minutes in the past, so late-indexed updates are not skipped),
-then ``NextToken`` pages until there is none.  Each order also needs a
-``getOrderItems`` call, metered far tighter than a page holds, so a page may
-end with orders whose lines are not read yet; those wait in ``queue`` as
-Amazon sent them, and the cursor covers exactly what was emitted::
+Orders are read in *sweeps*: ``getOrders`` (Orders v0) or ``searchOrders``
+(2026-01-01) with ``LastUpdatedAfter`` = the ``LastUpdatedBefore`` Amazon
+returned for the previous sweep (Amazon sets it at least two minutes in the
+past, so late-indexed updates are not skipped), then token pages until there
+is none.  With v0 each order also needs a ``getOrderItems`` call, metered far
+tighter than a page holds, so a page may end with orders whose lines are not
+read yet; those wait in ``queue`` as Amazon sent them, and the cursor covers
+exactly what was emitted::
 
     {"v": 1, "after": "…Z", "before": "…Z" | null, "token": "<NextToken>" | null,
      "queue": [<order>, …], "recent": {"<order id>": "<LastUpdateDate>", …}}
+
+A 2026-01-01 cursor adds ``"api": "2026-01-01"``; its orders carry their
+lines, so its queue holds only what a page brought beyond the page limit.
+A cursor of the other API (the account switched) keeps its window start and
+drops the rest: tokens and queued orders of one API mean nothing to the other.
 
 ``recent`` holds the orders of the previous page, so the order a page
 boundary repeats (and the one at the inclusive window edge) is not read
@@ -36,6 +42,7 @@ class SweepCursor:
     token: str | None = None
     queue: list[dict[str, Any]] = field(default_factory=list)
     recent: dict[str, str] = field(default_factory=dict)
+    api: str | None = None  # None: Orders v0, whose cursors predate the key
 
     @property
     def more(self) -> bool:
@@ -43,7 +50,7 @@ class SweepCursor:
         return bool(self.queue or self.token)
 
     def restart(self) -> None:
-        """Amazon refused the NextToken (expired): read the sweep's window again from its start."""
+        """Amazon refused the page token (expired): read the sweep's window again from its start."""
         self.token = None
         self.before = None
         self.queue = []
@@ -55,7 +62,7 @@ class SweepCursor:
             self.before = None
 
     def dump(self) -> str:
-        data = {
+        data: dict[str, Any] = {
             "v": VERSION,
             "after": self.after,
             "before": self.before,
@@ -63,13 +70,16 @@ class SweepCursor:
             "queue": self.queue,
             "recent": self.recent,
         }
+        if self.api:
+            data["api"] = self.api
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def load_cursor(text: str | None, *, start: str) -> SweepCursor:
-    """The cursor in ``text``; a first sync (or an unreadable cursor) begins at ``start``."""
+def load_cursor(text: str | None, *, start: str, api: str | None = None) -> SweepCursor:
+    """The cursor in ``text`` for the Orders API ``api`` (None: v0); a first sync (or an unreadable cursor)
+    begins at ``start``."""
     if not text:
-        return SweepCursor(after=start)
+        return SweepCursor(after=start, api=api)
     try:
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("v") != VERSION:
@@ -77,6 +87,9 @@ def load_cursor(text: str | None, *, start: str) -> SweepCursor:
         after = data["after"]
         if not isinstance(after, str) or not after:
             raise ValueError("no 'after'")
+        if data.get("api") != api:
+            log.info("an Amazon cursor of another Orders API; reading on from its window start %s", after)
+            return SweepCursor(after=after, api=api)
         queue = data.get("queue") or []
         recent = data.get("recent") or {}
         if not isinstance(queue, list) or not isinstance(recent, dict):
@@ -87,7 +100,8 @@ def load_cursor(text: str | None, *, start: str) -> SweepCursor:
             token=data.get("token") or None,
             queue=[order for order in queue if isinstance(order, dict)],
             recent={str(k): str(v) for k, v in recent.items()},
+            api=api,
         )
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("unreadable Amazon cursor (%s); starting a new sync from %s", exc, start)
-        return SweepCursor(after=start)
+        return SweepCursor(after=start, api=api)

@@ -1,4 +1,4 @@
-"""An Amazon SP-API account's settings: region, marketplaces, the LWA client, what to read.
+"""An Amazon SP-API account's settings: region, marketplaces, the LWA client, what to read and how.
 
 The account's settings are free-form JSON; this module is the one place that
 knows their keys for Amazon, fills in what follows from others (the region
@@ -54,6 +54,10 @@ MARKETPLACES: dict[str, Marketplace] = {
     if site.marketplace_id
 }
 
+#: the Orders API versions an account can read orders with; the first is the default
+ORDERS_2026, ORDERS_V0 = "2026-01-01", "v0"
+ORDERS_APIS = (ORDERS_2026, ORDERS_V0)
+
 T, N, B, C, S, U = FieldType.TEXT, FieldType.INT, FieldType.BOOL, FieldType.CHOICE, FieldType.SECRET, FieldType.URL
 
 #: What an Amazon account asks for; ``channels add amazon`` and the admin form are built from it.
@@ -90,9 +94,10 @@ SCHEMA = ConfigSchema(
         ),
         Field(
             "use_restricted_data_token", "Read buyer e-mail and address", B,
-            "Ask for a Restricted Data Token to read the buyer's e-mail alias and shipping address. Needs the "
-            "restricted roles (Direct-to-Consumer Delivery, Tax Invoicing). Without it orders are not linked to "
-            "the buyer's relay mail by address, only by order number.",
+            "Read the buyer's e-mail alias, name and shipping address. Needs the restricted roles "
+            "(Direct-to-Consumer Delivery, Tax Invoicing); Orders API v0 also asks for a Restricted Data Token, "
+            "2026-01-01 needs only the roles. Without it orders are not linked to the buyer's relay mail by "
+            "address, only by order number.",
             default=False,
         ),
         Field(
@@ -100,6 +105,14 @@ SCHEMA = ConfigSchema(
             "Look up each buyer's preferred language with the Messaging API (Buyer Communication role), so "
             "replies and templates use it. Costs one call per new buyer.",
             default=False, advanced=True,
+        ),
+        Field(
+            "orders_api", "Orders API", C,
+            "Which version of Amazon's Orders API reads orders. 2026-01-01 returns each order with its lines in "
+            "one call and reads buyer data without a Restricted Data Token; v0 costs one more call per order and "
+            "is deprecated by Amazon (to be removed in March 2027). Choose v0 only if your app cannot use "
+            "2026-01-01 yet.",
+            default=ORDERS_2026, choices=ORDERS_APIS, advanced=True,
         ),
         Field("initial_days", "First sync (days back)", N, "How far back the first sync reads orders.", default=30,
               advanced=True),
@@ -132,6 +145,7 @@ class AmazonSettings:
     client_id: str
     use_rdt: bool = False
     buyer_language: bool = False
+    orders_api: str = ORDERS_2026
     initial_days: int = 30
     rate_wait_s: float = 10.0
     timeout_s: float = 30.0
@@ -198,6 +212,7 @@ def load_settings(account: AccountConfig) -> AmazonSettings:
         client_id=client_id,
         use_rdt=_value(s, "use_restricted_data_token"),
         buyer_language=_value(s, "buyer_language"),
+        orders_api=_value(s, "orders_api"),
         initial_days=int(_value(s, "initial_days")),
         rate_wait_s=float(_value(s, "rate_wait_s")),
         timeout_s=float(_value(s, "timeout_s")) or 30.0,

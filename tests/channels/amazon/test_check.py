@@ -1,10 +1,20 @@
-"""check_connection against the fake: each diagnosis, with the step a seller takes next."""
+"""check_connection against the fake, with both Orders APIs: each diagnosis, with the step a seller takes next.
+
+How Orders API 2026-01-01 judges buyer data (no token to ask for) is in ``test_fetch_2026.py``.
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from channels.amazon.settings import ORDERS_2026, ORDERS_V0
 from channels.base import DiagnosisCode, Stream
+from tests.channels.amazon.conftest import LISTINGS
+
+
+@pytest.fixture(params=[ORDERS_2026, ORDERS_V0])
+def orders_api(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 def test_a_working_account_is_ok(fake, connector):
@@ -41,6 +51,7 @@ def test_revoked_credentials(fake, connector):
     ],
 )
 def test_a_missing_role_is_named_with_where_to_grant_it(fake, connector, drop, check, role):
+    fake.seed(orders=10)  # Orders 2026-01-01 judges buyer data by the merchant-fulfilled orders it reads
     drop(fake)
 
     diagnosis = connector.check_connection()
@@ -51,8 +62,8 @@ def test_a_missing_role_is_named_with_where_to_grant_it(fake, connector, drop, c
     assert role in diagnosis.hint and "Develop Apps" in diagnosis.hint
 
 
-def test_quota(fake, connector):
-    fake.rate_limit_next(5, path="/orders/v0/orders")
+def test_quota(fake, connector, orders_api):
+    fake.rate_limit_next(5, path=LISTINGS[orders_api].path)
 
     assert connector.check_connection().code is DiagnosisCode.RATE_LIMITED
 

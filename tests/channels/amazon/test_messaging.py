@@ -6,6 +6,7 @@ import pytest
 
 from channels.amazon.connector import AmazonConnector
 from channels.amazon.fake import AmazonFake
+from channels.amazon.settings import ORDERS_2026, ORDERS_V0
 from channels.base import AccountConfig, AttachmentData, ChannelError, PermissionMissing, RateLimited, Stream
 
 
@@ -41,11 +42,13 @@ def test_a_message_round_trip_sends_exactly_the_fields_amazon_requires(fake, con
     assert sent.headers["content-type"] == "application/json"
 
 
-def test_the_order_marketplace_is_found_when_the_account_sells_in_several():
+@pytest.mark.parametrize(("orders_api", "orders_path"), [(ORDERS_2026, "/orders/2026-01-01/orders"),
+                                                         (ORDERS_V0, "/orders/v0/orders")])  # fmt: skip
+def test_the_order_marketplace_is_found_when_the_account_sells_in_several(orders_api, orders_path):
     with AmazonFake(marketplace_ids=("A1PA6795UKMFR9", "A13V1IB3VIYZZH")) as fake:
         french = fake.add_order(status="Unshipped", marketplace_id="A13V1IB3VIYZZH")
         fake.settle()
-        settings, secrets = fake.account_settings()
+        settings, secrets = fake.account_settings(orders_api)
         connector = AmazonConnector(AccountConfig(name="eu", kind="amazon", settings=settings, secrets=secrets))
         try:
             connector.send_messaging_action(french, "unexpectedProblem", "Le colis aura deux jours de retard.")
@@ -53,7 +56,7 @@ def test_the_order_marketplace_is_found_when_the_account_sells_in_several():
             connector.close()
 
     assert fake.replies[0]["marketplaceIds"] == "A13V1IB3VIYZZH"
-    assert fake.requests_to(f"/orders/v0/orders/{french}")  # getOrder said where it was placed
+    assert fake.requests_to(f"{orders_path}/{french}")  # getOrder said where it was placed
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,17 @@ def test_defaults():
     assert settings.token_url == LWA_TOKEN_URL
     assert (settings.use_rdt, settings.buyer_language, settings.initial_days) == (False, False, 30)
     assert (settings.rate_wait_s, settings.timeout_s) == (10.0, 30.0)
+    assert settings.orders_api == "2026-01-01"
+
+
+def test_orders_api_is_one_of_two_versions():
+    v0 = load_settings(AccountConfig(name="a", kind="amazon", settings={**BASE, "orders_api": "v0"}))
+
+    assert v0.orders_api == "v0"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(AccountConfig(name="a", kind="amazon", settings={**BASE, "orders_api": "2024-01-01"}))
+    assert caught.value.field == "orders_api" and "2026-01-01, v0" in caught.value.reason
+    assert SCHEMA.get("orders_api").help  # the channels page and `channels add --help` explain the choice
 
 
 @pytest.mark.parametrize(
