@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from rapidfuzz import fuzz, process, utils
 from sqlalchemy.orm import Session, selectinload
 
 from channels import registry
@@ -33,6 +32,7 @@ from macros.library import macro_from, shipped
 from macros.locale import LocaleChoice, choose
 from macros.model import Macro, MacroError
 from macros.policy import Violation, check_reply
+from macros.search import MacroIndex
 from macros.tracking import tracking_url
 
 PLATFORM_NAMES = {
@@ -68,11 +68,25 @@ def stored_as_macro(row: StoredMacro) -> Macro:
     return macro_from(data, f"macro {row.key}", source=row.source)
 
 
+_STORED: dict[tuple[str, object, bool], Macro] = {}
+
+
+def _stored(row: StoredMacro) -> Macro:
+    """The Macro of a row, the same object while the row is unchanged (so search indexes stay valid)."""
+    key = (row.key, row.updated_at, row.retired)
+    macro = _STORED.get(key)
+    if macro is None:
+        if len(_STORED) > 10_000:
+            _STORED.clear()
+        macro = _STORED[key] = stored_as_macro(row)
+    return macro
+
+
 def library(session: Session, *, include_retired: bool = False) -> dict[str, Macro]:
     """Every macro agents may use (or, with ``include_retired``, every macro there is), by key."""
     found = dict(shipped())
     for row in session.scalars(sa.select(StoredMacro)):
-        found[row.key] = stored_as_macro(row)
+        found[row.key] = _stored(row)
     if not include_retired:
         found = {k: m for k, m in found.items() if not m.retired}
     return found
@@ -201,13 +215,6 @@ class Found:
     uses: int
 
 
-def _haystack(macro: Macro, locales: Sequence[str]) -> str:
-    parts = [macro.key.replace("-", " "), " ".join(macro.tags)]
-    for locale in locales:
-        parts += [macro.title(locale), macro.description(locale), macro.bodies.get(locale, "")[:300]]
-    return " ".join(parts)
-
-
 def favourites_of(session: Session, user: User) -> set[str]:
     return set(session.scalars(sa.select(MacroFavourite.macro_key).where(MacroFavourite.user_id == user.id)))
 
@@ -217,6 +224,25 @@ def uses_by(session: Session, user: User | None = None) -> dict[str, int]:
     if user is not None:
         stmt = stmt.where(MacroUsage.user_id == user.id)
     return {key: int(n) for key, n in session.execute(stmt)}
+
+
+_INDEXES: dict[tuple[tuple[int, ...], tuple[str, ...]], tuple[tuple[Macro, ...], MacroIndex]] = {}
+
+
+def index_for(macros: Iterable[Macro], locales: Sequence[str]) -> MacroIndex:
+    """The search index of these macros in these languages, built once while they stay the same objects.
+
+    Shipped macros are read once per process and stored ones are reused while
+    unchanged (``library``), so the index is rebuilt only when the library changes.
+    """
+    held = tuple(macros)
+    key = (tuple(id(m) for m in held), tuple(dict.fromkeys(locales)))
+    cached = _INDEXES.get(key)
+    if cached is None:
+        if len(_INDEXES) > 32:
+            _INDEXES.clear()
+        cached = _INDEXES[key] = (held, MacroIndex(held, key[1]))  # holding the macros keeps their ids theirs
+    return cached[1]
 
 
 def search(
@@ -231,19 +257,21 @@ def search(
 ) -> list[Found]:
     """Macros for ``query`` in the agent's and the buyer's languages; favourites and the most used first when empty."""
     uses = uses or {}
-    suitable = [m for m in macros if m.suits(platform)]
+    macros = tuple(macros)
     if not query.strip():
+        suitable = [m for m in macros if m.suits(platform)]
         ranked = sorted(suitable, key=lambda m: (m.key not in favourites, -uses.get(m.key, 0), m.title(locales[0])))
         return [Found(m, 0.0, m.key in favourites, uses.get(m.key, 0)) for m in ranked[:limit]]
-    choices = {m.key: _haystack(m, locales) for m in suitable}
-    by_key = {m.key: m for m in suitable}
-    hits = process.extract(
-        query, choices, scorer=fuzz.partial_token_set_ratio, processor=utils.default_process, limit=limit * 2,
-        score_cutoff=60,
-    )  # fmt: skip
+    hits = index_for(macros, locales).search(query, limit=limit * 3)
     found = [
-        Found(by_key[key], score + (5 if key in favourites else 0), key in favourites, uses.get(key, 0))
-        for _, score, key in hits
+        Found(
+            h.macro,
+            h.score + (5.0 if h.macro.key in favourites else 0.0),
+            h.macro.key in favourites,
+            uses.get(h.macro.key, 0),
+        )
+        for h in hits
+        if h.macro.suits(platform)
     ]
     found.sort(key=lambda f: (-f.score, -f.uses, f.macro.key))
     return found[:limit]
