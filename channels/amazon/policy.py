@@ -51,5 +51,7 @@ AMAZON_POLICY = ReplyPolicy(
     plain_text_only=True,
     max_attachment_bytes=10 * 1024 * 1024,
     order_number=ORDER_NUMBER,
+    forbid_off_platform=True,
+    forbid_marketing=True,
     source="Amazon Seller Central: Buyer-Seller Messaging and Communication guidelines",
 )

@@ -73,6 +73,7 @@ REPLY_POLICY = ReplyPolicy(
     plain_text_only=True,
     max_attachments=0,
     order_number=r"\d{2}-\d{5}-\d{5}",
+    forbid_off_platform=True,
     source="eBay's offers-to-buy-or-sell-outside-eBay policy; Message API messageText (2,000 characters, plain text)",
 )
 
