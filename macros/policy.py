@@ -140,7 +140,9 @@ def fold(text: str) -> str:
     return "".join(out)
 
 
-def _phones(policy: ReplyPolicy, text: str, skip: list[tuple[int, int]]) -> list[Violation]:
+def _phones(
+    policy: ReplyPolicy, text: str, skip: list[tuple[int, int]], known: frozenset[str] = frozenset()
+) -> list[Violation]:
     order = re.compile(policy.order_number) if policy.order_number else None
     found = []
     for match in _PHONE.finditer(text):
@@ -152,14 +154,25 @@ def _phones(policy: ReplyPolicy, text: str, skip: list[tuple[int, int]]) -> list
             continue
         if order is not None and order.fullmatch(candidate):
             continue
+        if digits in known:  # the ticket's own order or tracking number, not a way to call anyone
+            continue
         found.append(Violation("phone_number", candidate, match.start(), match.end()))
     return found
 
 
 def check_reply(
-    policy: ReplyPolicy | None, text: str, attachments: Sequence[AttachmentInfo] = (), *, html: str | None = None
+    policy: ReplyPolicy | None,
+    text: str,
+    attachments: Sequence[AttachmentInfo] = (),
+    *,
+    html: str | None = None,
+    known_numbers: Sequence[str | None] = (),
 ) -> list[Violation]:
-    """Every rule of ``policy`` that ``text`` (and its attachments) breaks; [] when it may be sent."""
+    """Every rule of ``policy`` that ``text`` (and its attachments) breaks; [] when it may be sent.
+
+    ``known_numbers`` are the ticket's own order and tracking numbers: a reply
+    that quotes them is not giving out a phone number, whatever their shape.
+    """
     if policy is None:
         return []
     out: list[Violation] = []
@@ -177,7 +190,8 @@ def check_reply(
     if policy.forbid_links:
         out.extend(v for v in _links(policy, text) if not any(s <= (v.start or 0) < e for s, e in emails))
     if policy.forbid_phone_numbers:
-        out.extend(_phones(policy, text, links + emails))
+        known = frozenset(re.sub(r"\D", "", fold(n)) for n in known_numbers if n)
+        out.extend(_phones(policy, text, links + emails, known))
     if policy.forbid_off_platform:
         out.extend(Violation("off_platform", m.group(), m.start(), m.end()) for m in _MESSENGERS.finditer(text))
     if policy.forbid_marketing:

@@ -375,7 +375,11 @@ def preview(session: Session, ticket: Ticket, agent: User, macro: Macro, locale:
     except engine.RenderError as exc:
         result.error = str(exc)
         return result
-    result.violations = check_reply(registry.reply_policy(ticket.platform), result.text)
+    from helpdesk.tickets.services import own_numbers
+
+    result.violations = check_reply(
+        registry.reply_policy(ticket.platform), result.text, known_numbers=own_numbers(ticket)
+    )
     return result
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from channels import registry
 from helpdesk.accounts.models import User, team_channel_accounts, team_members
@@ -48,7 +48,15 @@ class PolicyViolation(TicketError):
 
 def reply_violations(ticket: Ticket, body: str) -> list[Violation]:
     """What the ticket's platform would refuse in ``body`` (its connector package declares the rules)."""
-    return check_reply(registry.reply_policy(ticket.platform), body)
+    return check_reply(registry.reply_policy(ticket.platform), body, known_numbers=own_numbers(ticket))
+
+
+def own_numbers(ticket: Ticket) -> tuple[str | None, ...]:
+    """The ticket's order and tracking numbers: quoting them to the buyer is never a rule broken."""
+    from helpdesk.orders.models import Order
+
+    order = object_session(ticket).get(Order, ticket.order_id) if ticket.order_id else None  # type: ignore[union-attr]
+    return (ticket.order_number, order.order_number if order else None, order.tracking_number if order else None)
 
 
 @dataclass(frozen=True)
