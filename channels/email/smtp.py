@@ -61,8 +61,13 @@ def _bracket(ids: list[str]) -> str:
 
 
 def _text_to_html(text: str) -> str:
+    """Plain text as HTML whose paragraphs each take their direction from their own first letters.
+
+    ``dir="auto"`` lets an Arabic or Hebrew reply read right-to-left in the buyer's mail
+    client while a quoted English order line next to it stays left-to-right.
+    """
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p]
-    body = "".join("<p>" + html.escape(p).replace("\n", "<br>\n") + "</p>\n" for p in paragraphs)
+    body = "".join('<p dir="auto">' + html.escape(p).replace("\n", "<br>\n") + "</p>\n" for p in paragraphs)
     return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{body}</body></html>\n'
 
 

@@ -66,5 +66,3 @@ def render_macro(ticket_id: int, key: str) -> Response:
         error=result.error,
         violations=[{"code": v.code, "detail": v.detail, "blocking": v.blocking} for v in result.violations],
     )
-
-

@@ -72,13 +72,25 @@ def test_a_reply_carries_sender_threading_headers_token_and_both_parts(smtp_serv
     body = msg.get_body(("plain",))
     html = msg.get_body(("html",))
     assert body is not None and "your lamp left our warehouse today." in body.get_content()
-    assert html is not None and "<p>Hello Jonas,</p>" in html.get_content()
+    assert html is not None and '<p dir="auto">Hello Jonas,</p>' in html.get_content()
     (part,) = list(msg.iter_attachments())
     assert (part.get_filename(), part.get_content_type(), part.get_content()) == (
         "invoice-1042.pdf",
         "application/pdf",
         b"%PDF-1.4 fake",
     )
+
+
+def test_an_arabic_reply_reads_right_to_left_in_its_html_part(smtp_server):
+    controller, recorder = smtp_server
+    body = "مرحباً سارة،\n\nتم شحن طلبك اليوم.\n\nOrder 305-1234567-7654321"
+
+    connector(controller).send_reply(reply(body_text=body))
+
+    (msg,) = recorder.received
+    html = msg.get_body(("html",)).get_content()
+    assert '<p dir="auto">مرحباً سارة،</p>' in html
+    assert '<p dir="auto">Order 305-1234567-7654321</p>' in html  # an English line keeps its own direction
 
 
 def test_sending_again_gives_the_same_message_id_and_its_copy_dedupes_on_it(smtp_server):

@@ -78,6 +78,14 @@ def test_page_shows_conversation_customer_card_and_order(
     assert "ebay" in html  # identity scheme on the customer card
 
 
+def test_an_arabic_message_reads_right_to_left(client: Any, world: Any, make_ticket: Any) -> None:
+    ticket = make_ticket(body_text="أين طلبي؟ لم يصل بعد.")
+    login(client, world.eu)
+    html = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    # dir="auto": the browser takes each message's direction from its own first strong letter
+    assert 'dir="auto">أين طلبي؟ لم يصل بعد.</div>' in html
+
+
 def test_customer_card_hides_tickets_from_stores_the_agent_cannot_see(
     client: Any, world: Any, make_ticket: Any
 ) -> None:
