@@ -117,7 +117,7 @@ def test_reply_with_template_is_seen_live_by_a_colleague(
     lena.locator("#presence", has_text="Emil").wait_for(timeout=10_000)
 
     emil.fill("#template", "tracking")
-    emil.locator("#macro-results li", has_text="Tracking").first.click()
+    emil.locator('#macro-results li[data-key="tracking"]').click()  # not a macro whose description says "tracking"
     emil.locator("#macro-text", has_text="Your parcel is on its way.").wait_for()
     emil.locator("#macro-insert").click()
     assert emil.input_value("#body").strip() == "Your parcel is on its way."

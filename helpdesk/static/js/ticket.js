@@ -153,14 +153,20 @@
       }));
       search.setAttribute("aria-expanded", list.length ? "true" : "false");
     }
+    // Answers can arrive out of order (the empty query lists every macro and is slower than "tracking"):
+    // only the answer to the latest request is shown.
+    let searchSeq = 0;
+    let previewSeq = 0;
     function runSearch() {
-      getJSON(macroBox.dataset.searchUrl + "?q=" + encodeURIComponent(search.value)).then((a) => { if (a) showResults(a.macros); });
+      const seq = ++searchSeq;
+      getJSON(macroBox.dataset.searchUrl + "?q=" + encodeURIComponent(search.value)).then((a) => { if (a && seq === searchSeq) showResults(a.macros); });
     }
     function showPreview(key, locale) {
       let url = macroBox.dataset.previewUrl.replace("__KEY__", encodeURIComponent(key));
       if (locale) url += "?locale=" + encodeURIComponent(locale);
+      const seq = ++previewSeq;
       getJSON(url).then((p) => {
-        if (!p) return;
+        if (!p || seq !== previewSeq) return;
         current = p;
         previewBox.hidden = false;
         document.getElementById("macro-reason").textContent = p.reason_text;
