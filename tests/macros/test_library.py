@@ -175,11 +175,16 @@ def test_actions_suit_what_the_reply_says() -> None:
     assert all(m.tags and all(t == t.lower() for t in m.tags) for m in library.values())
 
 
-@pytest.mark.xfail(
-    strict=True, reason="check_reply reads an all-digit tracking number of 8-15 digits as a phone number"
-)
 @pytest.mark.parametrize("tracking", ["340434161094", "01234567890123", "1234-5678-9012"])  # DHL Paket, DPD, Yamato
-def test_all_digit_tracking_numbers_are_not_phone_numbers(tracking: str) -> None:
+def test_an_all_digit_tracking_number_passes_as_the_tickets_own(tracking: str) -> None:
+    """Twelve digits are a phone number's shape too: what tells them apart is that the order carries them.
+
+    The send path passes the ticket's order and tracking numbers (``own_numbers``); an unrelated number of
+    the same shape stays a violation, since the rule is there to stop a seller's phone number reaching a buyer.
+    """
     order = replace(EUR_ORDER, tracking_number=tracking)
     text = render(shipped()["tracking-number"].bodies["en"], make_context(order), "en")
-    assert policy_breaches(text) == []
+    assert check_reply(STRICT, text, known_numbers=(order.number, tracking)) == []
+    other = replace(EUR_ORDER, tracking_number="4915112345678")  # a German mobile number in a tracking number's place
+    text = render(shipped()["tracking-number"].bodies["en"], make_context(other), "en")
+    assert [v.code for v in check_reply(STRICT, text, known_numbers=(order.number, tracking))] == ["phone_number"]
