@@ -258,13 +258,21 @@ def upsert_customers(session: Session, records: Iterable[CustomerRecord]) -> lis
         return []
     now = utcnow()
     ids = resolve_parties(session, [(rec.party, rec.platform) for rec in recs], now)
+    # One executemany per shape of row (name and/or language given): a statement per customer cost about
+    # 0.3 ms each, a second for a page of Shopify customers.
+    merged: dict[int, dict[str, Any]] = {}
     for rec, customer_id in zip(recs, ids, strict=True):
         if customer_id is None:
             continue
-        values: dict[str, Any] = {"updated_at": now}
-        if rec.party.name:
+        values = merged.setdefault(customer_id, {"id": customer_id, "updated_at": now})
+        if rec.party.name:  # a later record of the same customer wins, field by field
             values["display_name"] = rec.party.name[:200]
         if rec.locale:
             values["language"] = rec.locale[:16]
-        session.execute(sa.update(Customer).where(Customer.id == customer_id).values(**values))
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in merged.values():
+        shapes.setdefault(tuple(sorted(values)), []).append(values)
+    connection = session.connection()
+    for rows in shapes.values():
+        bulk_update(connection, Customer.__table__, rows)
     return [i for i in ids if i is not None]

@@ -80,3 +80,19 @@ def test_customer_records_add_keys_and_keep_the_newest_name(session, make_accoun
     assert customer.display_name == "Katrin Moser-Huber" and customer.language == "de"
     emails = session.scalars(sa.select(CustomerIdentity.value).where(CustomerIdentity.scheme == "email")).all()
     assert sorted(emails) == ["alpine_finds_22@members.ebay.com", "k@moser.example"]
+
+
+def test_a_later_record_wins_field_by_field_whatever_it_carries(session, make_account):
+    make_account()
+    buyer = Party(platform_id="alpine_finds_22", name="Katrin M.")
+    upsert_customers(
+        session,
+        [
+            CustomerRecord(platform="ebay", account="shop-de", party=buyer),  # name only
+            CustomerRecord(platform="ebay", account="shop-de", party=replace(buyer, name=None), locale="de_AT"),
+            CustomerRecord(platform="ebay", account="shop-de", party=replace(buyer, name="Katrin Moser")),
+        ],
+    )
+    session.commit()
+    customer = session.scalars(sa.select(Customer)).one()
+    assert (customer.display_name, customer.language) == ("Katrin Moser", "de_AT")
