@@ -69,6 +69,7 @@ def create_app(
 
     from helpdesk import cli, listeners
     from helpdesk.accounts.views import bp as accounts_bp
+    from helpdesk.admin.views import bp as admin_bp
     from helpdesk.api.views import bp as api_bp
     from helpdesk.channelaccounts.views import bp as channels_bp
     from helpdesk.customers.views import bp as customers_bp
@@ -98,6 +99,7 @@ def create_app(
     app.register_blueprint(macros_bp)
     app.register_blueprint(hooks_bp)
     app.register_blueprint(channels_bp)
+    app.register_blueprint(admin_bp)
     cli.register(app)
     _security_headers(app)
     return app
