@@ -19,6 +19,7 @@ helpdesk_cli = AppGroup("helpdesk", help="Helpdesk administration: set-up, impor
 
 
 def register(app: Flask) -> None:
+    from helpdesk.accounts.cli import teams_cli, users_cli
     from helpdesk.api.cli import api_token_cli
     from helpdesk.channelaccounts.cli import channels_cli
     from helpdesk.email_cli import email_cli
@@ -32,6 +33,8 @@ def register(app: Flask) -> None:
     helpdesk_cli.add_command(webhooks_cli)
     helpdesk_cli.add_command(channels_cli)
     helpdesk_cli.add_command(macros_cli)
+    helpdesk_cli.add_command(users_cli)
+    helpdesk_cli.add_command(teams_cli)
     app.cli.add_command(helpdesk_cli)
 
 
