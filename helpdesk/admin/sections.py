@@ -35,6 +35,7 @@ SECTIONS: list[Section] = [
         "sla.policies",
         _l("SLA policies"),
         _l("Response-time targets per platform, store and priority."),
+        leads_read_only=True,
         order=40,
     ),
 ]

@@ -48,8 +48,9 @@ def report_sla() -> Response:
 
 
 @bp.get("/sla/policies")
-@api_auth(roles=(Role.ADMIN,))
+@api_auth(roles=(Role.LEAD, Role.ADMIN))
 def list_policies() -> Response:
+    """Every policy; leads read them (the targets they answer to), only admins change them."""
     policies = db.session.scalars(sa.select(SlaPolicy).order_by(SlaPolicy.platform, SlaPolicy.id))
     db.session.commit()
     return jsonify(policies=[schemas.dump(p) for p in policies])

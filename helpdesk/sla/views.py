@@ -1,4 +1,8 @@
-"""``/sla/policies``: admins review and edit SLA policies; others get 404."""
+"""``/sla/policies``: admins review and edit SLA policies, leads read them; agents get 404.
+
+Leads answer to the targets, so they see the same list without the edit
+controls; the edit pages stay admin-only (404 for leads, GET and POST alike).
+"""
 
 from __future__ import annotations
 
@@ -23,12 +27,23 @@ def _require_admin() -> None:
         abort(404)
 
 
+def _require_lead() -> None:
+    if not current_user.sees_everything:
+        abort(404)
+
+
 @bp.get("/policies")
 @login_required
 def policies() -> str:
-    _require_admin()
+    _require_lead()
     rows = db.session.scalars(sa.select(SlaPolicy).order_by(SlaPolicy.platform, SlaPolicy.thread_kind, SlaPolicy.id))
-    return render_template("sla/policies.html", policies=[schemas.dump(p) for p in rows])
+    stores = {row[0]: row[1] for row in db.session.execute(sa.select(ChannelAccount.id, ChannelAccount.display_name))}
+    return render_template(
+        "sla/policies.html",
+        policies=[schemas.dump(p) for p in rows],
+        stores=stores,
+        can_edit=current_user.role == Role.ADMIN,
+    )
 
 
 def _form_data() -> dict[str, object]:

@@ -95,3 +95,16 @@ def test_report_api_returns_the_page_figures(client: Any, session: Any, make_use
     assert body["total"]["compliance_pct"] == expected.total.compliance_pct == 60.0
     assert [(g["label"], g["decided"], g["breached"]) for g in body["groups"]] == [("amazon", 3, 1), ("ebay", 2, 1)]
     assert client.get("/api/v1/reports/sla?group=nope", headers=headers).status_code == 400
+
+
+def test_lead_token_reads_policies_but_cannot_change_them(client: Any, session: Any, make_user: Any) -> None:
+    from helpdesk.sla.policies import seed_defaults
+
+    seed_defaults(session)
+    session.commit()
+    headers = bearer(session, make_user("lead@example.test", role="lead"))
+    listed = client.get("/api/v1/sla/policies", headers=headers)
+    assert listed.status_code == 200 and len(listed.json["policies"]) > 10
+    first = listed.json["policies"][0]["id"]
+    assert client.post("/api/v1/sla/policies", json={"name": "x"}, headers=headers).status_code == 404
+    assert client.patch(f"/api/v1/sla/policies/{first}", json={"name": "y"}, headers=headers).status_code == 404

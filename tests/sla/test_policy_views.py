@@ -47,3 +47,32 @@ def test_seed_sweep_and_token_commands(app: Any, session: Any, make_user: Any) -
     result = runner.invoke(args=["helpdesk", "api-token", "create", "--user", "admin@example.test", "--name", "bi"])
     raw = result.output.strip().splitlines()[-1]
     assert session.scalars(sa.select(ApiToken)).one().token_hash == hash_token(raw)
+
+
+def test_leads_read_policies_without_edit_controls(client: Any, session: Any, make_user: Any) -> None:
+    from helpdesk.sla.policies import seed_defaults
+
+    seed_defaults(session)
+    session.commit()
+    policy = session.scalars(sa.select(SlaPolicy).where(SlaPolicy.platform == "amazon")).first()
+    login(client, make_user("lead@example.test", role="lead"))
+    response = client.get("/sla/policies")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert policy.name in html and "Read-only" in html
+    main = html.split('<main id="main"', 1)[1]
+    assert "<form" not in main and "<input" not in main and "/sla/policies/new" not in main
+    assert f"/sla/policies/{policy.id}" not in main
+    token = csrf_token(client, "/sla/policies")
+    # the edit pages do not exist for a lead, whatever the method
+    assert client.get("/sla/policies/new").status_code == 404
+    assert client.get(f"/sla/policies/{policy.id}").status_code == 404
+    refused = client.post(
+        f"/sla/policies/{policy.id}",
+        data={"name": "Changed", "first_response_hours": "1", "calendar": "24/7", "csrf_token": token},
+    )
+    assert refused.status_code == 404
+    assert client.post("/sla/policies/new", data={"name": "x", "csrf_token": token}).status_code == 404
+    session.expire_all()
+    assert session.get(SlaPolicy, policy.id).name == policy.name
+    assert session.scalar(sa.select(sa.func.count(SlaPolicy.id)).where(SlaPolicy.name == "x")) == 0
