@@ -17,7 +17,8 @@ from helpdesk.accounts.models import Role
 from helpdesk.api.auth import api_auth
 from helpdesk.api.errors import ApiError, register_errors
 from helpdesk.extensions import csrf, db
-from helpdesk.reports.services import sla_report
+from helpdesk.reports.productivity import productivity
+from helpdesk.reports.services import ReportQuery, sla_report
 from helpdesk.reports.views import parse_query
 from helpdesk.sla import schemas
 from helpdesk.sla.models import SlaPolicy
@@ -35,16 +36,32 @@ def _body() -> dict[str, Any]:
     return data
 
 
+def _report_query() -> ReportQuery:
+    try:
+        return parse_query(request.args, request.args.get("timezone") or g.api_user.timezone or "UTC")
+    except (ValueError, KeyError) as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+
+
 @bp.get("/reports/sla")
 @api_auth(roles=(Role.LEAD, Role.ADMIN))
 def report_sla() -> Response:
     """The figures of ``/reports``: ``from``, ``to`` (dates), ``group``, ``platform``, ``timezone``."""
-    try:
-        query = parse_query(request.args, request.args.get("timezone") or g.api_user.timezone or "UTC")
-    except (ValueError, KeyError) as exc:
-        raise ApiError(400, "bad_request", str(exc)) from None
+    query = _report_query()
     db.session.commit()  # last_used_at of the token
     return jsonify(sla_report(db.session, query).as_dict())
+
+
+@bp.get("/reports/agents")
+@api_auth(roles=(Role.LEAD, Role.ADMIN))
+def report_agents() -> Response:
+    """Per-agent productivity of ``/reports``: same ``from``, ``to``, ``platform``, ``timezone``; times in seconds."""
+    query = _report_query()
+    db.session.commit()  # last_used_at of the token
+    result = productivity(db.session, query)
+    return jsonify(
+        {"from": query.start.isoformat(), "to": query.end.isoformat(), "timezone": query.timezone, **result.as_dict()}
+    )
 
 
 @bp.get("/sla/policies")

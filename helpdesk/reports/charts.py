@@ -93,3 +93,64 @@ def line_chart(
     parts.extend(f'<polyline points="{" ".join(s)}" fill="none" stroke="#1f5fa8" stroke-width="2"/>' for s in segments)
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated text above is escaped
+
+
+BAR_COLOURS = ("#1f5fa8", "#2e8b57", "#d08c00")
+
+
+def bar_chart(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    title: str,
+    x_label: str,
+) -> Markup:
+    """Horizontal grouped bars, one row per label (agent) and one bar per series, with a legend.
+
+    Horizontal so that long names stay readable; each bar carries its value,
+    so the chart also works printed or for a screen reader's table of texts.
+    """
+    bar_h, gap, name_w = 10, 10, 150
+    row_h = bar_h * len(series) + gap
+    legend_h = 22
+    height = TOP + legend_h + row_h * max(len(labels), 1) + BOTTOM
+    plot_w = WIDTH - name_w - RIGHT - 40
+    top_value = max([1.0, *(v for _name, values in series for v in values)])
+
+    def w(v: float) -> float:
+        return plot_w * v / top_value
+
+    parts = [
+        f'<svg class="chart bars" role="img" viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg" '
+        f'aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for k, (name, _values) in enumerate(series):
+        lx = name_w + k * 160
+        parts.append(f'<rect x="{lx}" y="{TOP}" width="12" height="12" fill="{BAR_COLOURS[k % len(BAR_COLOURS)]}"/>')
+        parts.append(f'<text x="{lx + 18}" y="{TOP + 11}" font-size="12" fill="#333">{escape(name)}</text>')
+    y0 = TOP + legend_h
+    for i, label in enumerate(labels):
+        ry = y0 + i * row_h
+        parts.append(
+            f'<text x="{name_w - 8}" y="{ry + row_h / 2:.1f}" text-anchor="end" font-size="12" fill="#333">'
+            f"{escape(label)}</text>"
+        )
+        for k, (_name, values) in enumerate(series):
+            v = values[i]
+            by = ry + k * bar_h
+            parts.append(
+                f'<rect x="{name_w}" y="{by}" width="{w(v):.1f}" height="{bar_h - 1}" '
+                f'fill="{BAR_COLOURS[k % len(BAR_COLOURS)]}"/>'
+            )
+            parts.append(
+                f'<text x="{name_w + w(v) + 4:.1f}" y="{by + bar_h - 1}" font-size="10" fill="#333">{v:g}</text>'
+            )
+    axis_y = y0 + row_h * max(len(labels), 1)
+    parts.append(f'<line x1="{name_w}" y1="{y0}" x2="{name_w}" y2="{axis_y}" stroke="#555"/>')
+    parts.append(
+        f'<text x="{name_w + plot_w / 2}" y="{axis_y + 20}" text-anchor="middle" font-size="12" fill="#333">'
+        f"{escape(x_label)}</text>"
+    )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text above is escaped

@@ -181,18 +181,18 @@ def test_lead_sees_tables_chart_and_csv(client: Any, dataset: Any, make_user: An
     assert "<svg" in html and 'class="target"' in html and "66.7" in html
     response = client.get("/reports/export/groups.csv" + args)
     assert response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert rows[0][:5] == ["group", "decided", "met", "breached", "compliance_pct"]
     assert rows[1][:5] == ["amazon", "3", "2", "1", "66.7"]
     assert rows[-1][:5] == ["total", "5", "3", "2", "60.0"]
     backlog_rows = list(
-        csv.reader(io.StringIO(client.get("/reports/export/backlog.csv" + args).get_data(as_text=True)))
+        csv.reader(io.StringIO(client.get("/reports/export/backlog.csv" + args).get_data().decode("utf-8-sig")))
     )
     assert backlog_rows[0] == ["group", "< 4 h", "4–24 h", "1–3 d", "3–7 d", "> 7 d"]
-    breached = client.get("/reports/export/breached.csv" + args + "&key=ebay").get_data(as_text=True)
+    breached = client.get("/reports/export/breached.csv" + args + "&key=ebay").get_data().decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(breached)))) == 2
     assert client.get("/reports/breached" + args + "&key=ebay").status_code == 200
-    days = list(csv.reader(io.StringIO(client.get("/reports/export/days.csv" + args).get_data(as_text=True))))
+    days = list(csv.reader(io.StringIO(client.get("/reports/export/days.csv" + args).get_data().decode("utf-8-sig"))))
     assert [r[:3] for r in days[1:]] == [["2026-03-02", "3", "2"], ["2026-03-03", "2", "1"]]
 
 
