@@ -68,6 +68,7 @@ def create_app(
     tasks.configure(app)
 
     from helpdesk import cli, listeners
+    from helpdesk.accounts.admin_views import bp as useradmin_bp
     from helpdesk.accounts.views import bp as accounts_bp
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.api.views import bp as api_bp
@@ -100,6 +101,7 @@ def create_app(
     app.register_blueprint(hooks_bp)
     app.register_blueprint(channels_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(useradmin_bp)
     cli.register(app)
     _security_headers(app)
     return app
