@@ -125,7 +125,9 @@ def _prefetch(session: Session, items: list[Item], tickets: _Tickets) -> tuple[d
     by_thread: dict[tuple[int, str], TicketSlot] = {}
     rows = select_by_pairs(conn, _TICKET_COLUMNS, _T.channel_account_id, _T.external_thread_id, threads, order_by=_T.id)
     for row in rows:
-        by_thread[(row.channel_account_id, row.external_thread_id)] = tickets.remember(row)  # newest id wins
+        slot = tickets.remember(row)
+        # newest id wins; a merged ticket's thread continues on the ticket it was merged into
+        by_thread[(row.channel_account_id, row.external_thread_id)] = tickets.get(row.id) or slot
 
     m = Message.__table__.c
     by_ref: dict[tuple[int, str], int] = {}

@@ -1,4 +1,4 @@
-"""What agents do to tickets: reply, note, assign, change status, priority and tags, merge.
+"""What agents do to tickets: reply, note, assign, change status, priority and tags.
 
 Services flush and publish; the request (or task) that called them commits,
 and events go out only after that commit.  Every change is audited with the
@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, object_session
 
 from channels import registry
@@ -123,6 +124,10 @@ def add_reply(
     and the agent has not confirmed with ``force``; the draft is not lost,
     the caller shows it again with the new messages.
     """
+    if ticket.merged_into_id is not None:
+        raise TicketError(
+            _l("This ticket was merged into #%(id)s. Reply on that ticket instead.", id=ticket.merged_into_id)
+        )
     body = body.strip()
     if not body:
         raise TicketError("The message is empty.")
@@ -271,37 +276,12 @@ def add_tags(session: Session, ticket: Ticket, tags: Iterable[str], actor: User)
     set_tags(session, ticket, [*ticket.tag_names, *normalise_tags(tags)], actor)
 
 
-def merge(session: Session, source: Ticket, target: Ticket, actor: User) -> None:
-    """Move every message of ``source`` onto ``target`` (same customer) and close ``source``."""
-    if source.id == target.id:
-        raise TicketError("A ticket cannot be merged into itself.")
-    if source.customer_id != target.customer_id:
-        raise TicketError("Only tickets of the same customer can be merged.")
-    if source.merged_into_id is not None or target.merged_into_id is not None:
-        raise TicketError("One of these tickets was already merged.")
-    moved = session.execute(
-        sa.update(Message).where(Message.ticket_id == source.id).values(ticket_id=target.id)
-    ).rowcount
-    session.expire(source, ["messages"])
-    session.expire(target, ["messages"])
-    target.message_count += moved
-    target.last_message_at = max(target.last_message_at, source.last_message_at)
-    add_tags(session, target, source.tag_names, actor)
-    source.message_count = 0
-    source.merged_into_id = target.id
-    old = source.status
-    source.status = TicketStatus.CLOSED
-    source.closed_at = utcnow()
-    _updated(session, source, actor, {"status": TicketStatus.CLOSED, "merged_into_id": target.id})
-    _updated(session, target, actor, {"merged_from_id": source.id, "message_count": target.message_count})
-    if sla_services is not None and hasattr(sla_services, "on_status_change"):
-        sla_services.on_status_change(session, source, old, TicketStatus.CLOSED, utcnow())
-
-
 def merge_candidates(
     session: Session, ticket: Ticket, visible: sa.ColumnElement[bool], limit: int = 20
 ) -> list[Ticket]:
-    """Other unmerged tickets of the same customer, newest first."""
+    """Other unmerged tickets of the same customer, newest first (none for a ticket merged away itself)."""
+    if ticket.merged_into_id is not None:
+        return []
     stmt = (
         sa.select(Ticket)
         .where(

@@ -14,7 +14,7 @@ from helpdesk.attachments import store
 from helpdesk.extensions import db
 from helpdesk.inbox.queries import visibility
 from helpdesk.orders import freshness
-from helpdesk.tickets import actions, pages, services
+from helpdesk.tickets import actions, merging, pages, services
 from helpdesk.tickets.models import Attachment, Message, Priority, Ticket, TicketStatus
 from helpdesk.tickets.policy_text import describe
 from helpdesk.tickets.services import Collision, PolicyViolation, TicketError
@@ -64,6 +64,7 @@ def _render(
         policy_violations=policy_violations,
         assignees=pages.assignable_users(db.session, ticket),
         merge_candidates=pages.merge_candidates(db.session, ticket, visible),
+        merges=merging.history(db.session, ticket),
         statuses=list(TicketStatus),
         priorities=list(Priority),
         draft=draft,
@@ -249,20 +250,66 @@ def tags(ticket_id: int) -> Response:
     return _apply(ticket_id, lambda t: services.set_tags(db.session, t, [value], current_user))
 
 
+def _merge_pair(ticket_id: int) -> tuple[Ticket, Ticket]:
+    """Source and target of a merge the user asks for; 404 unless the user may see both."""
+    source = visible_ticket(ticket_id)
+    return source, visible_ticket(request.values.get("into", type=int) or 0)
+
+
+@bp.get("/<int:ticket_id>/merge")
+@login_required
+def merge_confirm(ticket_id: int) -> Response | str:
+    """What a merge will move and what happens to the source, before anything changes."""
+    source, target = _merge_pair(ticket_id)
+    try:
+        plan = merging.preview(db.session, source, target)
+    except TicketError as exc:
+        flash(_(str(exc)), "error")
+        return _back(source)
+    return render_template("tickets/merge.html", plan=plan)
+
+
 @bp.post("/<int:ticket_id>/merge")
 @login_required
 def merge(ticket_id: int) -> Response:
-    source = visible_ticket(ticket_id)
-    target = visible_ticket(request.form.get("into", type=int) or 0)
+    source, target = _merge_pair(ticket_id)
+    if request.form.get("confirmed") != "1":  # nothing merges without the confirmation page
+        return redirect(url_for("tickets.merge_confirm", ticket_id=source.id, into=target.id), 303)
     try:
-        services.merge(db.session, source, target, current_user)
+        merging.merge(db.session, source, target, current_user)
     except TicketError as exc:
         db.session.rollback()
         flash(_(str(exc)), "error")
         return _back(source)
     db.session.commit()
-    flash(_("Ticket merged."), "info")
+    flash(_("Ticket #%(source)s was merged into this one. A mistake? Undo it under Merges.", source=source.id), "info")
     return _back(target)
+
+
+@bp.post("/<int:ticket_id>/merges/<int:event_id>/undo")
+@login_required
+def unmerge(ticket_id: int, event_id: int) -> Response:
+    """Undo a merge from either ticket's history; the user must see both tickets."""
+    ticket = visible_ticket(ticket_id)
+    try:
+        event = merging.merge_event(db.session, event_id)
+    except merging.MergeNotFound:
+        abort(404)
+    source_id, target_id = merging.tickets_of(event)
+    if ticket.id not in (source_id, target_id):
+        abort(404)
+    other = source_id if ticket.id == target_id else target_id
+    if db.session.get(Ticket, other) is not None:
+        visible_ticket(other)
+    try:
+        merging.unmerge(db.session, event.id, current_user)
+    except TicketError as exc:
+        db.session.rollback()
+        flash(_(str(exc)), "error")
+        return _back(ticket)
+    db.session.commit()
+    flash(_("Merge undone: ticket #%(source)s has its messages back.", source=source_id), "info")
+    return redirect(url_for("tickets.show", ticket_id=source_id))
 
 
 @bp.get("/attachments/<int:attachment_id>")

@@ -152,9 +152,9 @@ def test_merge_with_another_ticket_of_the_same_customer(
     login(client, world.eu)
     page = f"/tickets/{second.id}"
     assert f'value="{first.id}"' in client.get(page).get_data(as_text=True)
-    response = post(client, f"{page}/merge", {"into": first.id}, page)
+    response = post(client, f"{page}/merge", {"into": first.id, "confirmed": "1"}, page)
     assert response.headers["Location"].endswith(f"/tickets/{first.id}")
-    refused = post(client, f"/tickets/{stranger.id}/merge", {"into": first.id}, page)
+    refused = post(client, f"/tickets/{stranger.id}/merge", {"into": first.id, "confirmed": "1"}, page)
     assert refused.headers["Location"].endswith(f"/tickets/{stranger.id}")
     session.expire_all()
     assert second.merged_into_id == first.id and second.status == "closed"

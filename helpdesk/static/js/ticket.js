@@ -3,7 +3,7 @@
   "use strict";
   document.addEventListener("DOMContentLoaded", () => {
     const page = document.getElementById("ticket");
-    if (!page) return;
+    if (!page || !document.getElementById("composer")) return; // a merged ticket has no composer (merge.js keeps it live)
     const ticketId = Number(page.dataset.ticketId);
     const me = Number(document.body.dataset.userId);
     const list = document.getElementById("messages");
