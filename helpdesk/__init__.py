@@ -74,6 +74,7 @@ def create_app(
     from helpdesk.api.views import bp as api_bp
     from helpdesk.channelaccounts.views import bp as channels_bp
     from helpdesk.customers.views import bp as customers_bp
+    from helpdesk.errors import views as errors
     from helpdesk.home.views import bp as home_bp
     from helpdesk.hooks.views import bp as hooks_bp
     from helpdesk.inbox import fts  # noqa: F401 - registers the hook that indexes new messages for search
@@ -103,6 +104,7 @@ def create_app(
     app.register_blueprint(admin_bp)
     app.register_blueprint(useradmin_bp)
     cli.register(app)
+    errors.init_app(app)
     _security_headers(app)
     return app
 

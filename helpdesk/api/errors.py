@@ -22,6 +22,11 @@ def json_error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify(error={"code": code, "message": message}), status
 
 
+def http_error_code(exc: HTTPException) -> str:
+    """A machine-readable code from an HTTP error's name: ``Not Found`` → ``not_found``."""
+    return (exc.name or "error").lower().replace(" ", "_")
+
+
 def register_errors(bp: Blueprint) -> None:
     @bp.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> tuple[Response, int]:
@@ -29,8 +34,7 @@ def register_errors(bp: Blueprint) -> None:
 
     @bp.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
-        code = (exc.name or "error").lower().replace(" ", "_")
-        return json_error(exc.code or 500, code, exc.description or exc.name)
+        return json_error(exc.code or 500, http_error_code(exc), exc.description or exc.name)
 
     @bp.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
