@@ -21,7 +21,7 @@ helpdesk_cli = AppGroup("helpdesk", help="Helpdesk administration: set-up, impor
 def register(app: Flask) -> None:
     from helpdesk.accounts.cli import teams_cli, users_cli
     from helpdesk.api.cli import api_token_cli
-    from helpdesk.backup.cli import backup_command, restore_command
+    from helpdesk.backup.cli import backup_command, export_command, restore_command
     from helpdesk.channelaccounts.cli import channels_cli
     from helpdesk.email_cli import email_cli
     from helpdesk.macros.cli import macros_cli
@@ -38,6 +38,7 @@ def register(app: Flask) -> None:
     helpdesk_cli.add_command(teams_cli)
     helpdesk_cli.add_command(backup_command)
     helpdesk_cli.add_command(restore_command)
+    helpdesk_cli.add_command(export_command)
     app.cli.add_command(helpdesk_cli)
 
 

@@ -106,3 +106,31 @@ def restore_command(archive: Path, check_only: bool) -> None:
         "Next: start the helpdesk with the same HELPDESK_SECRET_KEY (or HELPDESK_ENCRYPTION_KEY) as the old one, "
         "or channel credentials cannot be read; then sign in with an existing account."
     )
+
+
+@click.command("export")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="A folder (one file per kind) or a file ending in .jsonl or .jsonl.gz (every record in one file). "
+    "Default: a new folder helpdesk-export-<UTC time> in the current folder.",
+)
+@with_appcontext
+def export_command(output: Path | None) -> None:
+    """Export every customer, order, ticket and message as JSON lines (streamed; the helpdesk may keep running)."""
+    from helpdesk.backup.export import counts, export
+    from helpdesk.backup.services import default_name
+    from helpdesk.extensions import db
+
+    if output is None:
+        output = Path.cwd() / default_name().replace("backup", "export").removesuffix(".tar.gz")
+    total = sum(counts(db.session).values())
+    try:
+        with tqdm(total=total, desc="export", unit="record", disable=None, leave=False) as bar:
+            written = export(db.session, output, bar.update)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.session.rollback()
+    summary = ", ".join(f"{n} {kind}s" for kind, n in written.items())
+    click.echo(f"Exported {summary} to {output}.")
