@@ -260,7 +260,32 @@ def restore_backup(archive: Path, progress: Progress = _no_progress) -> RestoreR
 
         upgrade(directory=str(MIGRATIONS))
         migrated_from = manifest.alembic_revision
+    locked = sealed_out()
+    if locked:
+        warnings.append(
+            f"the credentials of {len(locked)} channel accounts ({', '.join(locked[:5])}) cannot be opened with this "
+            "helpdesk's key: set HELPDESK_SECRET_KEY (and HELPDESK_ENCRYPTION_KEY if the old desk had one) as on the "
+            "old desk, or enter those credentials again under Administration → Channels"
+        )
     return RestoreResult(manifest, written, migrated_from, warnings)
+
+
+def sealed_out() -> list[str]:
+    """Channel accounts whose stored credentials this app's keys cannot open (the backup does not hold the key)."""
+    from helpdesk.channelaccounts.models import ChannelAccount
+    from helpdesk.crypto import SealError, unseal
+
+    locked = []
+    rows = db.session.execute(
+        sa.select(ChannelAccount.name, ChannelAccount.secrets_sealed).where(ChannelAccount.secrets_sealed.is_not(None))
+    )
+    for name, token in rows:
+        try:
+            unseal(token)
+        except SealError:
+            locked.append(name)
+    db.session.rollback()
+    return sorted(locked)
 
 
 def _put_back_attachments(extracted: Path, names: Sequence[str], progress: Progress) -> int:

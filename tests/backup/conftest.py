@@ -88,7 +88,7 @@ def empty_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
     databases: list[str] = []
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT") if backend == "postgresql" else None
 
-    def make() -> Any:
+    def make(**env: str) -> Any:
         from helpdesk import create_app
 
         n = next(_names)
@@ -103,7 +103,9 @@ def empty_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
             databases.append(name)
             url = sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        target = create_app(_env(url), instance_path=tmp_path / f"target-instance-{n}", overrides={"TESTING": True})
+        target = create_app(
+            {**_env(url), **env}, instance_path=tmp_path / f"target-instance-{n}", overrides={"TESTING": True}
+        )
         made.append(target)
         return target
 

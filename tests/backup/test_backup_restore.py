@@ -96,3 +96,21 @@ def test_backup_default_name_in_a_folder(app: Any, one_ticket: dict[str, Any], t
     assert not list(tmp_path.glob(".*"))  # no partial file or work folder left behind
     again = run(app, "backup", "--output", str(archive))
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_restore_warns_when_the_key_differs(
+    app: Any, session: Any, make_account: Any, empty_target: Any, tmp_path: Path
+) -> None:
+    from helpdesk import crypto
+
+    make_account(name="sealed-shop", secrets_sealed=crypto.seal({"token": "s3cret"}))
+    archive = tmp_path / "b.tar.gz"
+    assert run(app, "backup", "--output", str(archive)).exit_code == 0
+
+    same_key = run(empty_target(), "restore", str(archive))
+    assert same_key.exit_code == 0, same_key.output
+    assert "cannot be opened" not in same_key.output
+
+    other_key = run(empty_target(HELPDESK_SECRET_KEY="another-secret-key-entirely"), "restore", str(archive))
+    assert other_key.exit_code == 0, other_key.output
+    assert "credentials of 1 channel accounts (sealed-shop) cannot be opened" in other_key.output
