@@ -62,7 +62,7 @@ def init_command() -> None:
 
 @helpdesk_cli.command("demo")
 def demo_command() -> None:
-    """Load demo stores, customers, orders, tickets and users (idempotent)."""
+    """Load demo stores, users and 60 days of history: tickets, answers by several agents, orders (idempotent)."""
     from helpdesk.demo.loader import DEMO_PASSWORD, DEMO_USERS, TICKETS_MESSAGES, load_demo
 
     with tqdm(total=TICKETS_MESSAGES, desc="demo messages", unit="msg", disable=None) as bar:

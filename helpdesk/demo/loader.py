@@ -1,8 +1,11 @@
 """``helpdesk demo``: a believable seller's helpdesk in one command.
 
-Several stores on several platforms, about 200 customers and 500 tickets in
-five languages, orders for most of them, a few agent replies, and users to
-sign in with.  Idempotent: running it twice changes nothing.
+Several stores on several platforms, 60 days of history (about 600
+customers and 2,000 tickets in five languages, orders for most of them,
+answers by several agents in their working hours, solved tickets, SLA
+clocks met and breached; see :mod:`helpdesk.demo.history`), an open queue
+of the last hours' messages, and users to sign in with.  Idempotent:
+running it twice changes nothing.
 
 Every demo store is an account of its real connector kind (e-mail, eBay,
 Amazon SP-API, Shopify).  They are created switched off: ``serve
@@ -18,20 +21,21 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from channels.base import OrderLineRecord, OrderRecord
-from helpdesk.accounts.models import Role, Team, User
+from helpdesk.accounts.models import Role, Team
 from helpdesk.accounts.services import create_user
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.db import utcnow
+from helpdesk.demo import history
 from helpdesk.demo.synthetic import StoreSpec, add_store_accounts, stream
-from helpdesk.ingest.pipeline import ingest
 from helpdesk.macros.models import StoredMacro
 from helpdesk.orders.services import upsert_orders
-from helpdesk.tickets.models import Ticket, TicketStatus
+from helpdesk.tickets.models import Ticket
 
 DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - published demo login, printed by `make run`
 DEMO_USERS = (
@@ -39,7 +43,15 @@ DEMO_USERS = (
     ("admin@demo.example", "Ada Admin", Role.ADMIN, "en", "UTC", ()),
     ("agent.eu@demo.example", "Emil Agent", Role.AGENT, "en", "Europe/Berlin", ("Europe",)),
     ("agent.cn@demo.example", "王芳", Role.AGENT, "zh_Hans_CN", "Asia/Shanghai", ("Asia", "Americas", "Europe")),
+    ("agent.jp@demo.example", "佐藤 健", Role.AGENT, "en", "Asia/Tokyo", ("Asia",)),
+    ("agent.us@demo.example", "Sofía Ramos", Role.AGENT, "en", "America/New_York", ("Americas",)),
 )
+# Who answers each team's stores, most active first, and the team's working day (see helpdesk.demo.history).
+TEAM_STAFF = {
+    "Europe": ("Europe/Berlin", ("agent.eu@demo.example", "agent.cn@demo.example", "lead@demo.example")),
+    "Asia": ("Asia/Shanghai", ("agent.jp@demo.example", "agent.cn@demo.example")),
+    "Americas": ("America/New_York", ("agent.us@demo.example", "agent.cn@demo.example")),
+}
 # Buyers write to these stores (history is made for them); mail stores read a mailbox, marketplace ones an API.
 STORES: tuple[StoreSpec, ...] = (
     StoreSpec("amazon-de", "email", "amazon", "DE", "de", "Amazon.de – Lampworks", "EUR", by_mail=True),
@@ -71,7 +83,9 @@ TEAMS = {
     "Asia": ("amazon-jp", "amazon-fe"),
     "Americas": ("amazon-us", "amazon-na"),
 }
-TICKETS_MESSAGES = 700
+HISTORY_DAYS = 60
+TICKETS_MESSAGES = 2700
+"""Buyer messages over the history: about 45 a day, fewer at weekends."""
 TEMPLATES = (
     (
         "tracking-update",
@@ -139,8 +153,9 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
             sa.insert(sa.table("team_channel_account", sa.column("team_id"), sa.column("channel_account_id"))),
             [{"team_id": teams[team_name].id, "channel_account_id": accounts[n].id} for n in names],
         )
+    users = {}
     for email, name, role, locale, tz, team_names in DEMO_USERS:
-        create_user(
+        users[email] = create_user(
             session,
             email,
             name,
@@ -151,20 +166,16 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
             teams=[teams[t] for t in team_names],
         )
 
-    # Spread over the last two days, so the demo shows SLA clocks in every state: met, running, at risk, breached.
-    span = timedelta(hours=48)
-    messages = list(
-        stream(
-            TICKETS_MESSAGES,
-            seed=2026,
-            customers=200,
-            reply_share=0.3,
-            start=utcnow() - span,
-            stores=STORES,
-            spacing=span / TICKETS_MESSAGES,
-        )
-    )
+    # Buyers' messages over the last 60 days, at a desk's rhythm; the newest wait in the inbox, unanswered.
+    now = utcnow()
+    start = now - timedelta(days=HISTORY_DAYS)
+    buyers = list(stream(TICKETS_MESSAGES, seed=2026, customers=600, reply_share=0.3, start=start, stores=STORES))
     rng = random.Random(2026)
+    messages = history.retime(buyers, history.arrival_times(rng, len(buyers), start, now - timedelta(minutes=5)))
+    staff = {}
+    for team_name, (zone, emails) in TEAM_STAFF.items():
+        crew = history.Staff(ZoneInfo(zone), tuple((users[e].id, users[e].name) for e in emails))
+        staff.update(dict.fromkeys(TEAMS[team_name], crew))
     currency = {s.name: s.currency for s in STORES}
     orders = {}
     for msg in messages:
@@ -195,21 +206,8 @@ def load_demo(session: Session, progress: Callable[[int], None] | None = None) -
                     carrier=rng.choice(["DHL", "UPS", "Yamato", "J&T", None]),
                     tracking_number=f"TRK{rng.randint(10**9, 10**10)}",
                 )
-    for start in range(0, len(messages), 100):
-        ingest(session, messages[start : start + 100], source="demo")
-        if progress:
-            progress(min(100, len(messages) - start))
     upsert_orders(session, orders.values())
-    users = list(session.scalars(sa.select(User)))
-    tickets = list(session.scalars(sa.select(Ticket).order_by(Ticket.id)))
-    for ticket in tickets:
-        roll = rng.random()
-        if roll < 0.25:
-            ticket.status = TicketStatus.SOLVED
-        elif roll < 0.35:
-            ticket.status = TicketStatus.PENDING
-        elif roll < 0.75:
-            ticket.status = TicketStatus.OPEN
-            ticket.assignee_id = rng.choice(users).id
+    plan = history.plan(messages, staff, now)
+    tickets = history.replay(session, plan, {a.name: a.id for a in accounts.values()}, now, progress)
     session.flush()
-    return {"tickets": len(tickets), "created": len(tickets)}
+    return {"tickets": tickets, "created": tickets}

@@ -21,6 +21,7 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -142,14 +143,18 @@ def ingest(
     source: str,
     max_attachment_bytes: int = 25 * 1024 * 1024,
     on_rejected: Callable[[Input, Rejection], None] | None = None,
+    now: datetime | None = None,
 ) -> IngestResult:
     """Run one batch through the pipeline; the caller commits.
 
     Rejected input is quarantined (or handed to ``on_rejected`` instead, which
-    quarantine replay uses to update the entry it is replaying).
+    quarantine replay uses to update the entry it is replaying).  ``now`` is
+    the instant the batch is processed as of (default: the clock).  Replaying
+    history day by day passes each day's end, so a wait that was overdue then
+    is recorded as breached then, as the sweep would have done at the time.
     """
     with _without_cycle_collection():
-        return _ingest(session, batch, source, max_attachment_bytes, on_rejected)
+        return _ingest(session, batch, source, max_attachment_bytes, on_rejected, now)
 
 
 def _ingest(
@@ -158,11 +163,12 @@ def _ingest(
     source: str,
     max_attachment_bytes: int,
     on_rejected: Callable[[Input, Rejection], None] | None,
+    as_of: datetime | None = None,
 ) -> IngestResult:
     if isinstance(session, scoped_session):
         session = session()  # resolve the proxy once; the steps below use it thousands of times
     _take_write_lock(session)
-    now = utcnow()
+    now = as_of or utcnow()
     outcomes: list[Outcome | None] = [None] * len(batch)
     parsed: list[tuple[int, InboundMessage]] = []
 
