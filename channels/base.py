@@ -128,6 +128,39 @@ class AttachmentData:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentLimits:
+    """The files one reply may carry on a channel, checked before a reply is queued.
+
+    ``max_attachment_bytes`` counts every file of the reply together (what a
+    platform or mail server refuses is the whole message).  ``allowed_types``
+    are MIME types, MIME prefixes (``image/``) or file extensions (``.pdf``);
+    empty means any type.  ``max_attachments == 0`` means the channel sends no
+    files at all, and the composer disables its file button.
+    """
+
+    max_attachments: int = 0
+    max_attachment_bytes: int = 0
+    allowed_types: tuple[str, ...] = ()
+
+    @property
+    def accepts_files(self) -> bool:
+        return self.max_attachments > 0 and self.max_attachment_bytes > 0
+
+    def allows_type(self, filename: str, content_type: str) -> bool:
+        """Whether a file of this name and type is one the channel takes."""
+        if not self.allowed_types:
+            return True
+        name, kind = filename.lower(), content_type.lower()
+        return any(
+            kind == t or (t.endswith("/") and kind.startswith(t)) or name.endswith(t) for t in self.allowed_types
+        )
+
+
+#: A channel that sends text only.
+NO_ATTACHMENTS = AttachmentLimits()
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     """One message read from a channel, before the pipeline has seen it.
 
@@ -495,6 +528,8 @@ class Connector(ABC):
     reply_policies: ClassVar[Mapping[str, ReplyPolicy]] = {}
     #: seconds between polls when the account does not say; None: the helpdesk's default
     poll_interval_s: ClassVar[int | None] = None
+    #: files a reply may carry (with ``Capability.ATTACHMENTS_OUT``); see :meth:`reply_attachment_limits`
+    attachment_limits: ClassVar[AttachmentLimits] = NO_ATTACHMENTS
 
     def __init__(self, account: AccountConfig) -> None:
         self.account = account
@@ -511,6 +546,20 @@ class Connector(ABC):
         (naming a field) for a combination that cannot work.
         """
         return settings
+
+    @classmethod
+    def reply_attachment_limits(cls, settings: Mapping[str, object]) -> AttachmentLimits:
+        """The files a reply on an account with these ``settings`` may carry.
+
+        A class method, so the composer can show the limits without building
+        a connector (no secrets, no network).  Without ``ATTACHMENTS_OUT`` a
+        connector sends no files, whatever ``attachment_limits`` says; a
+        connector whose limit depends on the account (a mail server's size
+        limit) overrides this.
+        """
+        if Capability.ATTACHMENTS_OUT not in cls.capabilities:
+            return NO_ATTACHMENTS
+        return cls.attachment_limits
 
     def fetch(self, cursor: str | None, limit: int = 500) -> FetchResult:
         """Read records newer than ``cursor``; at most about ``limit`` of them."""

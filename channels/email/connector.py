@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from channels.base import (
     AccountConfig,
+    AttachmentLimits,
     Capability,
     ChannelError,
     Check,
@@ -46,7 +47,15 @@ from channels.base import (
 )
 from channels.email.imap import FolderPage, ImapMailbox, RawMail
 from channels.email.mime import MailParseError, parse_email
-from channels.email.settings import PLATFORMS, SCHEMA, EmailSettings, complete_settings, load_settings
+from channels.email.settings import (
+    MAX_REPLY_FILES,
+    PLATFORMS,
+    SCHEMA,
+    EmailSettings,
+    complete_settings,
+    load_settings,
+    reply_attachment_bytes,
+)
 from channels.email.smtp import build_reply, check_smtp, is_our_message_id, reply_message_id, send_message
 from channels.registry import register
 
@@ -122,6 +131,11 @@ class EmailConnector(Connector):
     @classmethod
     def complete_settings(cls, settings: dict[str, object], secrets: set[str]) -> dict[str, object]:
         return complete_settings(settings, secrets)
+
+    @classmethod
+    def reply_attachment_limits(cls, settings: Mapping[str, object]) -> AttachmentLimits:
+        """Any type, up to what the account's SMTP server takes once base64 has grown the files."""
+        return AttachmentLimits(max_attachments=MAX_REPLY_FILES, max_attachment_bytes=reply_attachment_bytes(settings))
 
     # --- set-up and health ----------------------------------------------------------------------------
 

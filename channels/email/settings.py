@@ -19,6 +19,12 @@ from channels.email.oauth import PROVIDERS, OAuthClient
 from channels.schema import ConfigError, ConfigSchema, Field, FieldType
 
 SECURITY = ("ssl", "starttls", "none")
+#: The size limit of the strictest big mail provider (Outlook.com 20 MB; Gmail 25 MB, Microsoft 365 35 MB by default).
+SMTP_MAX_MESSAGE_BYTES = 20 * 1024 * 1024
+#: Room left for the text and HTML parts, headers and MIME boundaries of a reply.
+MESSAGE_OVERHEAD_BYTES = 256 * 1024
+#: Files per reply: mail has no limit of its own; a reply with more is better sent as an archive.
+MAX_REPLY_FILES = 20
 PLATFORMS = ("amazon", "walmart", "shopify", "ebay")
 DEFAULT_PORTS = {("imap", "ssl"): 993, ("imap", "starttls"): 143, ("imap", "none"): 143}
 DEFAULT_PORTS |= {("smtp", "ssl"): 465, ("smtp", "starttls"): 587, ("smtp", "none"): 25}
@@ -56,8 +62,24 @@ SCHEMA = ConfigSchema(
         Field("from_name", "Reply from name", T),
         Field("reply_to", "Reply-To", T, advanced=True),
         Field("max_attachment_bytes", "Largest attachment (bytes)", N, default=25 * 1024 * 1024, advanced=True),
+        Field(
+            "smtp_max_message_bytes", "Largest mail the SMTP server takes (bytes)", N,
+            "Replies' files must fit in it once encoded. Default: 20 MB (Outlook.com; Gmail takes 25 MB).",
+            default=SMTP_MAX_MESSAGE_BYTES, advanced=True,
+        ),
     )
 )  # fmt: skip
+
+
+def reply_attachment_bytes(settings: Mapping[str, object]) -> int:
+    """How many bytes of files a reply may carry through this account's SMTP server.
+
+    Mail carries files in base64, which makes them a third larger, and the
+    text, HTML and headers need room too: a 20 MB server limit leaves about
+    14.7 MB for files.
+    """
+    limit = _int(settings, "smtp_max_message_bytes", SMTP_MAX_MESSAGE_BYTES)
+    return max(0, (limit - MESSAGE_OVERHEAD_BYTES) * 3 // 4)
 
 
 def complete_settings(settings: dict[str, object], secrets: set[str]) -> dict[str, object]:

@@ -19,6 +19,7 @@ from channels.base import Capability, ChannelError, OutboundReply, Party, Transi
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.customers.models import Customer, CustomerIdentity
 from helpdesk.events import publish
+from helpdesk.tickets import attachments
 from helpdesk.tickets.models import DeliveryState, Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def build_reply(session: Session, message: Message, ticket: Ticket, account: Cha
         order_number=ticket.order_number,
         locale=ticket.language,
         thread_meta=dict(thread_meta or {}),
+        attachments=attachments.outbound(session, message.id),
     )
 
 

@@ -8,7 +8,7 @@ return 404); rules about *what* may change live here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, object_session
 
 from channels import registry
+from channels.base import AttachmentData
 from helpdesk.accounts.models import User, team_channel_accounts, team_members
 from helpdesk.audit.models import AuditEvent
 from helpdesk.db import utcnow
@@ -117,8 +118,12 @@ def add_reply(
     force: bool = False,
     at: datetime | None = None,
     policy_override: str | None = None,
+    attachments: Sequence[AttachmentData] = (),
 ) -> Message:
     """Add an agent reply (queued for sending) or an internal note (never sent).
+
+    ``attachments`` must keep the limits of the ticket's channel (a note: the
+    helpdesk's own); ``AttachmentRefused`` names the limit they break.
 
     Raises ``Collision`` when someone else wrote since ``seen_message_id``
     and the agent has not confirmed with ``force``; the draft is not lost,
@@ -128,14 +133,17 @@ def add_reply(
         raise TicketError(
             _l("This ticket was merged into #%(id)s. Reply on that ticket instead.", id=ticket.merged_into_id)
         )
+    from helpdesk.tickets import attachments as files
+
     body = body.strip()
-    if not body:
+    if not body and not attachments:
         raise TicketError("The message is empty.")
     if len(body) > MAX_BODY:
         raise TicketError("The message is too long.")
     blocking = [] if internal else [v for v in reply_violations(ticket, body) if v.blocking]
     if blocking and not (policy_override and author.sees_everything):
         raise PolicyViolation(ticket.platform, blocking)
+    files.check(files.limits_for(session, ticket, internal=internal), attachments, internal=internal)
     if not force and not internal:
         newer = newer_messages(session, ticket, seen_message_id, author)
         if newer:
@@ -168,6 +176,7 @@ def add_reply(
         if ticket.assignee_id is None:
             ticket.assignee_id = author.id
     session.flush()
+    files.attach(session, message, attachments)
     _audit(session, ticket, author, "note.added" if internal else "reply.queued", {"message_id": message.id})
     if blocking:  # a lead sent it anyway: keep who, why and which rules, for the leads' list
         from helpdesk.macros.models import PolicyOverride

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from channels.base import AttachmentData
 from helpdesk.accounts.services import visible_account_ids
 from helpdesk.attachments import store
 from helpdesk.extensions import db
 from helpdesk.inbox.queries import visibility
 from helpdesk.orders import freshness
 from helpdesk.tickets import actions, merging, pages, services
+from helpdesk.tickets import attachments as files
 from helpdesk.tickets.models import Attachment, Message, Priority, Ticket, TicketStatus
 from helpdesk.tickets.policy_text import describe
 from helpdesk.tickets.services import Collision, PolicyViolation, TicketError
@@ -24,6 +27,8 @@ bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
 #: Types a browser may show inline; everything else is downloaded.
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+#: Words in a type that a browser would run as a page or script: those go out as plain bytes, as a download.
+ACTIVE_TYPE_WORDS = ("html", "xml", "script", "svg")
 
 
 def visible_ticket(ticket_id: int) -> Ticket:
@@ -62,6 +67,8 @@ def _render(
         macro_locale=request.form.get("macro_locale", ""),
         draft_dir="rtl" if is_rtl(request.form.get("macro_locale") or "en") else "auto",
         policy_violations=policy_violations,
+        reply_limits=files.reply_limits(db.session, ticket),
+        note_limits=files.note_limits(),
         assignees=pages.assignable_users(db.session, ticket),
         merge_candidates=pages.merge_candidates(db.session, ticket, visible),
         merges=merging.history(db.session, ticket),
@@ -112,11 +119,40 @@ def _back(ticket: Ticket) -> Response:
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
 
+def _uploads() -> list[AttachmentData]:
+    """The files of the composer's form (the file button and drops share one field)."""
+    return [
+        files.upload(f.filename or "", f.mimetype, f.read())
+        for f in request.files.getlist("files")
+        if f.filename  # a browser sends an empty part when no file was chosen
+    ]
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> Response:
+    """A reply whose files exceed what the server reads at all: back to the ticket, naming the limit.
+
+    The body is refused before any view runs (the CSRF check reads the form),
+    so this handler, not the reply view, answers.
+    """
+    limit = files.size_text(current_app.config["HELPDESK_SETTINGS"].attachment_max_bytes)
+    flash(
+        _(
+            "The files are larger than the helpdesk accepts (%(limit)s in all). Send fewer or smaller files.",
+            limit=limit,
+        ),
+        "error",
+    )
+    ticket_id = (request.view_args or {}).get("ticket_id")
+    return redirect(url_for("tickets.show", ticket_id=ticket_id) if ticket_id else url_for("inbox.index"))
+
+
 @bp.post("/<int:ticket_id>/reply")
 @login_required
 def reply(ticket_id: int) -> Response | tuple[str, int]:
     ticket = visible_ticket(ticket_id)
     form = request.form
+    uploads = _uploads()
     body = form.get("body", "")
     internal = form.get("internal") == "1"
     override = (form.get("override_reason") or "").strip() if current_user.sees_everything else ""
@@ -130,6 +166,7 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
             seen_message_id=form.get("seen", type=int),
             force=form.get("force") == "1",
             policy_override=override or None,
+            attachments=uploads,
         )
         if not internal:
             _after_reply(ticket, form.get("macro_key", ""), form.get("macro_locale", ""), form.get("then_status", ""))
@@ -315,7 +352,11 @@ def unmerge(ticket_id: int, event_id: int) -> Response:
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int) -> Response:
-    """Attachment bytes with a safe type: images inline, everything else as a download."""
+    """Attachment bytes with a safe type: raster images inline, everything else as a download.
+
+    The stored type is kept (a PDF downloads as a PDF) unless a browser could
+    run it as a page (HTML, SVG, XML): those go out as plain bytes.
+    """
     item = db.session.get(Attachment, attachment_id)
     if item is None:
         abort(404)
@@ -323,9 +364,13 @@ def attachment(attachment_id: int) -> Response:
     assert message is not None
     visible_ticket(message.ticket_id)
     inline = item.content_type in INLINE_TYPES
-    response = Response(
-        store.load(db.session, item.sha256), mimetype=item.content_type if inline else "application/octet-stream"
-    )
+    active = any(word in item.content_type for word in ACTIVE_TYPE_WORDS)
+    kind = "application/octet-stream" if active else item.content_type
+    try:
+        data = store.load(db.session, item.sha256)
+    except FileNotFoundError:
+        abort(404)
+    response = Response(data, mimetype=kind)
     disposition = "inline" if inline else "attachment"
     response.headers.set("Content-Disposition", disposition, filename=item.filename or "attachment")
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -217,6 +217,78 @@
       });
     }
 
+    // Files: a button and drops on the composer; the channel's limits (or a note's) shown and checked before sending.
+    const attach = document.getElementById("attach");
+    if (attach) {
+      const input = document.getElementById("files");
+      const fileList = document.getElementById("attach-list");
+      const attachError = document.getElementById("attach-error");
+      const internalBox = document.getElementById("internal");
+      let chosen = [];
+      const limits = () => {
+        const mode = internalBox && internalBox.checked ? "note" : "reply";
+        const types = attach.dataset[mode + "Types"];
+        return {
+          files: Number(attach.dataset[mode + "Files"]), bytes: Number(attach.dataset[mode + "Bytes"]),
+          types: types ? types.split(",") : [], text: attach.dataset[mode + "Text"],
+        };
+      };
+      const sizeText = (n) => (n >= 1e6 ? (n / 1e6).toFixed(1) + " MB" : n >= 1e3 ? (n / 1e3).toFixed(1) + " kB" : n + " B");
+      const typeOk = (f, types) => !types.length || types.some((t) => {
+        const kind = (f.type || "").toLowerCase(), name = f.name.toLowerCase();
+        return kind === t || (t.endsWith("/") && kind.startsWith(t)) || name.endsWith(t);
+      });
+      function problem(l) {
+        if (chosen.length > l.files) return attach.dataset.tTooMany.replace("__N__", l.files);
+        if (chosen.reduce((n, f) => n + f.size, 0) > l.bytes) return attach.dataset.tTooLarge.replace("__SIZE__", sizeText(l.bytes));
+        const bad = chosen.find((f) => !typeOk(f, l.types));
+        return bad ? attach.dataset.tType.replace("__NAME__", bad.name) : "";
+      }
+      function render() {
+        const l = limits();
+        const can = l.files > 0;
+        input.disabled = !can;
+        document.getElementById("attach-button").setAttribute("aria-disabled", can ? "false" : "true");
+        document.getElementById("attach-limits").textContent = l.text;
+        const transfer = new DataTransfer();
+        chosen.forEach((f) => transfer.items.add(f));
+        input.files = transfer.files;
+        fileList.replaceChildren(...chosen.map((f, i) => {
+          const li = document.createElement("li");
+          li.textContent = f.name + " (" + sizeText(f.size) + ")";
+          const remove = document.createElement("button");
+          remove.type = "button"; remove.textContent = "×"; remove.title = attach.dataset.tRemove;
+          remove.setAttribute("aria-label", attach.dataset.tRemove + " " + f.name);
+          remove.addEventListener("click", () => { chosen.splice(i, 1); render(); });
+          li.appendChild(remove);
+          return li;
+        }));
+        const text = chosen.length ? problem(l) : "";
+        attachError.textContent = text;
+        attachError.hidden = !text;
+      }
+      const add = (files) => { chosen = chosen.concat(Array.from(files)); render(); };
+      input.addEventListener("change", () => { const picked = Array.from(input.files); chosen = chosen.filter((f) => !picked.includes(f)); add(picked); });
+      if (internalBox) internalBox.addEventListener("change", render);
+      form.addEventListener("dragover", (ev) => {
+        if (!ev.dataTransfer || !Array.from(ev.dataTransfer.types).includes("Files")) return;
+        ev.preventDefault();
+        form.classList.add("dropping");
+      });
+      form.addEventListener("dragleave", (ev) => { if (!form.contains(ev.relatedTarget)) form.classList.remove("dropping"); });
+      form.addEventListener("drop", (ev) => {
+        form.classList.remove("dropping");
+        if (!ev.dataTransfer || !ev.dataTransfer.files.length) return;
+        ev.preventDefault();
+        if (limits().files > 0) add(ev.dataTransfer.files);
+      });
+      form.addEventListener("submit", (ev) => {
+        const text = chosen.length ? problem(limits()) : "";
+        if (text) { ev.preventDefault(); attachError.textContent = text; attachError.hidden = false; }
+      });
+      render();
+    }
+
     document.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && document.activeElement === body) { form.requestSubmit(); return; }
       const tag = (ev.target.tagName || "").toLowerCase();

@@ -1,0 +1,187 @@
+"""Files an agent attaches to a reply or an internal note: limits, names, storage, delivery.
+
+The limits a reply must keep come from the ticket's connector (what its
+platform or mail server accepts, :meth:`channels.base.Connector.reply_attachment_limits`)
+tightened by the platform's reply rules (Amazon takes 10 MB in all, even when
+the reply goes out over the seller's own mail server).  An internal note
+never leaves the helpdesk, so it only keeps the helpdesk's own upload limit.
+The check runs on the server whatever the composer showed; its message names
+the limit that was broken.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from jinja2.filters import do_filesizeformat
+from sqlalchemy.orm import Session
+
+from channels import registry
+from channels.base import AttachmentData, AttachmentLimits
+from helpdesk.attachments import store
+from helpdesk.channelaccounts.models import ChannelAccount
+from helpdesk.tickets.models import Attachment, Message, Ticket
+from helpdesk.tickets.services import TicketError
+
+#: Files on one internal note; its bytes are bounded by the helpdesk's upload limit.
+MAX_NOTE_FILES = 20
+MAX_FILENAME = 255
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+class AttachmentRefused(TicketError):
+    """The files break a limit; ``str()`` is the message for the agent, in their language."""
+
+    def __init__(self, text: object) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+
+def size_text(n: int) -> str:
+    """Bytes as people read them (``14.7 MB``), the same way the composer shows limits."""
+    return do_filesizeformat(n)
+
+
+def note_limits() -> AttachmentLimits:
+    return AttachmentLimits(
+        max_attachments=MAX_NOTE_FILES,
+        max_attachment_bytes=current_app.config["HELPDESK_SETTINGS"].attachment_max_bytes,
+    )
+
+
+def reply_limits(session: Session, ticket: Ticket) -> AttachmentLimits:
+    """What a reply on this ticket may carry: its connector's limits, tightened by its platform's rules."""
+    account = session.get(ChannelAccount, ticket.channel_account_id)
+    try:
+        limits = registry.get(account.kind).reply_attachment_limits(account.settings or {}) if account else None
+    except KeyError:
+        limits = None
+    if limits is None or not limits.accepts_files:
+        return AttachmentLimits()
+    policy = registry.reply_policy(ticket.platform)
+    if policy is None:
+        return limits
+    count, size = limits.max_attachments, limits.max_attachment_bytes
+    if policy.max_attachments is not None:
+        count = min(count, policy.max_attachments)
+    if policy.max_attachment_bytes is not None:
+        size = min(size, policy.max_attachment_bytes)
+    return AttachmentLimits(count, size, policy.allowed_attachment_types or limits.allowed_types)
+
+
+def limits_for(session: Session, ticket: Ticket, *, internal: bool) -> AttachmentLimits:
+    return note_limits() if internal else reply_limits(session, ticket)
+
+
+def safe_filename(name: str) -> str:
+    """The file's own name without folders or characters that break headers and file systems.
+
+    Letters of every script stay (a Chinese invoice keeps its name); a name
+    that is nothing but dots or unsafe characters becomes ``attachment``.
+    """
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", name).strip(" ._")
+    if not name:
+        return "attachment"
+    if len(name) > MAX_FILENAME:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:16] if dot else ""
+        name = (stem if dot else name)[: MAX_FILENAME - len(ext) - 1].rstrip() + (f".{ext}" if ext else "")
+    return name
+
+
+def content_type_of(filename: str, declared: str | None) -> str:
+    """The type the file's extension names; the browser's word only when the name says nothing.
+
+    A browser reports what the agent's computer thinks; the stored type must
+    not turn an ``invoice.pdf`` into ``text/html`` that a mail client renders.
+    """
+    guessed, _ = mimetypes.guess_type(filename, strict=False)
+    kind = (guessed or declared or "").split(";")[0].strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*", kind):
+        return "application/octet-stream"
+    return kind
+
+
+def upload(filename: str, content_type: str | None, content: bytes) -> AttachmentData:
+    """An uploaded file with a safe name and a type taken from that name."""
+    name = safe_filename(filename)
+    return AttachmentData(filename=name, content_type=content_type_of(name, content_type), content=content)
+
+
+def check(limits: AttachmentLimits, files: Sequence[AttachmentData], *, internal: bool) -> None:
+    """Raise AttachmentRefused, naming the limit, when ``files`` break ``limits``."""
+    if not files:
+        return
+    if not limits.accepts_files:
+        raise AttachmentRefused(
+            _l(
+                "This channel cannot send files to the customer. Send the reply without them, "
+                "or attach them to an internal note."
+            )
+        )
+    if len(files) > limits.max_attachments:
+        text = (
+            _l("A note takes at most %(limit)s files; you attached %(count)s.")
+            if internal
+            else _l("This channel takes at most %(limit)s files per reply; you attached %(count)s.")
+        )
+        raise AttachmentRefused(str(text) % {"limit": limits.max_attachments, "count": len(files)})
+    total = sum(len(f.content) for f in files)
+    if total > limits.max_attachment_bytes:
+        text = (
+            _l("A note takes at most %(limit)s of files; yours come to %(size)s.")
+            if internal
+            else _l("This channel takes at most %(limit)s of files per reply; yours come to %(size)s.")
+        )
+        raise AttachmentRefused(str(text) % {"limit": size_text(limits.max_attachment_bytes), "size": size_text(total)})
+    for f in files:
+        if not limits.allows_type(f.filename, f.content_type):
+            raise AttachmentRefused(
+                str(_l("This channel does not take %(name)s; it takes %(types)s."))
+                % {"name": f.filename, "types": ", ".join(limits.allowed_types)}
+            )
+
+
+def attach(session: Session, message: Message, files: Sequence[AttachmentData]) -> list[Attachment]:
+    """Store the files' bytes (once per content) and link them to ``message``; flushes."""
+    if not files:
+        return []
+    digests = store.store_many(session, [f.content for f in files])
+    rows = [
+        Attachment(
+            message_id=message.id,
+            sha256=digests[id(f.content)],
+            filename=f.filename,
+            content_type=f.content_type,
+            size=len(f.content),
+        )
+        for f in files
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def outbound(session: Session, message_id: int) -> tuple[AttachmentData, ...]:
+    """The files of a queued reply, with their bytes, for the connector to send."""
+    rows = session.scalars(sa.select(Attachment).where(Attachment.message_id == message_id).order_by(Attachment.id))
+    return tuple(
+        AttachmentData(
+            filename=a.filename,
+            content_type=a.content_type,
+            content=store.load(session, a.sha256),
+            content_id=a.content_id,
+            inline=a.inline,
+        )
+        for a in rows
+    )
