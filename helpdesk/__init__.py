@@ -8,6 +8,7 @@ network; that work lives in CLI commands and background tasks.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ def create_app(
         MAX_CONTENT_LENGTH=settings.attachment_max_bytes + 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Sessions are permanent (see the sign-in view) and re-signed on each request, so this is an idle
+        # timeout; Flask refuses a cookie signed longer ago than this, whatever the browser kept.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         REMEMBER_COOKIE_HTTPONLY=True,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent.parent / "translations"),
         WTF_CSRF_TIME_LIMIT=None,
@@ -83,6 +87,7 @@ def create_app(
     from helpdesk.macros.views import bp as macros_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.settings.views import bp as settings_bp
+    from helpdesk.signin.views import bp as signin_bp
     from helpdesk.sla.views import bp as sla_bp
     from helpdesk.tickets.views import bp as tickets_bp
     from helpdesk.vendor.views import bp as vendor_bp
@@ -94,6 +99,7 @@ def create_app(
     app.register_blueprint(tickets_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(signin_bp)
     app.register_blueprint(vendor_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(sla_bp)

@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     from helpdesk.channelaccounts.cli import channels_cli
     from helpdesk.email_cli import email_cli
     from helpdesk.macros.cli import macros_cli
+    from helpdesk.signin import cli as _signin_cli  # noqa: F401 - adds its commands to the users group
     from helpdesk.sla.cli import sla_cli
     from helpdesk.webhooks.cli import webhooks_cli
 

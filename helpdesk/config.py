@@ -34,6 +34,9 @@ class Settings:
     run_worker_in_process: bool
     encryption_keys: tuple[bytes, ...] = ()
     public_url: str | None = None
+    session_hours: int = 12
+    smtp_url: str | None = None  # the helpdesk's own mail (password links), not a channel's mailbox
+    mail_from: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -139,6 +142,37 @@ def _public_url(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+_SMTP_SCHEMES = {"smtp", "smtp+starttls", "smtps"}
+
+
+def _smtp(env: Mapping[str, str], public_url: str | None) -> tuple[str | None, str | None]:
+    """``HELPDESK_SMTP_URL`` and ``HELPDESK_MAIL_FROM``: both or neither, and links need a public URL."""
+    raw = env.get("HELPDESK_SMTP_URL", "").strip()
+    sender = env.get("HELPDESK_MAIL_FROM", "").strip() or None
+    if not raw:
+        return None, None
+    parts = urlsplit(raw)
+    if parts.scheme not in _SMTP_SCHEMES or not parts.hostname:
+        raise ConfigError(
+            "HELPDESK_SMTP_URL must look like smtp+starttls://user:password@mail.example.com:587 "
+            "(or smtps://… for TLS on connect, smtp://… for a local relay without TLS)"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError("HELPDESK_SMTP_URL has a port that is not a number") from None
+    if sender is None or "@" not in sender:
+        raise ConfigError(
+            "HELPDESK_SMTP_URL is set: also set HELPDESK_MAIL_FROM to the sender address, e.g. helpdesk@example.com"
+        )
+    if public_url is None:
+        raise ConfigError(
+            "HELPDESK_SMTP_URL is set: also set HELPDESK_PUBLIC_URL (e.g. https://help.example.com) so that "
+            "e-mailed links point at this helpdesk"
+        )
+    return raw, sender
+
+
 def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> Settings:
     """Read and validate the settings; raise ConfigError naming the bad variable."""
     env = os.environ if env is None else env
@@ -149,13 +183,18 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
     if storage not in {"disk", "db"}:
         raise ConfigError(f"HELPDESK_ATTACHMENT_STORAGE={storage!r} must be 'disk' or 'db'")
     secret_key = _secret_key(env, instance_path)
+    public_url = _public_url(env)
+    smtp_url, mail_from = _smtp(env, public_url)
     return Settings(
         instance_path=instance_path,
         database_url=_database_url(env, instance_path),
         redis_url=_redis_url(env),
         secret_key=secret_key,
         encryption_keys=_encryption_keys(env, secret_key),
-        public_url=_public_url(env),
+        public_url=public_url,
+        session_hours=_int(env, "HELPDESK_SESSION_HOURS", 12),
+        smtp_url=smtp_url,
+        mail_from=mail_from,
         attachment_max_bytes=_int(env, "HELPDESK_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024),
         attachment_storage=storage,
         tasks_immediate=_bool(env, "HELPDESK_TASKS_IMMEDIATE", False),

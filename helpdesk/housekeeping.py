@@ -1,6 +1,7 @@
 """Daily housekeeping: forget what no longer protects anything.
 
-Push delivery ids older than any platform's retry window, and leases that
+Push delivery ids older than any platform's retry window, sign-in throttle
+rows that no longer slow anyone down, and leases that
 lapsed long ago (a lease row outlives its holder by design; only its expiry
 matters), are deleted once a day.
 """
@@ -16,6 +17,7 @@ from helpdesk.db import utcnow
 from helpdesk.extensions import db
 from helpdesk.hooks.services import prune_receipts
 from helpdesk.leases import Lease
+from helpdesk.signin.throttle import prune as prune_throttles
 from helpdesk.tasks import huey
 
 
@@ -32,5 +34,6 @@ def daily_housekeeping() -> None:
     with _app.app_context():
         prune_receipts(db.session)
         prune_leases()
+        prune_throttles(db.session)
         db.session.commit()
         db.session.remove()

@@ -9,6 +9,7 @@ from helpdesk.ingest.models import QuarantinedInput
 from helpdesk.leases import Lease
 from helpdesk.macros.models import MacroFavourite, MacroUsage, PolicyOverride, StoredMacro
 from helpdesk.orders.models import Order, OrderLine
+from helpdesk.signin.models import PasswordLink, RecoveryCode, SigninThrottle, TwoFactorRequirement
 from helpdesk.sla.models import SlaClock, SlaPolicy
 from helpdesk.tickets.models import (
     Attachment,
@@ -40,11 +41,14 @@ __all__ = [
     "Message",
     "Order",
     "OrderLine",
+    "PasswordLink",
     "PolicyOverride",
     "Priority",
     "PushReceipt",
     "QuarantinedInput",
+    "RecoveryCode",
     "Role",
+    "SigninThrottle",
     "SlaClock",
     "SlaPolicy",
     "StoredMacro",
@@ -52,6 +56,7 @@ __all__ = [
     "Ticket",
     "TicketStatus",
     "TicketTag",
+    "TwoFactorRequirement",
     "User",
     "WebhookDelivery",
     "WebhookSubscription",

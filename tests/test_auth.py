@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, lock-out, CSRF and the routes that need no login."""
+"""Sign-in, sign-out, CSRF and the routes that need no login."""
 
 from __future__ import annotations
 
@@ -53,17 +53,6 @@ def test_wrong_password_says_nothing_about_which_part_was_wrong(client: Any, mak
     no_user = login(client, "ghost@example.test", "nope-nope-nope").get_data(as_text=True)
     assert "Wrong e-mail address or password." in bad_password
     assert "Wrong e-mail address or password." in no_user
-
-
-def test_lock_out_after_repeated_failures(client: Any, make_user: Any, session: Any) -> None:
-    user = make_user("agent@example.test")
-    for _ in range(5):
-        login(client, "agent@example.test", "wrong-password")
-    session.refresh(user)
-    assert user.locked_until is not None
-    page = login(client, "agent@example.test").get_data(as_text=True)  # right password, still locked
-    assert "Too many failed attempts" in page
-    assert client.get("/").status_code == 302
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])

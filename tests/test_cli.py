@@ -125,7 +125,7 @@ def test_create_user_reads_password_from_environment(app: Any, session: Any) -> 
     assert result.exit_code == 0, result.output
     user = session.scalars(sa.select(User)).one()
     assert (user.email, user.role) == ("lead@example.test", "lead")
-    assert user.password_hash.startswith("scrypt:")
+    assert user.password_hash.startswith("$argon2id$")
     dup = run(
         app,
         "create-user",

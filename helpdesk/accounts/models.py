@@ -58,9 +58,12 @@ class User(UserMixin, Base):
     locale: Mapped[str] = mapped_column(sa.String(16), default="en")
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]  # shown to admins; None until the first sign-in after it was added
+    # Part of the session id (see ``get_id``): raising it ends every session the user has.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))  # sealed with the app's encryption key
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]  # the last accepted code's time step: a code works once
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     teams: Mapped[list[Team]] = relationship(secondary=team_members, back_populates="members")
@@ -68,6 +71,14 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login asks this
         return self.active
+
+    def get_id(self) -> str:
+        """The session's user id, ``"<id>:<epoch>"``: sessions made before the epoch last rose no longer load."""
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def sees_everything(self) -> bool:

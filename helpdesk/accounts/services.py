@@ -1,19 +1,15 @@
-"""Users, passwords, sign-in lock-out, and what each user may see."""
+"""Users, and what each user may see.
+
+Signing in (throttling, password checks, two-factor codes) lives in ``helpdesk.signin``.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.accounts.models import Role, Team, User, team_channel_accounts, team_members
-from helpdesk.db import utcnow
-
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-MIN_PASSWORD = 8
+from helpdesk.signin.passwords import MIN_PASSWORD, hash_password
 
 
 class AccountError(ValueError):
@@ -42,7 +38,7 @@ def create_user(
     user = User(
         email=email,
         name=name,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=role,
         locale=locale,
         timezone=timezone,
@@ -51,26 +47,6 @@ def create_user(
     session.add(user)
     session.flush()
     return user
-
-
-def authenticate(session: Session, email: str, password: str) -> tuple[User | None, str | None]:
-    """The user if the password is right; else None and a reason safe to show."""
-    user = session.scalar(sa.select(User).where(User.email == email.strip().lower()))
-    generic = "Wrong e-mail address or password."
-    if user is None or not user.active:
-        return None, generic
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        return None, "Too many failed attempts; try again in 15 minutes or ask an admin to unlock you."
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        return None, generic
-    user.failed_logins = 0
-    user.locked_until = None
-    return user, None
 
 
 def visible_account_ids(user: User) -> set[int] | None:

@@ -6,12 +6,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
 
 from helpdesk.accounts.models import User
-from helpdesk.accounts.services import authenticate
 from helpdesk.extensions import db, login_manager
+from helpdesk.signin.services import Outcome, check_password
+from helpdesk.signin.views import client_address, start_session, wait_message
 
 bp = Blueprint("accounts", __name__)
 
@@ -20,10 +21,20 @@ login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    # A deactivated user's open sessions end at their next request, not when their cookie expires.
+def _load_user(session_id: str) -> User | None:
+    """The session's user, unless deactivated or signed out everywhere since the session began.
+
+    Sessions carry ``"<user id>:<session epoch>"`` (``User.get_id``); one from
+    before the epoch last moved (sign out everywhere, a new password) or
+    without an epoch at all (made before epochs existed) loads nobody.
+    """
+    user_id, _sep, epoch = session_id.partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_epoch != int(epoch):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str:
@@ -33,15 +44,22 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     if request.method == "POST":
-        user, error = authenticate(db.session, request.form.get("email", ""), request.form.get("password", ""))
+        email = request.form.get("email", "")
+        attempt = check_password(db.session, email, request.form.get("password", ""), client_address())
         db.session.commit()
-        if user is not None:
-            login_user(user)
+        if attempt.user is not None:
+            start_session(attempt.user)
             return redirect(_safe_next(request.args.get("next")))
-        flash(_(error or "Sign-in failed."), "error")
-    return render_template("login.html")
+        if attempt.outcome is Outcome.WAIT:
+            flash(wait_message(attempt.wait_s), "error")
+            return render_template("login.html", email=email), 429
+        flash(_("Wrong e-mail address or password."), "error")
+        if attempt.wait_s:
+            flash(wait_message(attempt.wait_s), "error")
+        return render_template("login.html", email=email), 200
+    return render_template("login.html", email="")
 
 
 @bp.post("/logout")
