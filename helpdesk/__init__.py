@@ -76,6 +76,7 @@ def create_app(
     from helpdesk.accounts.views import bp as accounts_bp
     from helpdesk.admin.views import bp as admin_bp
     from helpdesk.api.views import bp as api_bp
+    from helpdesk.audit.views import bp as audit_bp
     from helpdesk.backup.views import bp as backup_bp
     from helpdesk.channelaccounts.views import bp as channels_bp
     from helpdesk.customers.views import bp as customers_bp
@@ -110,6 +111,7 @@ def create_app(
     app.register_blueprint(channels_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(useradmin_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(backup_bp)
     cli.register(app)
     errors.init_app(app)

@@ -13,6 +13,12 @@ from helpdesk.db import Base, utcnow
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
+    # the audit log page filters by actor, action and date and pages newest first by id
+    __table_args__ = (
+        sa.Index("ix_audit_event_actor", "actor_id", "id"),
+        sa.Index("ix_audit_event_action", "action", "id"),
+        sa.Index("ix_audit_event_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
