@@ -28,6 +28,18 @@ PAGE_SIZE = 50
 # Action → (kind label, sentence).  Sentences receive actor, ticket, customer and the event's data.
 ACTIONS: dict[str, tuple[Any, Any]] = {
     "ticket.updated": (_l("Ticket changed"), _l("%(actor)s changed ticket #%(ticket)s: %(changes)s")),
+    "ticket.merged": (
+        _l("Tickets merged"),
+        _l("%(actor)s merged ticket #%(source_id)s into #%(target_id)s; messages moved: %(moved)s"),
+    ),
+    "ticket.merged_from": (
+        _l("Tickets merged"),
+        _l("%(actor)s merged ticket #%(source_id)s into this ticket #%(ticket)s; messages moved: %(moved)s"),
+    ),
+    "ticket.unmerged": (
+        _l("Merge undone"),
+        _l("%(actor)s undid the merge of ticket #%(source_id)s into #%(target_id)s"),
+    ),
     "reply.queued": (_l("Reply"), _l("%(actor)s replied on ticket #%(ticket)s")),
     "note.added": (_l("Internal note"), _l("%(actor)s added an internal note to ticket #%(ticket)s")),
     "messaging_action.sent": (
@@ -165,6 +177,8 @@ def describe(event: AuditEvent, names: Mapping[int, str]) -> str:
         values["changes"] = _ticket_changes(data, names)
     elif event.action == "user.updated":
         values["changes"] = _user_changes(data.get("changes") or {})
+    elif event.action == "ticket.merged":
+        values["moved"] = len(data.get("message_ids") or [])
     elif event.action == "messaging_action.sent":
         values["action_name"] = data.get("action", "")
     known = ACTIONS.get(event.action)

@@ -13,6 +13,7 @@ from helpdesk.accounts.models import User
 from helpdesk.admin.sections import Section, add_section
 from helpdesk.audit import services
 from helpdesk.extensions import db
+from helpdesk.tickets import merging
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -62,10 +63,13 @@ def index() -> str:
         (e, services.actor_label(e, names), services.describe(e, names), services.kind_label(e.action))
         for e in page.events
     ]
+    # a merge can be undone from here too (the route belongs to tickets); say why when it cannot
+    undo = {e.id: merging.undo_refusal(db.session, e) for e in page.events if e.action == merging.MERGED}
     kept = {k: v for k, v in args.items() if k in ("ticket", "actor", "action", "from", "to") and v}
     return render_template(
         "admin/audit.html",
         rows=rows,
+        undo=undo,
         page=page,
         args=kept,
         first_page="before" in args,

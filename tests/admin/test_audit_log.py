@@ -75,7 +75,7 @@ def test_pages_go_back_in_time_without_gaps_or_repeats(client: Any, session: Any
     path = "/admin/audit/?action=user.reactivated"
     while path:
         html = client.get(path).get_data(as_text=True)
-        seen += [r.split("reactivated the user ")[1].split("<")[0] for r in _rows(html)]
+        seen += [r.split("reactivated the user ")[1].split("<")[0].strip() for r in _rows(html)]
         older = html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0] if 'rel="next"' in html else None
         path = older.replace("&amp;", "&") if older else ""
     assert seen == [f"u{n}@example.test" for n in reversed(range(120))]
@@ -101,3 +101,25 @@ def test_chinese_sentences(client: Any, session: Any, world: Any, make_user: Any
     post(client, "/admin/teams", {"name": "Americas"})
     html = client.get("/admin/audit/").get_data(as_text=True)
     assert "审计日志" in html and "Ada 创建了团队 Americas" in html
+
+
+def test_a_merge_reads_as_a_sentence_and_can_be_undone_from_the_log(
+    client: Any, session: Any, world: Any, make_ticket: Any
+) -> None:
+    from helpdesk.tickets import merging
+    from helpdesk.tickets.models import Ticket
+
+    source, target = make_ticket(), make_ticket()
+    event = merging.merge(session, source, target, world.lead)
+    session.commit()
+    login(client, world.lead)
+    html = client.get(f"/admin/audit/?ticket={source.id}").get_data(as_text=True)
+    assert f"Lena merged ticket #{source.id} into #{target.id}; messages moved: 1" in html
+    undo = f'action="/tickets/{source.id}/merges/{event.id}/undo"'
+    assert undo in html
+    post(client, f"/tickets/{source.id}/merges/{event.id}/undo", {})
+    session.expire_all()
+    assert session.get(Ticket, source.id).merged_into_id is None
+    html = client.get(f"/admin/audit/?ticket={source.id}").get_data(as_text=True)
+    assert undo not in html and "This merge was already undone." in html
+    assert f"Lena undid the merge of ticket #{source.id} into #{target.id}" in html
