@@ -2,7 +2,7 @@
 
 Pages are keyed on the event id (ids grow with time), so the hundredth page
 costs what the first does; every filter the page offers is backed by an
-index (migration 0011).  ``describe`` turns an event into words a lead can
+index (migration 0012).  ``describe`` turns an event into words a lead can
 read without knowing the action names; an action it does not know is still
 shown, by its name.
 """
