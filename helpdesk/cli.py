@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
     from helpdesk.api.cli import api_token_cli
     from helpdesk.backup.cli import backup_command, export_command, restore_command
     from helpdesk.channelaccounts.cli import channels_cli
+    from helpdesk.customers.cli import customers_cli
     from helpdesk.email_cli import email_cli
     from helpdesk.macros.cli import macros_cli
     from helpdesk.signin import cli as _signin_cli  # noqa: F401 - adds its commands to the users group
@@ -34,6 +35,7 @@ def register(app: Flask) -> None:
     helpdesk_cli.add_command(email_cli)
     helpdesk_cli.add_command(webhooks_cli)
     helpdesk_cli.add_command(channels_cli)
+    helpdesk_cli.add_command(customers_cli)
     helpdesk_cli.add_command(macros_cli)
     helpdesk_cli.add_command(users_cli)
     helpdesk_cli.add_command(teams_cli)

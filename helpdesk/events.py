@@ -32,6 +32,8 @@ CATALOGUE: dict[str, str] = {
     "message.delivery": "ticket_id, message_id, channel_account_id, team_id, state, error",
     "customer.created": "customer_ids (every customer a batch created)",
     "customer.merged": "customer_id, merged_id",
+    "customer.suggestion_accepted": "suggestion_id, customer_id, candidate_id, kept_id, merged_id, score, actor_id",
+    "customer.suggestion_rejected": "suggestion_id, customer_id, candidate_id, actor_id",
     "order.updated": "order_id, channel_account_id, order_number",
     "channel.health": "channel_account_id, health, detail",
     "input.quarantined": "quarantine_id, source, reason",

@@ -76,11 +76,14 @@ def suggest_merges(session: Session, customer_ids: Iterable[int], limit: int = 5
             if row.phone:
                 by_phone.setdefault(row.phone, []).append(row.id)
         pools[country] = (names, by_phone)
+    # Every pair ever recorded, in either direction and whatever its status: a rejected pair is never
+    # suggested again, and A~B is not suggested a second time as B~A.
+    ids = [c.id for c in news]
     known = {
-        (row[0], row[1])
+        frozenset(row)
         for row in session.execute(
             sa.select(MergeSuggestion.customer_id, MergeSuggestion.candidate_id).where(
-                MergeSuggestion.customer_id.in_([c.id for c in news])
+                sa.or_(MergeSuggestion.customer_id.in_(ids), MergeSuggestion.candidate_id.in_(ids))
             )
         )
     }
@@ -100,8 +103,9 @@ def suggest_merges(session: Session, customer_ids: Iterable[int], limit: int = 5
             scored[candidate_id] = (100.0, "same phone number")
         scored.pop(customer.id, None)
         for candidate_id, (score, reason) in scored.items():
-            if (customer.id, candidate_id) not in known:
-                known.add((customer.id, candidate_id))
+            pair = frozenset((customer.id, candidate_id))
+            if pair not in known:
+                known.add(pair)
                 session.add(
                     MergeSuggestion(customer_id=customer.id, candidate_id=candidate_id, score=score, reason=reason)
                 )

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from channels.base import AttachmentData
 from helpdesk.accounts.services import visible_account_ids
 from helpdesk.attachments import store
+from helpdesk.customers import suggestions as customer_suggestions
 from helpdesk.extensions import db
 from helpdesk.inbox.queries import visibility
 from helpdesk.orders import freshness
@@ -72,6 +73,9 @@ def _render(
         assignees=pages.assignable_users(db.session, ticket),
         merge_candidates=pages.merge_candidates(db.session, ticket, visible),
         merges=merging.history(db.session, ticket),
+        suggestions=customer_suggestions.for_customer(
+            db.session, ticket.customer_id, visible_account_ids(current_user)
+        ),
         statuses=list(TicketStatus),
         priorities=list(Priority),
         draft=draft,
