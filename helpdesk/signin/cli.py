@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import click
+import sqlalchemy as sa
+from flask import current_app
 
 from helpdesk.accounts.cli import users_cli
+from helpdesk.accounts.models import User
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
-from helpdesk.signin import throttle
+from helpdesk.signin import admin_services, throttle
+from helpdesk.signin.services import PasswordError
 
 
 @users_cli.command("unthrottle")
@@ -17,7 +23,7 @@ def unthrottle_command(email: str | None, address: str | None) -> None:
     """Let EMAIL (and/or a source address) try to sign in again at once."""
     if email is None and address is None:
         raise click.UsageError("name an e-mail address, --address, or both")
-    cleared = throttle.clear(db.session, email=email, address=address)
+    cleared = admin_services.clear_throttles(db.session, None, email=email, address=address)
     db.session.commit()
     what = " from ".join(part for part in (email, address) if part)
     click.echo(f"Cleared {cleared} throttle row(s) for {what}." if cleared else f"Nothing was throttled for {what}.")
@@ -38,3 +44,34 @@ def throttled_command() -> None:
             else "not waiting"
         )
         click.echo(f"{row.email or '(every e-mail address)'}\t{row.address}\t{row.failures} failure(s)\t{waits}")
+
+
+@users_cli.command("reset-password")
+@click.argument("email")
+@click.option("--password-env", help="Set the password read from this environment variable instead of making a link.")
+def reset_password_command(email: str, password_env: str | None) -> None:
+    """Give EMAIL a single-use set-password link (valid three days), or set a password; their sessions end."""
+    user = _user(email)
+    if password_env:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise click.UsageError(f"environment variable {password_env} is not set")
+        try:
+            admin_services.set_password_for(db.session, None, user, password)
+        except PasswordError as exc:
+            raise click.UsageError(str(exc)) from None
+        db.session.commit()
+        click.echo(f"New password set for {user.email}; their sessions have ended.")
+        return
+    path = admin_services.hand_over_link(db.session, None, user)
+    db.session.commit()
+    public = current_app.config["HELPDESK_SETTINGS"].public_url
+    click.echo(f"Set-password link for {user.email} (works once, for three days):")
+    click.echo(f"{public}{path}" if public else f"{path}    (prefix it with this helpdesk's address)")
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(sa.select(User).where(User.email == throttle.normalise_email(email)))
+    if user is None:
+        raise click.UsageError(f"there is no user with e-mail {email}")
+    return user

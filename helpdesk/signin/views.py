@@ -6,7 +6,8 @@ calls :func:`start_session` here once the password is right.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -17,9 +18,12 @@ from helpdesk.accounts.models import Role, User
 from helpdesk.admin.sections import Section, add_section
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
-from helpdesk.signin import throttle
+from helpdesk.signin import admin_services, throttle
+from helpdesk.signin.links import find_link, use_link
+from helpdesk.signin.mail import mail_configured
 from helpdesk.signin.passwords import verify_password
 from helpdesk.signin.services import PasswordError, end_sessions, set_password, validate_new_password
+from helpdesk.signin.tasks import mail_password_link
 
 bp = Blueprint("signin", __name__)
 
@@ -101,24 +105,116 @@ def sign_out_everywhere() -> Response:
 # --- administration ---------------------------------------------------------------------------------
 
 
+def _admin_page(status: int = 200, **extra: object) -> tuple[str, int]:
+    return render_template(
+        "signin/admin.html",
+        rows=throttle.current(db.session),
+        now=utcnow(),
+        can_mail=mail_configured(current_app.config["HELPDESK_SETTINGS"]),
+        **extra,
+    ), status
+
+
 @bp.get("/admin/sign-in")
 @login_required
-def admin() -> str:
+def admin() -> tuple[str, int]:
     _require_admin()
-    return render_template("signin/admin.html", rows=throttle.current(db.session), now=utcnow())
+    return _admin_page()
 
 
 @bp.post("/admin/sign-in/clear")
 @login_required
 def clear() -> Response:
     _require_admin()
+    actor = current_user._get_current_object()
     raw = request.form.get("row", "")
     if raw == "all":
-        cleared = sum(throttle.clear(db.session, row_id=row.id) for row in throttle.current(db.session))
+        cleared = sum(
+            admin_services.clear_throttles(db.session, actor, row_id=row.id) for row in throttle.current(db.session)
+        )
     elif raw.isdigit():
-        cleared = throttle.clear(db.session, row_id=int(raw))
+        cleared = admin_services.clear_throttles(db.session, actor, row_id=int(raw))
     else:
         abort(400)
     db.session.commit()
     flash(ngettext("Cleared %(num)d throttle.", "Cleared %(num)d throttles.", cleared), "info")
     return redirect(url_for("signin.admin"))
+
+
+@bp.post("/admin/sign-in/password")
+@login_required
+def admin_password() -> Response | tuple[str, int]:
+    """Reset someone's password: a link to hand over (shown once), or a new password typed by the admin."""
+    _require_admin()
+    actor = current_user._get_current_object()
+    email = request.form.get("email", "")
+    user = db.session.scalar(sa.select(User).where(User.email == throttle.normalise_email(email)))
+    if user is None:
+        flash(_("There is no user with e-mail %(email)s.", email=email), "error")
+        return _admin_page(422)
+    if request.form.get("action") == "set":
+        try:
+            admin_services.set_password_for(db.session, actor, user, request.form.get("password", ""))
+        except PasswordError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return _admin_page(422)
+        db.session.commit()
+        flash(
+            _(
+                "New password set for %(email)s; their sessions have ended. Tell them the password in person "
+                "or over a channel you trust.",
+                email=user.email,
+            ),
+            "info",
+        )
+        return redirect(url_for("signin.admin"))
+    path = admin_services.hand_over_link(db.session, actor, user)
+    db.session.commit()
+    base = current_app.config["HELPDESK_SETTINGS"].public_url or request.host_url.rstrip("/")
+    return _admin_page(link_for=user, link=base + path)
+
+
+# --- forgotten passwords and set-password links -------------------------------------------------------
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot() -> str | Response:
+    settings = current_app.config["HELPDESK_SETTINGS"]
+    if not mail_configured(settings):
+        return render_template("signin/forgot.html", can_mail=False)
+    if request.method == "POST":
+        email = request.form.get("email", "").strip()
+        if "@" in email:
+            mail_password_link(email)
+        flash(
+            _(
+                "If an account uses this address, a link to set a new password is on its way. It works once, "
+                "for one hour. No mail within a few minutes? Check the spam folder, or ask an admin."
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("signin/forgot.html", can_mail=True)
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+def password_link(token: str) -> str | Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        logout_user()  # the link is for whoever it was given to, not whoever is signed in on this browser
+    if find_link(db.session, token) is None:
+        return render_template("signin/link.html", usable=False), 404
+    if request.method == "POST":
+        try:
+            validate_new_password(request.form.get("password", ""), request.form.get("repeat", ""))
+            user = use_link(db.session, token, request.form.get("password", ""))
+        except PasswordError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template("signin/link.html", usable=True), 422
+        db.session.commit()
+        if user is None:
+            return render_template("signin/link.html", usable=False), 404
+        flash(_("Your password is set. Sign in with it now."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("signin/link.html", usable=True)
