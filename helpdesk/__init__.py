@@ -75,6 +75,7 @@ def create_app(
     from helpdesk.accounts.admin_views import bp as useradmin_bp
     from helpdesk.accounts.views import bp as accounts_bp
     from helpdesk.admin.views import bp as admin_bp
+    from helpdesk.api.token_views import bp as apitokens_bp
     from helpdesk.api.views import bp as api_bp
     from helpdesk.audit.views import bp as audit_bp
     from helpdesk.backup.views import bp as backup_bp
@@ -93,6 +94,7 @@ def create_app(
     from helpdesk.sla.views import bp as sla_bp
     from helpdesk.tickets.views import bp as tickets_bp
     from helpdesk.vendor.views import bp as vendor_bp
+    from helpdesk.webhooks.views import bp as webhookadmin_bp
 
     listeners.load()
     app.register_blueprint(accounts_bp)
@@ -112,6 +114,8 @@ def create_app(
     app.register_blueprint(admin_bp)
     app.register_blueprint(useradmin_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(apitokens_bp)
+    app.register_blueprint(webhookadmin_bp)
     app.register_blueprint(backup_bp)
     cli.register(app)
     errors.init_app(app)

@@ -54,3 +54,29 @@ def revoke_token(session: Session, prefix: str) -> bool:
         return False
     token.revoked_at = utcnow()
     return True
+
+
+def issue(session: Session, actor: User | None, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token for ``user`` on an admin's behalf, audited; the raw token is returned once."""
+    from helpdesk.accounts.admin_services import audit
+
+    token, raw = create_token(session, user, name.strip() or "API")
+    audit(
+        session,
+        actor,
+        "api_token.created",
+        {"token_id": token.id, "prefix": token.prefix, "name": token.name, "email": user.email},
+    )
+    return token, raw
+
+
+def revoke(session: Session, actor: User | None, token: ApiToken) -> bool:
+    """Revoke one token (by row, not prefix: prefixes are for reading, not unique by design); audited."""
+    from helpdesk.accounts.admin_services import audit
+
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    session.flush()
+    audit(session, actor, "api_token.revoked", {"token_id": token.id, "prefix": token.prefix, "name": token.name})
+    return True

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from helpdesk.events import CATALOGUE
 from helpdesk.extensions import db
 from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -22,17 +19,15 @@ webhooks_cli = AppGroup("webhooks", help="Outbound webhooks for integrations.")
 @click.option("--secret-env", required=True, help="Environment variable holding the signing secret.")
 def add_command(name: str, url: str, events: str, secret_env: str) -> None:
     """Subscribe an endpoint to events; calls are signed with HMAC-SHA256."""
-    if urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).netloc:
-        raise click.UsageError(f"{url!r} is not an http(s) URL")
-    names = [e.strip() for e in events.split(",") if e.strip()]
-    unknown = [e for e in names if e != "*" and e not in CATALOGUE]
-    if unknown:
-        raise click.UsageError(f"unknown events: {', '.join(unknown)}; known: {', '.join(sorted(CATALOGUE))}")
-    if not secret_env.replace("_", "").isalnum():
-        raise click.UsageError("--secret-env takes the NAME of an environment variable, not the secret")
-    db.session.add(WebhookSubscription(name=name, url=url, events=names, secret_env=secret_env))
+    from helpdesk.webhooks.subscriptions import WebhookInvalid, subscribe
+
+    try:
+        sub = subscribe(db.session, None, name=name, url=url, events=events.split(","), secret_env=secret_env)
+    except WebhookInvalid as exc:
+        db.session.rollback()
+        raise click.UsageError(str(exc.args[0])) from exc
     db.session.commit()
-    click.echo(f"Subscribed {name} to {', '.join(names)}. Set {secret_env} for every worker process.")
+    click.echo(f"Subscribed {name} to {', '.join(sub.events)}. Set {secret_env} for every worker process.")
 
 
 @webhooks_cli.command("list")

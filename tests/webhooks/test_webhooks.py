@@ -155,7 +155,7 @@ def test_cli_validates_and_lists(app: Any, session: Any) -> None:
             "S",
         ]
     )
-    assert unknown.exit_code != 0 and "unknown events: sla.exploded" in unknown.output
+    assert unknown.exit_code != 0 and "Unknown events: sla.exploded" in unknown.output
     ok = runner.invoke(
         args=[
             "helpdesk",

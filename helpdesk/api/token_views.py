@@ -1,0 +1,86 @@
+"""``/admin/api-tokens``: admins issue and revoke REST API tokens.
+
+The HTML pages live beside the JSON API (``views.py``) rather than in it, so
+the API blueprint keeps answering only bearer-token requests.  A new token is
+rendered once in the response to the form — never flashed, since the flash
+travels in the (signed, not encrypted) session cookie.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from helpdesk.accounts.models import Role, User
+from helpdesk.admin.sections import Section, add_section
+from helpdesk.api.models import ApiToken
+from helpdesk.api.tokens import issue, revoke
+from helpdesk.extensions import db
+
+bp = Blueprint("apitokens", __name__, url_prefix="/admin/api-tokens")
+
+add_section(
+    Section(
+        "apitokens.index",
+        _l("API tokens"),
+        _l("Bearer tokens for scripts and integrations using the REST API."),
+        order=60,
+    )
+)
+
+
+@bp.before_request
+def _admins_only() -> None:
+    if not current_user.is_authenticated:
+        return  # login_required on the view sends strangers to sign in
+    if current_user.role != Role.ADMIN:
+        abort(404)
+
+
+def _page(new_token: str | None = None, status: int = 200) -> tuple[str, int]:
+    tokens = db.session.execute(
+        sa.select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+    ).all()
+    users = list(db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)))
+    return render_template("admin/api_tokens.html", tokens=tokens, users=users, new_token=new_token), status
+
+
+@bp.get("/")
+@login_required
+def index() -> tuple[str, int]:
+    return _page()
+
+
+@bp.post("/")
+@login_required
+def create() -> tuple[str, int] | Response:
+    try:
+        user = db.session.get(User, int(request.form.get("user_id", "")))
+    except ValueError:
+        user = None
+    if user is None or not user.active:
+        flash(_("Choose an active user for the token to act as."), "error")
+        return redirect(url_for("apitokens.index"))
+    name = request.form.get("name", "").strip()
+    if not name:
+        flash(_("Say what the token is for, e.g. BI export."), "error")
+        return redirect(url_for("apitokens.index"))
+    _token, raw = issue(db.session, current_user, user, name)
+    db.session.commit()
+    return _page(new_token=raw, status=201)
+
+
+@bp.post("/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Response:
+    token = db.session.get(ApiToken, token_id) or abort(404)
+    revoke(db.session, current_user, token)
+    db.session.commit()
+    flash(_("Token %(prefix)s… revoked; requests with it now get 401.", prefix=token.prefix), "success")
+    return redirect(url_for("apitokens.index"))

@@ -1,0 +1,123 @@
+"""``/admin/webhooks``: admins subscribe integrations to events, pause or delete them, and read recent deliveries."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from helpdesk.accounts.models import Role
+from helpdesk.admin.sections import Section, add_section
+from helpdesk.events import CATALOGUE
+from helpdesk.extensions import db
+from helpdesk.webhooks import subscriptions as subs
+from helpdesk.webhooks.models import WebhookSubscription
+
+bp = Blueprint("webhookadmin", __name__, url_prefix="/admin/webhooks")
+
+add_section(
+    Section(
+        "webhookadmin.index",
+        _l("Outbound webhooks"),
+        _l("Signed HTTP calls to your systems when tickets and messages change, with each delivery's outcome."),
+        order=70,
+    )
+)
+
+
+@bp.before_request
+def _admins_only() -> None:
+    if not current_user.is_authenticated:
+        return  # login_required on the view sends strangers to sign in
+    if current_user.role != Role.ADMIN:
+        abort(404)
+
+
+def _index(values: dict[str, object], status: int = 200) -> tuple[str, int]:
+    rows = list(db.session.scalars(sa.select(WebhookSubscription).order_by(WebhookSubscription.name)))
+    return (
+        render_template(
+            "admin/webhooks.html",
+            rows=rows,
+            counts=subs.status_counts(db.session),
+            catalogue=sorted(CATALOGUE.items()),
+            values=values,
+        ),
+        status,
+    )
+
+
+@bp.get("/")
+@login_required
+def index() -> tuple[str, int]:
+    return _index({"events": []})
+
+
+@bp.post("/")
+@login_required
+def create() -> tuple[str, int] | Response:
+    form = request.form
+    try:
+        sub = subs.subscribe(
+            db.session,
+            current_user,
+            name=form.get("name", ""),
+            url=form.get("url", ""),
+            events=form.getlist("events"),
+            secret_env=form.get("secret_env", ""),
+        )
+    except subs.WebhookInvalid as exc:
+        db.session.rollback()
+        flash(str(exc.args[0]), "error")
+        return _index({**form.to_dict(), "events": form.getlist("events")}, 422)
+    db.session.commit()
+    flash(
+        _(
+            "Webhook %(name)s subscribed. Set %(env)s to the signing secret for every worker process.",
+            name=sub.name,
+            env=sub.secret_env,
+        ),
+        "success",
+    )
+    return redirect(url_for("webhookadmin.show", sub_id=sub.id))
+
+
+def _sub(sub_id: int) -> WebhookSubscription:
+    return db.session.get(WebhookSubscription, sub_id) or abort(404)
+
+
+@bp.get("/<int:sub_id>")
+@login_required
+def show(sub_id: int) -> str:
+    sub = _sub(sub_id)
+    return render_template("admin/webhook.html", sub=sub, deliveries=subs.recent_deliveries(db.session, sub))
+
+
+@bp.post("/<int:sub_id>/active")
+@login_required
+def set_active(sub_id: int) -> Response:
+    sub = _sub(sub_id)
+    active = request.form.get("active") == "1"
+    subs.set_active(db.session, current_user, sub, active)
+    db.session.commit()
+    flash(
+        _("Webhook %(name)s enabled.", name=sub.name) if active else _("Webhook %(name)s disabled.", name=sub.name),
+        "success",
+    )
+    return redirect(url_for("webhookadmin.show", sub_id=sub.id))
+
+
+@bp.route("/<int:sub_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(sub_id: int) -> str | Response:
+    sub = _sub(sub_id)
+    if request.method == "GET":
+        return render_template("admin/webhook_delete.html", sub=sub)
+    name = sub.name
+    subs.delete(db.session, current_user, sub)
+    db.session.commit()
+    flash(_("Webhook %(name)s deleted.", name=name), "success")
+    return redirect(url_for("webhookadmin.index"))
