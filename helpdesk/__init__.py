@@ -88,6 +88,8 @@ def create_app(
     from helpdesk.inbox.views import bp as inbox_bp
     from helpdesk.macros import api as macros_api  # noqa: F401 - adds its routes to the API blueprint
     from helpdesk.macros.views import bp as macros_bp
+    from helpdesk.notifications import api as notifications_api  # noqa: F401 - adds its routes to the API blueprint
+    from helpdesk.notifications.views import bp as notifications_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.settings.views import bp as settings_bp
     from helpdesk.signin.views import bp as signin_bp
@@ -117,6 +119,7 @@ def create_app(
     app.register_blueprint(apitokens_bp)
     app.register_blueprint(webhookadmin_bp)
     app.register_blueprint(backup_bp)
+    app.register_blueprint(notifications_bp)
     cli.register(app)
     errors.init_app(app)
     _security_headers(app)

@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
     from helpdesk.customers.cli import customers_cli
     from helpdesk.email_cli import email_cli
     from helpdesk.macros.cli import macros_cli
+    from helpdesk.notifications.cli import notifications_cli
     from helpdesk.signin import cli as _signin_cli  # noqa: F401 - adds its commands to the users group
     from helpdesk.sla.cli import sla_cli
     from helpdesk.webhooks.cli import webhooks_cli
@@ -37,6 +38,7 @@ def register(app: Flask) -> None:
     helpdesk_cli.add_command(channels_cli)
     helpdesk_cli.add_command(customers_cli)
     helpdesk_cli.add_command(macros_cli)
+    helpdesk_cli.add_command(notifications_cli)
     helpdesk_cli.add_command(users_cli)
     helpdesk_cli.add_command(teams_cli)
     helpdesk_cli.add_command(backup_command)

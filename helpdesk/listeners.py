@@ -12,6 +12,8 @@ MODULES = (
     "helpdesk.sla.tasks",
     "helpdesk.housekeeping",
     "helpdesk.orders.freshness",
+    "helpdesk.notifications.tasks",
+    "helpdesk.notifications.live",
 )
 
 

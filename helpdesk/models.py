@@ -8,6 +8,7 @@ from helpdesk.customers.models import Customer, CustomerIdentity, MergeSuggestio
 from helpdesk.ingest.models import QuarantinedInput
 from helpdesk.leases import Lease
 from helpdesk.macros.models import MacroFavourite, MacroUsage, PolicyOverride, StoredMacro
+from helpdesk.notifications.models import Mention, Notification, NotificationCount
 from helpdesk.orders.models import Order, OrderLine
 from helpdesk.signin.models import PasswordLink, RecoveryCode, SigninThrottle, TwoFactorRequirement
 from helpdesk.sla.models import SlaClock, SlaPolicy
@@ -37,8 +38,11 @@ __all__ = [
     "Lease",
     "MacroFavourite",
     "MacroUsage",
+    "Mention",
     "MergeSuggestion",
     "Message",
+    "Notification",
+    "NotificationCount",
     "Order",
     "OrderLine",
     "PasswordLink",

@@ -119,11 +119,14 @@ def add_reply(
     at: datetime | None = None,
     policy_override: str | None = None,
     attachments: Sequence[AttachmentData] = (),
+    mentions: Sequence[int] = (),
 ) -> Message:
     """Add an agent reply (queued for sending) or an internal note (never sent).
 
     ``attachments`` must keep the limits of the ticket's channel (a note: the
     helpdesk's own); ``AttachmentRefused`` names the limit they break.
+    ``mentions`` are the colleagues a note's author picked after ``@``; those
+    still named in the text who may see the ticket are kept with the note.
 
     Raises ``Collision`` when someone else wrote since ``seen_message_id``
     and the agent has not confirmed with ``force``; the draft is not lost,
@@ -177,6 +180,10 @@ def add_reply(
             ticket.assignee_id = author.id
     session.flush()
     files.attach(session, message, attachments)
+    if internal:
+        from helpdesk.notifications import services as notifications
+
+        notifications.record_mentions(session, message, notifications.resolve_mentions(session, ticket, body, mentions))
     _audit(session, ticket, author, "note.added" if internal else "reply.queued", {"message_id": message.id})
     if blocking:  # a lead sent it anyway: keep who, why and which rules, for the leads' list
         from helpdesk.macros.models import PolicyOverride

@@ -171,6 +171,7 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
             force=form.get("force") == "1",
             policy_override=override or None,
             attachments=uploads,
+            mentions=form.getlist("mention", type=int) if internal else (),
         )
         if not internal:
             _after_reply(ticket, form.get("macro_key", ""), form.get("macro_locale", ""), form.get("then_status", ""))
@@ -205,6 +206,17 @@ def _after_reply(ticket: Ticket, macro_key: str, macro_locale: str, then_status:
         macro_services.apply_actions(db.session, ticket, macro, current_user)
     if then_status:
         services.set_status(db.session, ticket, then_status, current_user)
+
+
+@bp.get("/<int:ticket_id>/mentionable")
+@login_required
+def mentionable(ticket_id: int) -> Response:
+    """Colleagues a note on this ticket may @mention: only those who may see it."""
+    from helpdesk.notifications import services as notifications
+
+    ticket = visible_ticket(ticket_id)
+    users = notifications.mentionable(db.session, ticket, request.args.get("q", ""), exclude=current_user.id)
+    return jsonify(users=[{"id": u.id, "name": u.name, "email": u.email} for u in users])
 
 
 @bp.post("/<int:ticket_id>/reply/check")

@@ -217,6 +217,74 @@
       });
     }
 
+    // @mentions in internal notes: "@" and a few letters suggest colleagues who may see the ticket.
+    const mentionList = document.getElementById("mention-results");
+    if (mentionList) {
+      const mentionIds = document.getElementById("mention-ids");
+      const noteBox = document.getElementById("internal");
+      let mentionSeq = 0, options = [], active = 0, start = -1;
+      const close = () => { mentionList.hidden = true; options = []; start = -1; body.removeAttribute("aria-activedescendant"); };
+      function query() {
+        const upto = body.value.slice(0, body.selectionStart || 0);
+        const m = /(^|\s)@([^\s@]{0,30})$/.exec(upto);
+        return m ? { at: upto.length - m[2].length - 1, text: m[2] } : null;
+      }
+      function show(users) {
+        options = users;
+        active = 0;
+        mentionList.replaceChildren(...users.map((u, i) => {
+          const li = document.createElement("li");
+          li.id = "mention-option-" + u.id;
+          li.setAttribute("role", "option");
+          li.dataset.userId = u.id;
+          li.setAttribute("aria-selected", i === active ? "true" : "false");
+          li.textContent = u.name + " <" + u.email + ">";
+          li.addEventListener("mousedown", (ev) => { ev.preventDefault(); pick(i); });
+          return li;
+        }));
+        mentionList.hidden = !users.length;
+        if (users.length) body.setAttribute("aria-activedescendant", "mention-option-" + users[0].id);
+      }
+      function highlight(i) {
+        active = (i + options.length) % options.length;
+        Array.from(mentionList.children).forEach((li, n) => li.setAttribute("aria-selected", n === active ? "true" : "false"));
+        body.setAttribute("aria-activedescendant", mentionList.children[active].id);
+      }
+      function pick(i) {
+        const user = options[i];
+        if (!user || start < 0) return;
+        const end = body.selectionStart || 0;
+        const text = "@" + user.name + " ";
+        body.value = body.value.slice(0, start) + text + body.value.slice(end);
+        body.selectionStart = body.selectionEnd = start + text.length;
+        if (!mentionIds.querySelector('input[value="' + user.id + '"]')) {
+          const input = document.createElement("input");
+          input.type = "hidden"; input.name = "mention"; input.value = String(user.id);
+          mentionIds.appendChild(input);
+        }
+        close();
+        body.focus();
+      }
+      body.addEventListener("input", () => {
+        const q = noteBox && noteBox.checked ? query() : null;
+        if (!q) { close(); return; }
+        start = q.at;
+        const seq = ++mentionSeq;
+        fetch(mentionList.dataset.url + "?q=" + encodeURIComponent(q.text), { credentials: "same-origin" })
+          .then((r) => (r.ok ? r.json() : null))
+          .then((a) => { if (a && seq === mentionSeq && start >= 0) show(a.users); });
+      });
+      body.addEventListener("keydown", (ev) => {
+        if (mentionList.hidden || !options.length) return;
+        if (ev.key === "ArrowDown") { ev.preventDefault(); highlight(active + 1); }
+        else if (ev.key === "ArrowUp") { ev.preventDefault(); highlight(active - 1); }
+        else if (ev.key === "Enter" || ev.key === "Tab") { ev.preventDefault(); ev.stopPropagation(); pick(active); }
+        else if (ev.key === "Escape") { ev.preventDefault(); close(); }
+      });
+      body.addEventListener("blur", () => setTimeout(close, 150));
+      if (noteBox) noteBox.addEventListener("change", close);
+    }
+
     // Files: a button and drops on the composer; the channel's limits (or a note's) shown and checked before sending.
     const attach = document.getElementById("attach");
     if (attach) {

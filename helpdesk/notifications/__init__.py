@@ -1,0 +1,1 @@
+"""Notifications for agents: @mentions, assignments and SLA warnings on their tickets."""
