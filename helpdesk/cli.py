@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -51,17 +52,33 @@ def _settings():  # type: ignore[no-untyped-def]
     return current_app.config["HELPDESK_SETTINGS"]
 
 
+def _schema_revision() -> str | None:
+    """The migration the database is at (None: no schema yet), for init's one-line summary."""
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
 @helpdesk_cli.command("init")
 def init_command() -> None:
     """Create the database or upgrade it to the current schema."""
     from flask_migrate import upgrade
 
+    before = _schema_revision()
     upgrade(directory=str(Path(__file__).parent / "migrations"))
+    after = _schema_revision()
     from helpdesk.sla.policies import seed_defaults
 
     seed_defaults(db.session)
     db.session.commit()
-    click.echo(f"Database ready at {db.engine.url.render_as_string(hide_password=True)}.")
+    where = db.engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"Database ready at {where} (schema {after}, already current).")
+    elif before is None:
+        click.echo(f"Database created at {where} (schema {after}).")
+    else:
+        click.echo(f"Database at {where} upgraded from schema {before} to {after}.")
     click.echo("Next: 'flask --app wsgi helpdesk create-user --role admin' or 'flask --app wsgi helpdesk demo'.")
 
 
@@ -173,46 +190,66 @@ def worker_command(workers: int) -> None:
 @helpdesk_cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
+@click.option("--threads", default=100, show_default=True, help="Requests and WebSocket connections served at once.")
 @click.option("--no-worker", is_flag=True, help="Do not run the task consumer in this process.")
 @click.option(
     "--demo-fakes",
     is_flag=True,
     help="Run the demo stores' platforms as loopback fakes in this process, with live traffic (make run).",
 )
-def serve_command(host: str, port: int, no_worker: bool, demo_fakes: bool) -> None:
-    """Serve the web inbox (and, by default, the task consumer) in one process."""
-    from helpdesk.extensions import socketio
-    from helpdesk.tasks import start_consumer
-
+@click.option(
+    "--debug", is_flag=True, help="Werkzeug's development server and debug mode instead (never in production)."
+)
+def serve_command(host: str, port: int, threads: int, no_worker: bool, demo_fakes: bool, debug: bool) -> None:
+    """Serve the web inbox (and, by default, the task consumer) in one process, on a production server."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    consumer = watchers = platforms = None
-    if demo_fakes:
-        from helpdesk.demo.live import DemoPlatforms
+    with_worker = not no_worker and _settings().run_worker_in_process
 
-        platforms = DemoPlatforms(hook_base=f"http://{host}:{port}")
-        connected = platforms.start(app)
-        if connected:
-            click.echo("Demo stores connected to their loopback platforms: " + ", ".join(connected) + ".")
-        else:
-            click.echo("No demo stores to connect; load them with 'flask --app wsgi helpdesk demo'.")
-    if not no_worker and _settings().run_worker_in_process:
-        from helpdesk.polling.watchers import WatcherSupervisor
+    def start() -> Callable[[], None]:
+        """Start what runs beside the web server in its process; returns what stops it."""
+        consumer = watchers = platforms = None
+        if demo_fakes:
+            from helpdesk.demo.live import DemoPlatforms
 
-        consumer = start_consumer()
-        watchers = WatcherSupervisor(app)
-        watchers.start()
+            platforms = DemoPlatforms(hook_base=f"http://{host}:{port}")
+            connected = platforms.start(app)
+            if connected:
+                click.echo("Demo stores connected to their loopback platforms: " + ", ".join(connected) + ".")
+            else:
+                click.echo("No demo stores to connect; load them with 'flask --app wsgi helpdesk demo'.")
+        if with_worker:
+            from helpdesk.polling.watchers import WatcherSupervisor
+            from helpdesk.tasks import start_consumer
+
+            consumer = start_consumer()
+            watchers = WatcherSupervisor(app)
+            watchers.start()
+
+        def stop() -> None:
+            if watchers is not None:
+                watchers.stop()
+            if consumer is not None:
+                consumer.stop(graceful=True)
+            if platforms is not None:
+                platforms.stop()
+
+        return stop
+
     click.echo(f"Helpdesk running at http://{host}:{port}/  (Ctrl+C stops it)")
+    if not debug:
+        from helpdesk.server import serve
+
+        serve(app, host, port, threads=threads, on_start=start)
+        return
+    from helpdesk.extensions import socketio
+
+    stop = start()
     # Flask ignores app.run() inside its own CLI; this command exists to serve, so lift that guard.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     try:
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
+        socketio.run(app, host=host, port=port, debug=True, allow_unsafe_werkzeug=True, use_reloader=False)
     finally:
-        if watchers is not None:
-            watchers.stop()
-        if consumer is not None:
-            consumer.stop(graceful=True)
-        if platforms is not None:
-            platforms.stop()
+        stop()
 
 
 quarantine_cli = AppGroup("quarantine", help="Input that failed validation, kept raw for replay.")

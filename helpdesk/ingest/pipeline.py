@@ -77,8 +77,8 @@ def _accounts_statement(dialect: str) -> sa.Select[Any]:
 INGEST_LOCK_KEY = 0x68656C7064657368  # "helpdesh"
 
 
-def _take_write_lock(session: Session) -> None:
-    """Serialise ingesting batches: take the lock before the look-ups, for the whole transaction.
+def take_write_lock(session: Session) -> None:
+    """Serialise ingest batches and order upserts (both create customers): lock before the look-ups, until commit.
 
     Without it two workers ingesting the same mail (a poll and a manual
     import, two processes after a restart) both pass the dedupe look-up and
@@ -167,7 +167,7 @@ def _ingest(
 ) -> IngestResult:
     if isinstance(session, scoped_session):
         session = session()  # resolve the proxy once; the steps below use it thousands of times
-    _take_write_lock(session)
+    take_write_lock(session)
     now = as_of or utcnow()
     outcomes: list[Outcome | None] = [None] * len(batch)
     parsed: list[tuple[int, InboundMessage]] = []

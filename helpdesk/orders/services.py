@@ -160,11 +160,19 @@ def _newest(records: Iterable[OrderRecord]) -> dict[tuple[str, str], OrderRecord
 
 
 def upsert_orders(session: Session, records: Iterable[OrderRecord]) -> OrderUpsert:
-    """Insert or update orders by (account, order number); link their customers and waiting tickets."""
+    """Insert or update orders by (account, order number); link their customers and waiting tickets.
+
+    Takes ingest's write lock first: a webhook and a poll bringing the same
+    new buyer at once would otherwise both miss the identity in their
+    look-ups and collide on its unique key.
+    """
+    from helpdesk.ingest.pipeline import take_write_lock
+
     latest = _newest(records)
     result = OrderUpsert(order_ids=[])
     if not latest:
         return result
+    take_write_lock(session)
     now = utcnow()
     accounts = _account_ids(session, {account for account, _ in latest})
     conn = session.connection()

@@ -1,0 +1,101 @@
+"""``helpdesk serve`` runs the production server (Gunicorn, threaded worker) with the task consumer beside it:
+it answers /health, a Socket.IO handshake and a WebSocket upgrade, and stops cleanly on Ctrl+C."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import simple_websocket
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    db = tmp_path / "serve.db"
+    shutil.copyfile(sqlite_template, db)
+    port = free_port()
+    env = {
+        **os.environ,
+        "HELPDESK_DATABASE_URL": f"sqlite:///{db}",
+        "HELPDESK_INSTANCE_PATH": str(tmp_path),
+        "HELPDESK_SECRET_KEY": "test-secret-key-not-for-production",
+        "HELPDESK_WORKER_IN_PROCESS": "true",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "helpdesk", "serve", "--port", str(port), "--threads", "8"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"serve did not answer: {proc.communicate()[0][-2000:]}")
+            time.sleep(0.3)
+    yield base, proc
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def get(url: str) -> Any:
+    return urllib.request.urlopen(url, timeout=5)
+
+
+def test_serve_runs_gunicorn_with_socketio_and_stops_on_ctrl_c(server: tuple[str, subprocess.Popen[str]]) -> None:
+    base, proc = server
+    with get(base + "/health") as response:
+        assert response.status == 200
+        assert response.headers["Server"].startswith("gunicorn")  # not Werkzeug's development server
+    with get(base + "/socket.io/?EIO=4&transport=polling") as response:
+        body = response.read().decode()
+    assert body.startswith("0")
+    handshake = json.loads(body[1:])
+    assert "websocket" in handshake["upgrades"]
+    ws = simple_websocket.Client.connect(
+        base.replace("http", "ws") + f"/socket.io/?EIO=4&transport=websocket&sid={handshake['sid']}"
+    )
+    try:
+        ws.send("2probe")
+        assert ws.receive(timeout=5) == "3probe"  # the WebSocket upgrade works through the threaded worker
+    finally:
+        ws.close()
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C in a terminal reaches the whole process group
+    output = proc.communicate(timeout=45)[0]
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output and "[ERROR]" not in output, output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines == [f"Helpdesk running at {base}/  (Ctrl+C stops it)"], output  # nothing else to interpret
