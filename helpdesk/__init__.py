@@ -92,6 +92,7 @@ def create_app(
     from helpdesk.notifications.views import bp as notifications_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.settings.views import bp as settings_bp
+    from helpdesk.signin.two_factor_views import bp as two_factor_bp
     from helpdesk.signin.views import bp as signin_bp
     from helpdesk.sla.views import bp as sla_bp
     from helpdesk.tickets.views import bp as tickets_bp
@@ -106,6 +107,7 @@ def create_app(
     app.register_blueprint(customers_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(signin_bp)
+    app.register_blueprint(two_factor_bp)
     app.register_blueprint(vendor_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(sla_bp)

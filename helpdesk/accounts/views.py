@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 from helpdesk.accounts.models import User
 from helpdesk.extensions import db, login_manager
 from helpdesk.signin.services import Outcome, check_password
-from helpdesk.signin.views import client_address, start_session, wait_message
+from helpdesk.signin.two_factor_views import after_password
+from helpdesk.signin.views import client_address, wait_message
 
 bp = Blueprint("accounts", __name__)
 
@@ -50,8 +51,7 @@ def login() -> str | Response | tuple[str, int]:
         attempt = check_password(db.session, email, request.form.get("password", ""), client_address())
         db.session.commit()
         if attempt.user is not None:
-            start_session(attempt.user)
-            return redirect(_safe_next(request.args.get("next")))
+            return after_password(attempt.user, _safe_next(request.args.get("next")))
         if attempt.outcome is Outcome.WAIT:
             flash(wait_message(attempt.wait_s), "error")
             return render_template("login.html", email=email), 429

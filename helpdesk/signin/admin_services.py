@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.admin_services import audit
-from helpdesk.accounts.models import User
-from helpdesk.signin import throttle
+from helpdesk.accounts.models import Role, User
+from helpdesk.signin import throttle, totp
 from helpdesk.signin.links import HANDOVER_LINK_LIFETIME, make_password_link
 from helpdesk.signin.services import set_password
 
@@ -39,3 +39,24 @@ def clear_throttles(
     if cleared:
         audit(session, actor, "signin.throttle_cleared", {"email": email, "address": address, "rows": cleared})
     return cleared
+
+
+def reset_two_factor(session: Session, actor: User | None, user: User) -> bool:
+    """Turn off ``user``'s two-factor sign-in (a lost phone and lost recovery codes); False if it was off."""
+    if not user.has_two_factor:
+        return False
+    totp.disable(session, user)
+    audit(session, actor, "signin.two_factor_reset", {"user_id": user.id, "email": user.email})
+    return True
+
+
+def require_two_factor(session: Session, actor: User | None, roles: set[str]) -> None:
+    """Exactly ``roles`` must use two-factor sign-in from now on."""
+    unknown = roles - set(Role)
+    if unknown:
+        raise ValueError(f"unknown role(s) {', '.join(sorted(unknown))}; roles are {', '.join(Role)}")
+    for role in Role:
+        wanted = role in roles
+        if totp.is_required_role(session, role) != wanted:
+            totp.set_required(session, role, wanted)
+            audit(session, actor, "signin.two_factor_required", {"role": str(role), "required": wanted})

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from helpdesk.accounts.cli import users_cli
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import Role, User
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
-from helpdesk.signin import admin_services, throttle
+from helpdesk.signin import admin_services, throttle, totp
 from helpdesk.signin.services import PasswordError
 
 
@@ -75,3 +75,27 @@ def _user(email: str) -> User:
     if user is None:
         raise click.UsageError(f"there is no user with e-mail {email}")
     return user
+
+
+@users_cli.command("reset-2fa")
+@click.argument("email")
+def reset_two_factor_command(email: str) -> None:
+    """Turn off EMAIL's two-factor sign-in (lost phone and recovery codes); they set it up again under Settings."""
+    user = _user(email)
+    done = admin_services.reset_two_factor(db.session, None, user)
+    db.session.commit()
+    click.echo(f"Two-factor sign-in is off for {user.email}." if done else f"{user.email} had no two-factor sign-in.")
+
+
+@users_cli.command("require-2fa")
+@click.argument("roles", nargs=-1, type=click.Choice([str(r) for r in Role]))
+@click.option("--none", "no_roles", is_flag=True, help="Require it of no role.")
+def require_two_factor_command(roles: tuple[str, ...], no_roles: bool) -> None:
+    """Require two-factor sign-in of exactly ROLES (e.g. 'admin lead'); --none to require it of nobody."""
+    if not roles and not no_roles:
+        current = sorted(totp.required_roles(db.session))
+        click.echo(f"Two-factor sign-in is required of: {', '.join(current) or 'no role'}.")
+        return
+    admin_services.require_two_factor(db.session, None, set(roles))
+    db.session.commit()
+    click.echo(f"Two-factor sign-in is now required of: {', '.join(sorted(roles)) or 'no role'}.")

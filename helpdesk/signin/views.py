@@ -18,7 +18,7 @@ from helpdesk.accounts.models import Role, User
 from helpdesk.admin.sections import Section, add_section
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
-from helpdesk.signin import admin_services, throttle
+from helpdesk.signin import admin_services, throttle, totp
 from helpdesk.signin.links import find_link, use_link
 from helpdesk.signin.mail import mail_configured
 from helpdesk.signin.passwords import verify_password
@@ -111,6 +111,8 @@ def _admin_page(status: int = 200, **extra: object) -> tuple[str, int]:
         rows=throttle.current(db.session),
         now=utcnow(),
         can_mail=mail_configured(current_app.config["HELPDESK_SETTINGS"]),
+        required=totp.required_roles(db.session),
+        roles=[(Role.AGENT, _("Agents")), (Role.LEAD, _("Leads")), (Role.ADMIN, _("Admins"))],
         **extra,
     ), status
 
