@@ -43,6 +43,13 @@ def create_app(
     )
     if overrides:
         app.config.update(overrides)
+    if settings.trusted_proxies:
+        # Behind nginx every request comes from 127.0.0.1: sign-in throttling and audit need the client's
+        # address, and links the scheme the browser used. Only as many hops as configured are believed.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from helpdesk import extensions, models, tasks  # models: every table registered before binding
     from helpdesk.db import configure_sqlite

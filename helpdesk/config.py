@@ -37,6 +37,7 @@ class Settings:
     session_hours: int = 12
     smtp_url: str | None = None  # the helpdesk's own mail (password links), not a channel's mailbox
     mail_from: str | None = None
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
 
     @property
     def is_sqlite(self) -> bool:
@@ -200,4 +201,5 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         tasks_immediate=_bool(env, "HELPDESK_TASKS_IMMEDIATE", False),
         poll_interval_s=_int(env, "HELPDESK_POLL_INTERVAL", 60),
         run_worker_in_process=_bool(env, "HELPDESK_WORKER_IN_PROCESS", True),
+        trusted_proxies=_int(env, "HELPDESK_TRUSTED_PROXIES", 0, minimum=0),
     )

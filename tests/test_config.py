@@ -60,3 +60,25 @@ def test_wsgi_start_fails_fast_on_bad_setting(tmp_path: Path) -> None:
     )
     assert out.returncode != 0
     assert "HELPDESK_REDIS_URL='ftp://nope' must start with redis://" in out.stderr
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [("0", "127.0.0.1 http"), ("1", "203.0.113.7 https")])
+def test_trusted_proxies_give_the_clients_address(tmp_path: Path, proxies: str, seen: str) -> None:
+    """Behind nginx, sign-in throttling must see each agent's own address, not the proxy's."""
+    from flask import request
+
+    from helpdesk import create_app
+
+    env = {
+        "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'proxy.db'}",
+        "HELPDESK_SECRET_KEY": "test-secret-key-not-for-production",
+        "HELPDESK_TRUSTED_PROXIES": proxies,
+    }
+    app = create_app(env, instance_path=tmp_path)
+    app.add_url_rule("/addr", "addr", lambda: f"{request.remote_addr} {request.scheme}")
+    response = app.test_client().get(
+        "/addr",
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert response.get_data(as_text=True) == seen
