@@ -14,6 +14,7 @@ from helpdesk.accounts.models import Team, User
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.inbox import queries
 from helpdesk.inbox.queries import Filters, Page
+from helpdesk.tickets import merging
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Ticket
 
@@ -140,10 +141,14 @@ def bulk(session: Session, user: User, rows: list[Ticket], action: str, value: s
         if len(rows) < 2:
             raise tickets.TicketError("Select at least two tickets of the same customer to merge.")
         target, *sources = sorted(rows, key=lambda t: t.id)
-        for source in sources:
-            tickets.merge(session, source, target, user)
+        for source in sources:  # each merge is recorded on its own, so each can be undone from the ticket
+            merging.merge(session, source, target, user)
         return len(sources)
+    changed = 0
     for ticket in rows:
+        if action == "status" and ticket.merged_into_id is not None:
+            continue  # a merged ticket stays closed until its merge is undone
+        changed += 1
         if action == "assign":
             tickets.assign(session, ticket, int(value) if value.isdigit() else None, user)
         elif action == "status":
@@ -152,4 +157,4 @@ def bulk(session: Session, user: User, rows: list[Ticket], action: str, value: s
             tickets.set_priority(session, ticket, value, user)
         elif action == "tag":
             tickets.add_tags(session, ticket, [value], user)
-    return len(rows)
+    return changed

@@ -247,6 +247,14 @@ def set_status(session: Session, ticket: Ticket, status: str, actor: User, at: d
     old = ticket.status
     if status == old:
         return
+    if ticket.merged_into_id is not None:  # it stays closed while merged: an undo restores its old status
+        raise TicketError(
+            _l(
+                "Ticket #%(id)s is merged into #%(target)s. Undo the merge to work on it again.",
+                id=ticket.id,
+                target=ticket.merged_into_id,
+            )
+        )
     now = at or utcnow()
     ticket.status = status
     if status == TicketStatus.SOLVED:

@@ -6,7 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from helpdesk.audit.models import AuditEvent
 from helpdesk.inbox import services
 from helpdesk.inbox.queries import Filters
 from helpdesk.tickets.models import TicketStatus
@@ -172,6 +174,11 @@ def test_bulk_merge_folds_same_customer_tickets_into_the_oldest(
     assert second.merged_into_id == first.id
     assert second.status == "closed"
     assert first.message_count == 2
+    # recorded like a merge from the ticket page, so it can be undone; a bulk reopen leaves the merged ticket closed
+    assert session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "ticket.merged")) is not None
+    post(client, "/inbox/bulk", {"ticket": [second.id, first.id], "action": "status", "value_status": "pending"})
+    session.expire_all()
+    assert (first.status, second.status) == ("pending", "closed")
 
 
 def test_bulk_without_csrf_token_is_refused(client: Any, session: Any, world: Any, make_ticket: Any) -> None:
