@@ -177,15 +177,18 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
             _after_reply(ticket, form.get("macro_key", ""), form.get("macro_locale", ""), form.get("then_status", ""))
     except Collision as exc:
         db.session.rollback()
+        _files_not_kept(uploads)
         return _render(ticket, status=409, draft=body, collision=exc.messages)
     except PolicyViolation as exc:
         db.session.rollback()
         for violation in exc.violations:
             flash(describe(violation), "error")
+        _files_not_kept(uploads)
         return _render(ticket, status=422, draft=body, policy_violations=True)
     except TicketError as exc:
         db.session.rollback()
         flash(_(str(exc)), "error")
+        _files_not_kept(uploads)
         return _render(ticket, status=422, draft=body)
     db.session.commit()
     if not internal:
@@ -194,6 +197,13 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
         send_reply(message.id)
     flash(_("Internal note added.") if internal else _("Reply queued for sending."), "info")
     return _back(ticket)
+
+
+def _files_not_kept(uploads: list[AttachmentData]) -> None:
+    """A browser cannot be handed files back: when the draft returns, say which to attach again."""
+    if uploads:
+        names = ", ".join(u.filename for u in uploads)
+        flash(_("Nothing was sent. Attach these files again before sending: %(names)s", names=names), "warning")
 
 
 def _after_reply(ticket: Ticket, macro_key: str, macro_locale: str, then_status: str) -> None:

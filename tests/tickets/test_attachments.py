@@ -108,6 +108,7 @@ def test_files_over_the_mail_servers_limit_are_refused_naming_the_limit(client, 
     assert session.scalar(sa.select(sa.func.count(Message.id)).where(Message.direction == "out")) == 0
     assert session.scalar(sa.select(sa.func.count(Attachment.id))) == 0
     assert "Up to 20 files, 3.0 kB in all." in page  # the composer shows the limit it was held to
+    assert "Nothing was sent. Attach these files again before sending: a.txt, b.txt" in page
 
 
 def test_a_marketplace_that_sends_no_files_refuses_them_and_the_composer_disables_the_button(
