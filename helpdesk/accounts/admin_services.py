@@ -8,6 +8,7 @@ an agent a store or took an admin's role away.  Functions flush; the caller
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,9 +135,17 @@ def add_user(
     locale: str,
     timezone: str,
     teams: list[Team],
-    password: str,
+    password: str | None,
 ) -> User:
-    """Create a user who can sign in with ``password``."""
+    """Create a user who can sign in with ``password``.
+
+    ``password`` None means an invitation: the account gets a random password
+    nobody knows, and the caller hands the user a set-password link.
+    """
+    invited = password is None
+    if invited:
+        password = secrets.token_urlsafe(32)
+    assert password is not None
     if not name.strip():
         raise AdminError(_l("Give the user a name."))
     try:
@@ -156,7 +165,13 @@ def add_user(
         session,
         actor,
         "user.created",
-        {"user_id": user.id, "email": user.email, "role": user.role, "teams": [t.name for t in teams]},
+        {
+            "user_id": user.id,
+            "email": user.email,
+            "role": user.role,
+            "teams": [t.name for t in teams],
+            **({"invited": True} if invited else {}),
+        },
     )
     return user
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, user_logged_in
@@ -23,6 +23,7 @@ from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.extensions import db
 from helpdesk.i18n import LANGUAGES
 from helpdesk.settings.services import timezones
+from helpdesk.signin.admin_services import hand_over_link
 
 bp = Blueprint("useradmin", __name__, url_prefix="/admin")
 
@@ -107,6 +108,7 @@ def new_user() -> tuple[str, int] | Response:
     if request.method == "GET":
         return _user_form(None, {"role": Role.AGENT, "locale": "en", "timezone": "UTC", "teams": []})
     form = request.form
+    invite = form.get("invite") == "1"
     try:
         user = svc.add_user(
             db.session,
@@ -117,14 +119,19 @@ def new_user() -> tuple[str, int] | Response:
             locale=form.get("locale", ""),
             timezone=form.get("timezone", ""),
             teams=svc.teams_by_ids(db.session, _ids("teams")),
-            password=form.get("password", ""),
+            password=None if invite else form.get("password", ""),
         )
+        link = hand_over_link(db.session, current_user, user) if invite else None
     except svc.AdminError as exc:
         _refused(exc)
         values = {**form.to_dict(), "teams": _ids("teams")}
         values.pop("password", None)
         return _user_form(None, values, 422)
     db.session.commit()
+    if link is not None:
+        # shown once in this response, never flashed: the flash travels in the (signed, readable) session cookie
+        base = current_app.config["HELPDESK_SETTINGS"].public_url or request.host_url.rstrip("/")
+        return render_template("admin/user_invited.html", user=user, link=base + link), 201
     flash(_("User %(email)s created. Tell them their password through a safe channel.", email=user.email), "success")
     return redirect(url_for("useradmin.users"))
 

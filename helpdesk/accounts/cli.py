@@ -74,16 +74,20 @@ def users_list(inactive: bool) -> None:
 @click.option("--timezone", "tz", default="UTC", show_default=True, help="e.g. Europe/Berlin.")
 @click.option("--teams", default="", help="Comma-separated team names.")
 @click.option("--password-env", help="Read the password from this environment variable instead of prompting.")
+@click.option("--invite", is_flag=True, help="No password: print a set-password link to give the user (3 days, once).")
 @_refusals
-def users_create(email: str, name: str, role: str, locale: str, tz: str, teams: str, password_env: str | None) -> None:
-    """Create a user who can sign in."""
+def users_create(
+    email: str, name: str, role: str, locale: str, tz: str, teams: str, password_env: str | None, invite: bool
+) -> None:
+    """Create a user who can sign in (with a password, or invited with a set-password link)."""
     from helpdesk.accounts.admin_services import add_user, teams_by_names
 
-    if password_env:
+    password: str | None = None  # None: invited, no password anyone knows
+    if password_env and not invite:
         password = os.environ.get(password_env)
         if password is None:
             raise click.UsageError(f"environment variable {password_env} is not set")
-    else:
+    elif not invite:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     user = add_user(
         db.session,
@@ -96,6 +100,19 @@ def users_create(email: str, name: str, role: str, locale: str, tz: str, teams: 
         teams=teams_by_names(db.session, _split(teams) or []),
         password=password,
     )
+    if invite:
+        from flask import current_app
+
+        from helpdesk.signin.admin_services import hand_over_link
+
+        path = hand_over_link(db.session, None, user)
+        db.session.commit()
+        base = current_app.config["HELPDESK_SETTINGS"].public_url or "<this helpdesk's address>"
+        click.echo(
+            f"Created {user.email} ({user.role}). Give them this link; it sets their password, once, within 3 days:"
+        )
+        click.echo(base + path)
+        return
     db.session.commit()
     click.echo(f"Created {user.email} ({user.role}).")
 

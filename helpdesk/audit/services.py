@@ -48,6 +48,20 @@ ACTIONS: dict[str, tuple[Any, Any]] = {
     ),
     "customer.merged": (_l("Customers merged"), _l("%(actor)s merged customer #%(merged_id)s into #%(customer)s")),
     "customer.notes": (_l("Customer notes"), _l("%(actor)s edited the notes of customer #%(customer)s")),
+    "customer.suggestion_accepted": (
+        _l("Customer suggestion accepted"),
+        _l("%(actor)s merged the look-alike customers #%(merged_id)s into #%(kept_id)s"),
+    ),
+    "customer.suggestion_rejected": (
+        _l("Customer suggestion rejected"),
+        _l("%(actor)s decided customers #%(customer_id)s and #%(candidate_id)s are different people"),
+    ),
+    "signin.password_link": (
+        _l("Set-password link"),
+        _l("%(actor)s made a set-password link for %(email)s"),
+    ),
+    "signin.password_set": (_l("Password set"), _l("%(actor)s set a new password for %(email)s")),
+    "signin.throttle_cleared": (_l("Sign-in throttling cleared"), _l("%(actor)s cleared sign-in throttling")),
     "user.created": (_l("User created"), _l("%(actor)s created the user %(email)s (%(role)s)")),
     "user.updated": (_l("User changed"), _l("%(actor)s changed the user %(email)s: %(changes)s")),
     "user.deactivated": (_l("User deactivated"), _l("%(actor)s deactivated the user %(email)s")),

@@ -125,3 +125,10 @@ def test_teams_commands(app: Any, session: Any, world: Any) -> None:
         "team.renamed",
         "team.deleted",
     ]
+
+
+def test_users_create_invite_prints_a_set_password_link(app: Any, session: Any, world: Any) -> None:
+    result = run(app, "users", "create", "--email", "ivo@example.test", "--name", "Ivo", "--invite")
+    assert result.exit_code == 0, result.output
+    assert "/password/" in result.output.splitlines()[-1]
+    assert [a for _, a in _audit(session)] == ["user.created", "signin.password_link"]

@@ -229,3 +229,45 @@ def test_an_admin_manages_a_team(client: Any, session: Any, world: Any, admin: U
     ]
     changed = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "team.stores_changed")).all()
     assert changed[0].data["added"] == ["shop-de", "shop-jp"] and changed[1].data["removed"] == ["shop-jp"]
+
+
+def test_an_invited_user_sets_their_password_with_the_link(
+    client: Any, app: Any, session: Any, world: Any, admin: User
+) -> None:
+    login(client, admin)
+    response = post(
+        client,
+        "/admin/users/new",
+        {"name": "Ivo", "email": "ivo@example.test", "invite": "1", "role": "agent", "locale": "en", "timezone": "UTC"},
+    )
+    assert response.status_code == 201
+    link = response.get_data(as_text=True).split('id="invite-link">')[1].split("<")[0]
+    assert "/password/" in link
+    assert link not in client.get("/admin/users").get_data(as_text=True)
+    ivo = session.scalar(sa.select(User).where(User.email == "ivo@example.test"))
+    assert ivo.active
+    assert _actions(session) == ["user.created", "signin.password_link"]
+    audit_html = client.get("/admin/audit/").get_data(as_text=True)
+    assert "Ada made a set-password link for ivo@example.test" in audit_html
+
+    from tests.web import fresh_request_globals
+
+    newcomer = app.test_client()
+    fresh_request_globals()
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    page = newcomer.get("/" + path)
+    assert page.status_code == 200
+    token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    form = {
+        "csrf_token": token,
+        "password": "a new long password",
+        "repeat": "a new long password",
+        "confirm": "a new long password",
+    }
+    assert newcomer.post("/" + path, data=form).status_code == 302
+    fresh_request_globals()
+    signin = newcomer.post(
+        "/login",
+        data={"email": "ivo@example.test", "password": "a new long password", "csrf_token": csrf_token(newcomer)},
+    )
+    assert signin.status_code == 302
