@@ -5,13 +5,38 @@ Every change is written to the audit log (``actor`` None: the command line).
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from helpdesk.accounts.admin_services import audit
 from helpdesk.accounts.models import Role, User
+from helpdesk.audit.services import ACTIONS
 from helpdesk.signin import throttle, totp
 from helpdesk.signin.links import HANDOVER_LINK_LIFETIME, make_password_link
 from helpdesk.signin.services import set_password
+
+# How the audit log page words these events (the audit package lists the actions features declare).
+ACTIONS.update(
+    {
+        "signin.password_link": (
+            _l("Set-password link made"),
+            _l("%(actor)s made a set-password link for %(email)s"),
+        ),
+        "signin.password_set": (_l("Password set"), _l("%(actor)s set a new password for %(email)s")),
+        "signin.throttle_cleared": (
+            _l("Sign-in throttle cleared"),
+            _l("%(actor)s cleared %(rows)s sign-in throttle row(s)"),
+        ),
+        "signin.two_factor_reset": (
+            _l("Two-factor sign-in reset"),
+            _l("%(actor)s turned off the two-factor sign-in of %(email)s"),
+        ),
+        "signin.two_factor_required": (
+            _l("Two-factor requirement changed"),
+            _l("%(actor)s changed whether the role %(role)s must use two-factor sign-in (now: %(required)s)"),
+        ),
+    }
+)
 
 
 def hand_over_link(session: Session, actor: User | None, user: User) -> str:

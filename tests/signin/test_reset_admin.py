@@ -14,6 +14,8 @@ from helpdesk.signin.links import make_password_link
 from tests.signin.helpers import sign_in, signed_in
 from tests.web import PASSWORD, csrf_token, fresh_request_globals, login, post
 
+AUDIT_PAGE = "/admin/audit/"
+
 
 def test_without_mail_the_forgot_page_sends_people_to_an_admin(client: Any) -> None:
     page = client.get("/forgot").get_data(as_text=True)
@@ -36,6 +38,9 @@ def test_admin_makes_a_link_to_hand_over(app: Any, client: Any, make_user: Any, 
     assert user_browser.post(path, data=data).status_code == 302
     assert sign_in(user_browser, "agent@example.test", "handed-over-pw").status_code == 302
     assert session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "signin.password_link"))
+    fresh_request_globals()
+    log = client.get(AUDIT_PAGE).get_data(as_text=True)
+    assert "made a set-password link for agent@example.test" in log
 
 
 def test_admin_sets_a_password_and_the_users_sessions_end(app: Any, client: Any, make_user: Any) -> None:
