@@ -16,6 +16,8 @@ from helpdesk.extensions import db
 from helpdesk.inbox import queries, services
 from helpdesk.inbox.queries import BadCursor, Filters
 from helpdesk.inbox.search import search_ticket_ids
+from helpdesk.tickets import merging
+from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.services import TicketError
 
 bp = Blueprint("inbox", __name__)
@@ -124,12 +126,33 @@ def row(ticket_id: int) -> str | Response:
     return render_template("inbox/_row.html", t=ticket, names={assignee.id: assignee.name} if assignee else {})
 
 
+def _back() -> Response:
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("inbox.index"))
+
+
+def _confirm_merge(rows: list[Ticket]) -> Response | str:
+    """A bulk merge shows what moves into the oldest ticket first, like a merge from the ticket page."""
+    if len(rows) < 2:
+        flash(_("Select at least two tickets of the same customer to merge."), "error")
+        return _back()
+    target, *sources = sorted(rows, key=lambda t: t.id)
+    try:
+        plans = [merging.preview(db.session, source, target) for source in sources]
+    except TicketError as exc:
+        flash(_(str(exc)), "error")
+        return _back()
+    return render_template("tickets/merge_many.html", target=target, plans=plans, back=request.form.get("back", ""))
+
+
 @bp.post("/inbox/bulk")
 @login_required
-def bulk() -> Response:
+def bulk() -> Response | str:
     ids = [int(i) for i in request.form.getlist("ticket") if i.isdigit()]
     rows = services.visible_tickets(db.session, current_user, visible_account_ids(current_user), ids)
     action = request.form.get("action", "")
+    if action == "merge" and request.form.get("confirmed") != "1":
+        return _confirm_merge(rows)
     try:
         changed = services.bulk(db.session, current_user, rows, action, request.form.get(f"value_{action}", ""))
     except TicketError as exc:

@@ -169,7 +169,13 @@ def test_bulk_merge_folds_same_customer_tickets_into_the_oldest(
 ) -> None:
     first, second = make_ticket(buyer="anna"), make_ticket(buyer="anna")
     login(client, world.eu)
-    post(client, "/inbox/bulk", {"ticket": [second.id, first.id], "action": "merge"})
+    asked = post(client, "/inbox/bulk", {"ticket": [second.id, first.id], "action": "merge", "back": "/"})
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and f"Merge these tickets into #{first.id}?" in html  # nothing merges unconfirmed
+    assert f'id="merge-source-{second.id}"' in html and "Merged into #" in html
+    session.expire_all()
+    assert second.merged_into_id is None
+    post(client, "/inbox/bulk", {"ticket": [second.id, first.id], "action": "merge", "confirmed": "1"})
     session.expire_all()
     assert second.merged_into_id == first.id
     assert second.status == "closed"
