@@ -132,7 +132,6 @@ def create_app(
     cli.register(app)
     errors.init_app(app)
     _security_headers(app)
-    _behind_proxies(app, settings.trusted_proxies)
     return app
 
 
@@ -141,20 +140,6 @@ def _engine_options(url: str) -> dict[str, Any]:
         # The web process, the task consumer and pollers all write: wait for locks instead of failing.
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
     return {"pool_pre_ping": True}
-
-
-def _behind_proxies(app: Flask, hops: int) -> None:
-    """Believe the client address (and scheme, host) that ``hops`` reverse proxies in front report.
-
-    Without it every request behind nginx comes from the proxy's address, and
-    sign-in throttling by source address would slow down everyone at once.
-    Only the last ``hops`` entries are trusted, so a client cannot forge its
-    address by sending its own X-Forwarded-For.
-    """
-    if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def _security_headers(app: Flask) -> None:

@@ -35,7 +35,6 @@ class Settings:
     encryption_keys: tuple[bytes, ...] = ()
     public_url: str | None = None
     session_hours: int = 12
-    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host are believed
     smtp_url: str | None = None  # the helpdesk's own mail (password links), not a channel's mailbox
     mail_from: str | None = None
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
@@ -195,7 +194,6 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         encryption_keys=_encryption_keys(env, secret_key),
         public_url=public_url,
         session_hours=_int(env, "HELPDESK_SESSION_HOURS", 12),
-        trusted_proxies=_int(env, "HELPDESK_TRUSTED_PROXIES", 0, minimum=0),
         smtp_url=smtp_url,
         mail_from=mail_from,
         attachment_max_bytes=_int(env, "HELPDESK_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024),
