@@ -26,7 +26,7 @@ dev: $(VENV)/.dev-installed assets translations
 
 # Compiled catalogs are build output, never committed (see translations/README.md for the workflow).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -d translations
+	$(BIN)/pybabel --quiet compile -d translations
 
 # Front-end libraries come from the npm registry, pinned in package.json; nothing third-party is committed.
 assets:
