@@ -22,6 +22,7 @@ probe of the message ``(ticket_id, sent_at)`` index.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,8 +89,12 @@ def productivity(session: Session, query: ReportQuery) -> Productivity:
         .where(*agent_replies_filter(m), m.sent_at >= lo, m.sent_at < hi)
         .group_by(m.author_user_id)
     )
-    if query.platform:
-        replies = replies.join(Ticket.__table__, t.id == m.ticket_id).where(t.platform == query.platform)
+    if query.agent is not None:
+        replies = replies.where(m.author_user_id == query.agent)  # the agent's own replies, on any ticket
+    # platform, store and team are the ticket's; the agent filter means the agent's replies (above), not the assignee
+    on_ticket = dataclasses.replace(query, agent=None).ticket_filters(t)
+    if on_ticket:
+        replies = replies.join(Ticket.__table__, t.id == m.ticket_id).where(*on_ticket)
     inner = Message.__table__.alias("reply")
     reply_count = (
         sa.select(sa.func.count())
@@ -102,8 +107,7 @@ def productivity(session: Session, query: ReportQuery) -> Productivity:
         reply_count,
         epoch(t.solved_at) - epoch(t.first_response_at),
     ).where(t.solved_at >= lo, t.solved_at < hi, t.status.in_(DONE))
-    if query.platform:
-        solved = solved.where(t.platform == query.platform)
+    solved = solved.where(*query.ticket_filters(t))
 
     agents: dict[int | None, AgentFigures] = {}
     total = AgentFigures(agent_id=None, label="total")

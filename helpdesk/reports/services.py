@@ -59,6 +59,9 @@ class ReportQuery:
     timezone: str = "UTC"
     group: str = "platform"
     platform: str | None = None
+    store: int | None = None  # channel account id
+    team: int | None = None  # the ticket's team
+    agent: int | None = None  # the ticket's assignee
 
     def __post_init__(self) -> None:
         if self.group not in GROUPS:
@@ -68,6 +71,19 @@ class ReportQuery:
         if (self.end - self.start).days >= MAX_RANGE_DAYS:
             raise ValueError(f"a report covers at most {MAX_RANGE_DAYS} days")
         ZoneInfo(self.timezone)
+
+    def ticket_filters(self, t: Any) -> list[sa.ColumnElement[bool]]:
+        """The filters as conditions on the ticket table (platform, store, team, assignee)."""
+        conds = []
+        if self.platform:
+            conds.append(t.platform == self.platform)
+        if self.store is not None:
+            conds.append(t.channel_account_id == self.store)
+        if self.team is not None:
+            conds.append(t.team_id == self.team)
+        if self.agent is not None:
+            conds.append(t.assignee_id == self.agent)
+        return conds
 
     def bounds(self) -> tuple[datetime, datetime]:
         """The range as UTC instants: local midnight of ``start`` up to local midnight after ``end``."""
@@ -149,6 +165,9 @@ class Report:
             "timezone": self.query.timezone,
             "group": self.query.group,
             "platform": self.query.platform,
+            "store": self.query.store,
+            "team": self.query.team,
+            "agent": self.query.agent,
             "groups": [g.as_dict() for g in self.groups],
             "total": self.total.as_dict(),
             "days": [d.as_dict() for d in self.days],
@@ -214,6 +233,15 @@ def sla_report(session: Session, query: ReportQuery, now: datetime | None = None
     in_range = [c.started_at >= lo, c.started_at < hi]
     if query.platform:
         in_range.append(c.platform == query.platform)
+    if query.store is not None:
+        in_range.append(c.channel_account_id == query.store)
+    # team and assignee are the ticket's: those filters need the join the team and agent groups use anyway
+    if query.team is not None:
+        in_range.append(t.team_id == query.team)
+        needs_join = True
+    if query.agent is not None:
+        in_range.append(t.assignee_id == query.agent)
+        needs_join = True
     counts = (
         sa.select(gcol, day, outcome, sa.func.count())
         .select_from(with_tickets if needs_join else clocks)
@@ -268,7 +296,7 @@ def sla_report(session: Session, query: ReportQuery, now: datetime | None = None
     for fig in (*days, total):
         fig.finish()
     ordered = sorted(groups.values(), key=lambda f: (f.key is None, f.label.lower()))
-    return Report(query, ordered, total, days, backlog(session, query.group, now))
+    return Report(query, ordered, total, days, backlog(session, query.group, now, query))
 
 
 def _day_index(column: sa.ColumnElement[datetime], query: ReportQuery) -> sa.ColumnElement[int]:
@@ -313,8 +341,8 @@ def _offset_segments(zone: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[d
     return segments
 
 
-def backlog(session: Session, group: str, now: datetime) -> list[BacklogRow]:
-    """Open tickets per group, counted by age since creation."""
+def backlog(session: Session, group: str, now: datetime, query: ReportQuery | None = None) -> list[BacklogRow]:
+    """Open tickets per group, counted by age since creation (within the query's filters, when given)."""
     t = Ticket.__table__.c
     gcol = _group_column(group)
     cases = []
@@ -327,7 +355,8 @@ def backlog(session: Session, group: str, now: datetime) -> list[BacklogRow]:
             cond.append(t.created_at <= lower)
         cases.append(sa.func.sum(sa.case((sa.and_(*cond), 1), else_=0)) if cond else sa.func.count())
         lower = now - upper if upper is not None else None
-    stmt = sa.select(gcol, *cases).where(t.status.in_([str(s) for s in OPEN_STATUSES])).group_by(gcol)
+    filters = query.ticket_filters(t) if query is not None else []
+    stmt = sa.select(gcol, *cases).where(t.status.in_([str(s) for s in OPEN_STATUSES]), *filters).group_by(gcol)
     rows = session.execute(stmt).all()
     labels = _labels(session, group, {r[0] for r in rows})
     out = [
@@ -373,8 +402,7 @@ def breached_tickets(session: Session, query: ReportQuery, key: str | None, limi
         .order_by(c.started_at.desc())
         .limit(limit)
     )
-    if query.platform:
-        stmt = stmt.where(t.platform == query.platform)
+    stmt = stmt.where(*query.ticket_filters(t))
     if key is not None:
         if key == "":
             stmt = stmt.where(gcol.is_(None))

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from helpdesk.accounts.models import Team, User
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
@@ -47,7 +48,21 @@ def parse_query(args: Any, timezone: str) -> ReportQuery:
         timezone=timezone,
         group=args.get("group") or "platform",
         platform=args.get("platform") or None,
+        store=_id(args, "store"),
+        team=_id(args, "team"),
+        agent=_id(args, "agent"),
     )
+
+
+def _id(args: Any, name: str) -> int | None:
+    """An id filter from the query string ("" = all); anything but a positive number is refused (ValueError)."""
+    raw = args.get(name) or ""
+    if not raw:
+        return None
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"{name} must be an id")
+    return value
 
 
 def _query() -> ReportQuery:
@@ -69,6 +84,21 @@ def platform_choices(selected: str | None) -> list[str]:
     if selected:
         known.add(selected)
     return sorted(known)
+
+
+def filter_choices(query: ReportQuery) -> dict[str, list[tuple[Any, str]]]:
+    """Options of the filter selects: the desk's platforms, stores, teams and the people who can hold tickets."""
+    stores = db.session.execute(
+        sa.select(ChannelAccount.id, ChannelAccount.display_name).order_by(ChannelAccount.display_name)
+    )
+    teams = db.session.execute(sa.select(Team.id, Team.name).order_by(Team.name))
+    people = db.session.execute(sa.select(User.id, User.name).where(User.active.is_(True)).order_by(User.name))
+    return {
+        "platform": [(p, p) for p in platform_choices(query.platform)],
+        "store": [(i, name or str(i)) for i, name in stores],
+        "team": [(i, name) for i, name in teams],
+        "agent": [(i, name) for i, name in people],
+    }
 
 
 def productivity_chart(result: Productivity) -> Any:
@@ -124,7 +154,7 @@ def index() -> str:
         report=report,
         agents=agents,
         agents_chart=productivity_chart(agents),
-        platforms=platform_choices(query.platform),
+        choices=filter_choices(query),
         query=query,
         groups=GROUPS,
         buckets=[name for name, _b in BACKLOG_BUCKETS],

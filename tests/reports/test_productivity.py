@@ -167,3 +167,23 @@ def test_platform_filter_offers_the_desks_platforms(client: Any, desk: Any) -> N
     assert '<select name="platform">' in html
     assert '<option value="amazon" >amazon</option>' in html
     assert '<option value="ebay" selected>ebay</option>' in html
+
+
+def test_store_team_and_agent_filters_are_choices_and_apply(client: Any, session: Any, desk: Any) -> None:
+    from helpdesk.channelaccounts.models import ChannelAccount
+
+    login(client, desk["lead"])
+    html = client.get("/reports/").get_data(as_text=True)
+    for name in ("store", "team", "agent"):
+        assert f'<select name="{name}">' in html
+        assert f'<input type="text" name="{name}"' not in html
+    ben = desk["ben"]
+    assert f'<option value="{ben.id}" >{BEN}</option>' in html
+    eb = session.query(ChannelAccount).filter_by(name="eb").one()
+    only_eb = by_label(productivity(session, ReportQuery(RANGE.start, RANGE.end, "UTC", store=eb.id)))
+    assert set(only_eb) == {BEN, "—"}  # Ana only replied on the Amazon store
+    only_ben = productivity(session, ReportQuery(RANGE.start, RANGE.end, "UTC", agent=ben.id))
+    assert [(a.label, a.replies, a.solved) for a in only_ben.agents] == [(BEN, 4, 1)]
+    page = client.get(f"/reports/?from=2026-03-02&to=2026-03-03&agent={ben.id}").get_data(as_text=True)
+    assert f'<option value="{ben.id}" selected>{BEN}</option>' in page
+    assert client.get("/reports/?store=abc").status_code == 400
