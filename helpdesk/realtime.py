@@ -16,7 +16,7 @@ from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
 from helpdesk.events import Payload, listen_batch
-from helpdesk.extensions import socketio
+from helpdesk.extensions import db, socketio
 
 
 def rooms_for(payload: Payload) -> list[str]:
@@ -36,6 +36,10 @@ def _connect(auth: Any = None) -> bool:
     if not current_user.is_authenticated:
         return False  # refuse anonymous sockets
     from helpdesk.accounts.services import visible_account_ids
+    from helpdesk.signin.totp import must_set_up
+
+    if must_set_up(db.session, current_user):
+        return False  # like every page, live updates wait until required two-factor sign-in is set up
 
     join_room(f"user:{current_user.id}")
     visible = visible_account_ids(current_user)

@@ -143,6 +143,11 @@ def required_roles(session: Session) -> set[str]:
     return set(session.scalars(sa.select(TwoFactorRequirement.role).where(TwoFactorRequirement.required)))
 
 
+def must_set_up(session: Session, user: User) -> bool:
+    """The user's role requires two-factor sign-in and they have none yet: pages and sockets wait for it."""
+    return not user.has_two_factor and is_required(session, user)
+
+
 def is_required(session: Session, user: User) -> bool:
     return is_required_role(session, user.role)
 

@@ -85,7 +85,7 @@ def _require_set_up() -> Response | None:
     """Keep a user whose role requires two-factor sign-in on the set-up page until they have it."""
     if request.endpoint in GATE_OPEN or request.blueprint == "api" or not current_user.is_authenticated:
         return None
-    if current_user.has_two_factor or not totp.is_required(db.session, current_user):
+    if not totp.must_set_up(db.session, current_user):
         return None
     if request.method == "GET":
         flash(_("Your role requires two-factor sign-in. Set it up to go on."), "warning")

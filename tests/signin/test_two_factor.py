@@ -183,3 +183,19 @@ def test_clock_drift_of_one_step_is_forgiven_two_are_not(make_user: Any, session
     app_code = pyotp.TOTP(secret)
     assert totp.check_code(session, user, app_code.at(T + timedelta(seconds=60)), now=T + timedelta(seconds=90))
     assert not totp.check_code(session, user, app_code.at(T + timedelta(seconds=120)), now=T + timedelta(seconds=200))
+
+
+def test_live_updates_also_wait_for_required_set_up(app: Any, make_user: Any, session: Any) -> None:
+    from helpdesk.extensions import socketio
+
+    lead = make_user("lead@example.test", role="lead")
+    totp.set_required(session, "lead", True)
+    session.commit()
+    http = app.test_client()
+    sign_in(http, "lead@example.test")
+    fresh_request_globals()
+    assert not socketio.test_client(app, flask_test_client=http).is_connected()
+    enable_two_factor(http)
+    fresh_request_globals()
+    assert socketio.test_client(app, flask_test_client=http).is_connected()
+    assert lead.has_two_factor
