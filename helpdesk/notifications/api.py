@@ -27,6 +27,7 @@ def list_notifications() -> Response:
                 "kind": i.notification.kind,
                 "ticket_id": i.notification.ticket_id,
                 "ticket_subject": i.subject,
+                "ticket_visible": i.visible,
                 "message_id": i.notification.message_id,
                 "actor": i.actor_name,
                 "data": i.notification.data,

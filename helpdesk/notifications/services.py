@@ -121,11 +121,16 @@ def mark_all_read(session: Session, user: User) -> int:
 
 @dataclass(frozen=True)
 class Item:
-    """A notification as the list shows it: the ticket's subject and the actor's name joined in."""
+    """A notification as the list shows it: the ticket's subject and the actor's name joined in.
+
+    ``visible`` is false when the person may no longer see the ticket (moved to
+    another team): the notice stays, its subject is not shown.
+    """
 
     notification: Notification
     subject: str
     actor_name: str | None
+    visible: bool = True
 
 
 def recent(session: Session, user: User, *, before_id: int | None = None, unread_only: bool = False) -> list[Item]:
@@ -143,7 +148,15 @@ def recent(session: Session, user: User, *, before_id: int | None = None, unread
         stmt = stmt.where(Notification.id < before_id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    return [Item(n, subject or "", name) for n, subject, name in session.execute(stmt)]
+    from helpdesk.accounts.services import visible_account_ids
+
+    stmt = stmt.add_columns(Ticket.channel_account_id)
+    visible = visible_account_ids(user)
+    items = []
+    for n, subject, name, account_id in session.execute(stmt):
+        seen = visible is None or account_id in visible
+        items.append(Item(n, (subject or "") if seen else "", name, seen))
+    return items
 
 
 def recount(session: Session, *, fix: bool = False) -> dict[int, tuple[int, int]]:

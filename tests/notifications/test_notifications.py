@@ -210,3 +210,19 @@ def test_a_mention_is_pushed_to_the_persons_own_room_only(app, client, world, ma
     pushed = [r["args"][0] for r in lena.get_received() if r["name"] == "notification.created"]
     assert [(p["user_id"], p["kind"], p["ticket_id"]) for p in pushed] == [(world.lead.id, "mention", ticket.id)]
     assert [r for r in emil.get_received() if r["name"] == "notification.created"] == []
+
+
+def test_a_ticket_no_longer_visible_keeps_its_notice_but_not_its_subject(client, session, world, make_ticket):
+    ticket = make_ticket(subject="Refund for order 1042")
+    login(client, world.lead)
+    post(client, f"/tickets/{ticket.id}/assign", {"assignee": str(world.eu.id)}, token_from=f"/tickets/{ticket.id}")
+    login(client, world.eu)
+    assert "Refund for order 1042" in client.get("/notifications/").get_data(as_text=True)
+
+    session.execute(sa.text("delete from team_member"))  # Emil leaves team Europe
+    session.commit()
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert "Refund for order 1042" not in page and "You no longer see this ticket." in page
+    (notification,) = session.scalars(sa.select(Notification))
+    opened = post(client, f"/notifications/{notification.id}/open", {}, token_from="/notifications/")
+    assert client.get(opened.headers["Location"]).status_code == 404
