@@ -28,11 +28,13 @@ def register(app: Flask) -> None:
     from helpdesk.email_cli import email_cli
     from helpdesk.macros.cli import macros_cli
     from helpdesk.notifications.cli import notifications_cli
+    from helpdesk.reports.cli import reports_cli
     from helpdesk.signin import cli as _signin_cli  # noqa: F401 - adds its commands to the users group
     from helpdesk.sla.cli import sla_cli
     from helpdesk.webhooks.cli import webhooks_cli
 
     helpdesk_cli.add_command(sla_cli)
+    helpdesk_cli.add_command(reports_cli)
     helpdesk_cli.add_command(api_token_cli)
     helpdesk_cli.add_command(email_cli)
     helpdesk_cli.add_command(webhooks_cli)

@@ -42,12 +42,15 @@ def last_30_days() -> ReportQuery:
     return ReportQuery(end - timedelta(days=29), end, "UTC", "platform")
 
 
-def test_reports_show_compliance_per_platform_a_trend_and_agents(session: Any, demo: dict[str, int]) -> None:
+def test_reports_show_compliance_a_trend_agents_and_judged_clocks(session: Any, demo: dict[str, int]) -> None:
     report = sla_report(session, last_30_days())
     assert {g.label for g in report.groups} == {"amazon", "ebay", "shopify"}
     for group in report.groups:
         assert group.decided > 50, group.label
-        assert 60.0 < (group.compliance_pct or 0) < 100.0, (group.label, group.compliance_pct)
+        assert 60.0 < (group.compliance_pct or 0) <= 100.0, (group.label, group.compliance_pct)
+    # the history is laid out from today, so which weekends fall in the range varies: a small store may have
+    # no late answer in a month, but the desk as a whole always has some
+    assert min(g.compliance_pct or 0 for g in report.groups) < 100.0
     assert report.total.breached > 0 and report.total.compliance_pct is not None
     assert report.total.compliance_pct > 80.0  # most answers are on time
     assert sum(d.compliance_pct is not None for d in report.days) >= 28
@@ -58,9 +61,12 @@ def test_reports_show_compliance_per_platform_a_trend_and_agents(session: Any, d
     for a in working:
         assert a.replies > 0 and a.solved > 0 and 0 < a.one_touch <= a.solved, a.label
         assert a.handle_p50_s is not None
+    # one load of the demo serves the checks below too: it is the slowest fixture of the suite
+    every_clock_was_judged_by_its_answer(session)
+    answers_are_by_agents_and_weekends_are_slower(session)
 
 
-def test_every_clock_was_judged_by_its_answer(session: Any, demo: dict[str, int]) -> None:
+def every_clock_was_judged_by_its_answer(session: Any) -> None:
     """Met answers came by the due instant, breached ones after it; unanswered overdue ones are breached."""
     c = SlaClock.__table__.c
     rows = session.execute(sa.select(c.status, c.due_at, c.stopped_at, c.breached_at, c.elapsed_s)).all()
@@ -75,7 +81,7 @@ def test_every_clock_was_judged_by_its_answer(session: Any, demo: dict[str, int]
     assert {r.status for r in rows} >= {"met", "breached"}
 
 
-def test_answers_are_by_agents_and_weekends_are_slower(session: Any, demo: dict[str, int]) -> None:
+def answers_are_by_agents_and_weekends_are_slower(session: Any) -> None:
     m = Message.__table__.c
     out = session.execute(sa.select(m.author_user_id).where(m.direction == "out")).scalars().all()
     assert out and all(a is not None for a in out)
@@ -87,8 +93,8 @@ def test_answers_are_by_agents_and_weekends_are_slower(session: Any, demo: dict[
     weekend = [e for s, e in answered if aware(s).astimezone(BERLIN).weekday() >= 5]
     weekday = [e for s, e in answered if aware(s).astimezone(BERLIN).weekday() < 5]
     assert statistics.median(weekend) > statistics.median(weekday)
-    waiting = session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.status == "new"))
-    assert waiting > 0  # the last hours' messages are the inbox's queue
+    waiting = session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.sla_state.is_not(None)))
+    assert waiting > 0  # the last hours' messages (and those out of the teams' hours) are the inbox's queue
 
 
 def test_loading_twice_changes_nothing(session: Any, demo: dict[str, int]) -> None:
