@@ -58,6 +58,7 @@ bench: dev
 	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/backup.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache

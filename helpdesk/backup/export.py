@@ -21,7 +21,6 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,11 +30,13 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.models import Team, User
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.customers.models import Customer, CustomerIdentity
-from helpdesk.db import any_of
+from helpdesk.db import UTCDateTime, any_of
 from helpdesk.orders.models import Order, OrderLine
 from helpdesk.tickets.models import Attachment, AttachmentBlob, Message, Ticket, TicketTag
 
 CHUNK = 1000
+# One encoder for every line: json.dumps with options builds a new encoder per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 KINDS = ("customer", "order", "ticket", "message")
 FILE_NAMES = {kind: f"{kind}s.jsonl" for kind in KINDS}
 
@@ -44,16 +45,34 @@ def iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+class _Shape:
+    """Turns a table's rows into JSON-ready dicts; which columns need converting is worked out once per table.
 
+    A desk of a million messages has tens of millions of values: asking each
+    one its type would cost more than reading it.
+    """
 
-def _row(row: sa.Row[Any], skip: Sequence[str] = ()) -> dict[str, Any]:
-    return {key: _plain(value) for key, value in row._mapping.items() if key not in skip}
+    def __init__(self, table: sa.Table, skip: Sequence[str] = ()) -> None:
+        self.names = [column.name for column in table.columns]
+        self.skip = tuple(skip)
+        self.convert: list[tuple[str, Callable[[Any], Any]]] = []
+        for column in table.columns:
+            if column.name in self.skip:
+                continue
+            if isinstance(column.type, UTCDateTime):
+                self.convert.append((column.name, iso))
+            elif isinstance(column.type, sa.Numeric):
+                self.convert.append((column.name, str))
+
+    def __call__(self, row: sa.Row[Any]) -> dict[str, Any]:
+        record = dict(zip(self.names, row, strict=True))
+        for name in self.skip:
+            del record[name]
+        for name, convert in self.convert:
+            value = record[name]
+            if value is not None:
+                record[name] = convert(value)
+        return record
 
 
 def _chunks(session: Session, table: sa.Table) -> Iterator[list[sa.Row[Any]]]:
@@ -93,38 +112,41 @@ class _Names:
 
 def _customers(session: Session, names: _Names) -> Iterator[dict[str, Any]]:
     identity = CustomerIdentity.__table__
+    customer_shape, identity_shape = _Shape(Customer.__table__), _Shape(identity, skip=("customer_id",))
     for rows in _chunks(session, Customer.__table__):
         ids = [row.id for row in rows]
         dialect = session.get_bind().dialect.name
         stmt = sa.select(identity).where(any_of(identity.c.customer_id, ids, dialect)).order_by(identity.c.id)
         identities = _grouped(session, stmt, "customer_id")
         for row in rows:
-            record = {"kind": "customer", **_row(row)}
-            record["identities"] = [_row(i, skip=("customer_id",)) for i in identities.get(row.id, [])]
+            record = {"kind": "customer", **customer_shape(row)}
+            record["identities"] = [identity_shape(i) for i in identities.get(row.id, [])]
             yield record
 
 
 def _orders(session: Session, names: _Names) -> Iterator[dict[str, Any]]:
     line = OrderLine.__table__
+    order_shape, line_shape = _Shape(Order.__table__), _Shape(line, skip=("order_id",))
     for rows in _chunks(session, Order.__table__):
         dialect = session.get_bind().dialect.name
         stmt = sa.select(line).where(any_of(line.c.order_id, [r.id for r in rows], dialect)).order_by(line.c.id)
         lines = _grouped(session, stmt, "order_id")
         for row in rows:
-            record = {"kind": "order", **_row(row)}
+            record = {"kind": "order", **order_shape(row)}
             record["channel_account"] = names.accounts.get(row.channel_account_id)
-            record["lines"] = [_row(item, skip=("order_id",)) for item in lines.get(row.id, [])]
+            record["lines"] = [line_shape(item) for item in lines.get(row.id, [])]
             yield record
 
 
 def _tickets(session: Session, names: _Names) -> Iterator[dict[str, Any]]:
     tag = TicketTag.__table__
+    ticket_shape = _Shape(Ticket.__table__)
     for rows in _chunks(session, Ticket.__table__):
         dialect = session.get_bind().dialect.name
         stmt = sa.select(tag).where(any_of(tag.c.ticket_id, [r.id for r in rows], dialect)).order_by(tag.c.tag)
         tags = _grouped(session, stmt, "ticket_id")
         for row in rows:
-            record = {"kind": "ticket", **_row(row)}
+            record = {"kind": "ticket", **ticket_shape(row)}
             record["channel_account"] = names.accounts.get(row.channel_account_id)
             record["assignee"] = names.users.get(row.assignee_id) if row.assignee_id else None
             record["team"] = names.teams.get(row.team_id) if row.team_id else None
@@ -141,6 +163,8 @@ def _ref(sha: str, on_disk: set[str]) -> dict[str, Any]:
 def _messages(session: Session, names: _Names) -> Iterator[dict[str, Any]]:
     attachment = Attachment.__table__
     blob = AttachmentBlob.__table__
+    message_shape = _Shape(Message.__table__, skip=("original_sha256",))
+    attachment_shape = _Shape(attachment, skip=("message_id", "sha256"))
     for rows in _chunks(session, Message.__table__):
         dialect = session.get_bind().dialect.name
         stmt = sa.select(attachment).where(any_of(attachment.c.message_id, [r.id for r in rows], dialect))
@@ -152,13 +176,12 @@ def _messages(session: Session, names: _Names) -> Iterator[dict[str, Any]]:
         )
 
         for row in rows:
-            record = {"kind": "message", **_row(row, skip=("original_sha256",))}
+            record = {"kind": "message", **message_shape(row)}
             record["channel_account"] = names.accounts.get(row.channel_account_id)
             record["author_user"] = names.users.get(row.author_user_id) if row.author_user_id else None
             record["original"] = _ref(row.original_sha256, on_disk) if row.original_sha256 else None
             record["attachments"] = [
-                {**_row(a, skip=("message_id", "sha256")), **_ref(a.sha256, on_disk)}
-                for a in attachments.get(row.id, [])
+                {**attachment_shape(a), **_ref(a.sha256, on_disk)} for a in attachments.get(row.id, [])
             ]
             yield record
 
@@ -203,7 +226,7 @@ class _Sink:
 
     def write(self, record: dict[str, Any]) -> None:
         fh = self._files[0] if self.single else self._files[KINDS.index(record["kind"])]
-        fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        fh.write(_encode(record) + "\n")
 
     def close(self) -> None:
         for fh in self._files:
