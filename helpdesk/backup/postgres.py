@@ -122,7 +122,7 @@ def restore(engine: sa.Engine, url: str, dump_file: Path, work: Path) -> None:
     pg_restore = find_tool("pg_restore", server)
     psql = find_tool("psql", server)
     drops = work / "drop-tables.sql"
-    drops.write_text("".join(f'DROP TABLE IF EXISTS public."{name}" CASCADE;\n' for name in names))
+    drops.write_text("".join(f'DROP TABLE IF EXISTS "{name}" CASCADE;\n' for name in names))
     conninfo, env = libpq_target(url)
     engine.dispose()
     log = work / "pg_restore.log"

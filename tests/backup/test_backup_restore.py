@@ -114,3 +114,18 @@ def test_restore_warns_when_the_key_differs(
     other_key = run(empty_target(HELPDESK_SECRET_KEY="another-secret-key-entirely"), "restore", str(archive))
     assert other_key.exit_code == 0, other_key.output
     assert "credentials of 1 channel accounts (sealed-shop) cannot be opened" in other_key.output
+
+
+def test_restore_into_a_desk_that_was_only_initialised(
+    app: Any, one_ticket: dict[str, Any], empty_target: Any, tmp_path: Path
+) -> None:
+    """'helpdesk init' out of habit (schema, default SLA policies, no tickets or users) still counts as empty."""
+    archive = tmp_path / "b.tar.gz"
+    assert run(app, "backup", "--output", str(archive)).exit_code == 0
+    target = empty_target()
+    assert run(target, "init").exit_code == 0
+    restored = run(target, "restore", str(archive))
+    assert restored.exit_code == 0, restored.output
+    before, after = everything(app), everything(target)
+    assert after["tables"] == before["tables"]
+    assert after["blobs"] == before["blobs"]
