@@ -114,6 +114,22 @@ def check_dump(engine: sa.Engine, dump_file: Path) -> str:
     return pg_restore
 
 
+def readable_by_pg_restore(dump_file: Path) -> str | None:
+    """Let any ``pg_restore`` on PATH read the dump's table of contents; None if it did, else why not.
+
+    For ``restore --check`` on a machine that may not run PostgreSQL at all,
+    so no server version to compare with.
+    """
+    path = shutil.which("pg_restore")
+    if path is None:
+        return "pg_restore is not installed here, so the dump's contents were not read (its checksum matches)"
+    try:
+        _run([path, "--list", str(dump_file)], dict(os.environ))
+    except ToolError as exc:
+        return str(exc)
+    return None
+
+
 def restore(engine: sa.Engine, url: str, dump_file: Path, work: Path) -> None:
     """Replace every table of the target by the dump's, in one transaction."""
     with engine.connect() as conn:

@@ -218,8 +218,13 @@ def verify_backup(archive: Path, progress: Progress = _no_progress) -> Manifest:
         manifest = extract_verified(archive, work / "archive", progress(size, "checking archive", "B"))
         _check_kind(manifest, _kind())
         _check_revision(manifest)
+        database = work / "archive" / manifest.database_file
         if manifest.database_kind == "sqlite":
-            _check_sqlite_copy(work / "archive" / manifest.database_file, manifest)
+            _check_sqlite_copy(database, manifest)
+        else:
+            problem = postgres.readable_by_pg_restore(database)
+            if problem and "not installed" not in problem:
+                raise ArchiveError(f"the database dump in the archive does not read back ({problem})")
     return manifest
 
 

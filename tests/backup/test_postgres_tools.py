@@ -36,3 +36,33 @@ def test_pg_dump_older_than_the_server_is_refused(app: Any, tmp_path: Path) -> N
     assert result.exit_code != 0
     assert "is version 9, older than the PostgreSQL" in result.output
     assert not list(tmp_path.glob("*.tar.gz"))
+
+
+def test_check_reads_the_dump_with_pg_restore(app: Any, one_ticket: Any, empty_target: Any, tmp_path: Path) -> None:
+    import hashlib
+
+    from tests.backup.helpers import rewrite
+
+    archive = tmp_path / "b.tar.gz"
+    assert run(app, "backup", "--output", str(archive)).exit_code == 0
+    target = empty_target()
+    checked = run(target, "restore", "--check", str(archive))
+    assert checked.exit_code == 0, checked.output
+
+    # A dump that was already broken when it was archived: every checksum matches, pg_restore cannot read it.
+    garbage = b"PGDMP" + bytes(200)
+
+    def manifest(m: dict[str, Any]) -> None:
+        m["files"]["database/helpdesk.pgdump"] = {"sha256": hashlib.sha256(garbage).hexdigest(), "size": len(garbage)}
+
+    broken = rewrite(
+        archive,
+        tmp_path / "broken.tar.gz",
+        lambda files: files.update({"database/helpdesk.pgdump": garbage}),
+        manifest=manifest,
+        fix_manifest_sum=True,
+    )
+    for args in (("restore", "--check", str(broken)), ("restore", str(broken))):
+        refused = run(target, *args)
+        assert refused.exit_code != 0
+        assert "pg_restore failed" in refused.output, refused.output
