@@ -77,6 +77,9 @@ def create_app(
         cors_allowed_origins=[],
     )
     tasks.configure(app)
+    from helpdesk.outbox import relay
+
+    relay.init_app(app)  # built, not started: serve, worker and the first Socket.IO connection start it
 
     from helpdesk import cli, listeners
     from helpdesk.accounts.admin_views import bp as useradmin_bp

@@ -177,15 +177,20 @@ def create_user_command(email: str, name: str, role: str, locale: str, tz: str, 
 @click.option("--workers", default=2, show_default=True)
 def worker_command(workers: int) -> None:
     """Run the background task consumer in this process (polls, sends, webhooks)."""
+    from helpdesk.outbox.relay import relay_for
     from helpdesk.polling.watchers import WatcherSupervisor
     from helpdesk.tasks import MAX_IDLE_WAIT_S, huey
 
-    idle = WatcherSupervisor(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    idle = WatcherSupervisor(app)
     idle.start()
+    relay = relay_for(app)
+    relay.start(broadcast=False)  # webhooks and other once-only listeners; no browsers here
     click.echo(f"Task consumer running with {workers} worker threads; Ctrl+C stops it.")
     try:
         huey.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=MAX_IDLE_WAIT_S).run()
     finally:
+        relay.stop()
         idle.stop()
 
 
@@ -209,6 +214,10 @@ def serve_command(host: str, port: int, threads: int, no_worker: bool, demo_fake
 
     def start() -> Callable[[], None]:
         """Start what runs beside the web server in its process; returns what stops it."""
+        from helpdesk.outbox.relay import relay_for
+
+        relay = relay_for(app)
+        relay.start()  # events of this process and of every other one reach the browsers here
         consumer = watchers = platforms = None
         if demo_fakes:
             from helpdesk.demo.live import DemoPlatforms
@@ -228,6 +237,7 @@ def serve_command(host: str, port: int, threads: int, no_worker: bool, demo_fake
             watchers.start()
 
         def stop() -> None:
+            relay.stop()
             if watchers is not None:
                 watchers.stop()
             if consumer is not None:

@@ -1,9 +1,23 @@
 """The event catalogue: one list of what happens, many listeners.
 
-Services *publish* events while they work; nothing is delivered until the
-surrounding transaction commits, so a listener never sees a ticket that a
-rollback erased.  Real-time updates, outbound webhooks, SLA and automation
-all subscribe here; the pipeline never calls a listener directly.
+Services *publish* events while they work.  Published events are written to
+the outbox table in the same transaction as the change they announce (just
+before it commits), so a commit and its events are one: a rollback erases
+both, and a crash right after the commit loses nothing, because a relay reads
+the table rather than this process's memory (``helpdesk.outbox.relay``).
+
+Two kinds of listener subscribe here; the pipeline never calls one directly:
+
+* ``listen`` / ``listen_batch``: every process that relays hears every event
+  (Socket.IO emits to its own browsers).  At least once per process.
+* ``listen_once``: exactly one process hears each event, whichever relays it
+  first (webhooks, merge suggestions, order look-ups).  Its cursor lives in
+  the database and moves in the same transaction as the listener's writes.
+
+Outbox ids grow in commit order: SQLite has one writer at a time, and on
+PostgreSQL the rows are written under a transaction-scoped advisory lock
+taken just before the commit, so a relay that has read up to id N will never
+later see a smaller id appear.
 """
 
 from __future__ import annotations
@@ -21,6 +35,8 @@ log = logging.getLogger(__name__)
 Payload = Mapping[str, Any]
 Listener = Callable[[str, Payload], None]
 BatchListener = Callable[[str, list[Payload]], None]
+#: A once-only listener: writes through ``session`` (committed with its cursor), returns work for after the commit.
+OnceListener = Callable[[Session, str, list[Payload]], Callable[[], None] | None]
 
 #: Every event the helpdesk publishes, with the keys of its payload.
 CATALOGUE: dict[str, str] = {
@@ -43,8 +59,15 @@ CATALOGUE: dict[str, str] = {
 }
 
 _PENDING = "helpdesk.pending_events"
+_WRITTEN = "helpdesk.outbox_written"
 _listeners: dict[str, list[Listener]] = defaultdict(list)
 _batch_listeners: dict[str, list[BatchListener]] = defaultdict(list)
+#: consumer name → (event names, listener); the name keys its durable cursor, so keep it stable.
+once_listeners: dict[str, tuple[frozenset[str], OnceListener]] = {}
+#: Called with the session just before its events are written (a relay notes where the outbox ended).
+before_write_hooks: list[Callable[[Session], None]] = []
+#: Called after a commit that wrote events (a relay in this process wakes up).
+committed_hooks: list[Callable[[], None]] = []
 
 
 def listen(*names: str) -> Callable[[Listener], Listener]:
@@ -71,6 +94,21 @@ def listen_batch(*names: str) -> Callable[[BatchListener], BatchListener]:
     return decorator
 
 
+def listen_once(consumer: str, *names: str) -> Callable[[OnceListener], OnceListener]:
+    """Decorator: exactly one process hears each named event ("*" = all), in order, once per run.
+
+    ``consumer`` names the listener's cursor in the database: renaming it
+    makes a new listener that starts from the oldest event still kept.
+    """
+
+    def decorator(fn: OnceListener) -> OnceListener:
+        _register(defaultdict(list), names, fn)  # validates the names
+        once_listeners[consumer] = (frozenset(names), fn)
+        return fn
+
+    return decorator
+
+
 def _register(table: dict[str, list[Any]], names: tuple[str, ...], fn: Any) -> None:
     for name in names:
         if name != "*" and name not in CATALOGUE:
@@ -79,23 +117,26 @@ def _register(table: dict[str, list[Any]], names: tuple[str, ...], fn: Any) -> N
             table[name].append(fn)
 
 
-def unlisten(fn: Listener | BatchListener) -> None:
+def unlisten(fn: Listener | BatchListener | OnceListener) -> None:
     """Remove a listener from every event (tests use this)."""
     for table in (_listeners, _batch_listeners):
         for fns in table.values():
             if fn in fns:
                 fns.remove(fn)
+    for consumer, (_, listener) in list(once_listeners.items()):
+        if listener is fn:
+            del once_listeners[consumer]
 
 
 def publish(session: Session, name: str, payload: Payload) -> None:
-    """Queue ``name`` for delivery when ``session`` commits."""
+    """Add ``name`` to ``session``'s transaction: it is written to the outbox as the session commits."""
     if name not in CATALOGUE:
         raise ValueError(f"unknown event {name!r}")
     session.info.setdefault(_PENDING, []).append((name, payload))
 
 
 def publish_many(session: Session, name: str, payloads: list[Payload]) -> None:
-    """Queue one event per payload (a batch's worth) for delivery on commit."""
+    """Add one event per payload (a batch's worth) to ``session``'s transaction."""
     if name not in CATALOGUE:
         raise ValueError(f"unknown event {name!r}")
     if payloads:
@@ -103,25 +144,18 @@ def publish_many(session: Session, name: str, payloads: list[Payload]) -> None:
 
 
 def dispatch(name: str, payload: Payload) -> None:
-    """Deliver one event now; a failing listener is logged and the rest still run."""
-    _deliver([(name, payload)])
+    """Deliver one event now to this process's listeners; a failing listener is logged and the rest still run."""
+    deliver([(name, payload)])
 
 
-def _deliver(events: list[tuple[str, Payload]]) -> None:
-    """Hand events to listeners in order; a failing listener is logged and the rest still run."""
-    start = 0
-    while start < len(events):
-        name = events[start][0]
-        end = start + 1
-        while end < len(events) and events[end][0] == name:
-            end += 1
-        payloads = [payload for _, payload in events[start:end]]
+def deliver(events: list[tuple[str, Payload]]) -> None:
+    """Hand events to this process's listeners in order, one call per run of a name for batch listeners."""
+    for name, payloads in runs(events):
         for batch_fn in (*_batch_listeners.get(name, ()), *_batch_listeners.get("*", ())):
             _call(batch_fn, name, payloads)
         for fn in (*_listeners.get(name, ()), *_listeners.get("*", ())):
             for payload in payloads:
                 _call(fn, name, payload)
-        start = end
 
 
 def _call(fn: Callable[[str, Any], None], name: str, argument: Any) -> None:
@@ -131,13 +165,41 @@ def _call(fn: Callable[[str, Any], None], name: str, argument: Any) -> None:
         log.exception("listener %s failed on %s", getattr(fn, "__qualname__", fn), name)
 
 
-@sa.event.listens_for(Session, "after_commit")
-def _deliver_after_commit(session: Session) -> None:
+def runs(events: list[tuple[str, Payload]]) -> list[tuple[str, list[Payload]]]:
+    """Consecutive same-named events grouped: ``[(name, [payload, …]), …]`` in order."""
+    grouped: list[tuple[str, list[Payload]]] = []
+    for name, payload in events:
+        if grouped and grouped[-1][0] == name:
+            grouped[-1][1].append(payload)
+        else:
+            grouped.append((name, [payload]))
+    return grouped
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
-    if pending:
-        _deliver(pending)
+    if not pending:
+        return
+    from helpdesk.outbox import store
+
+    for hook in before_write_hooks:
+        hook(session)
+    store.write(session, pending)
+    session.info[_WRITTEN] = True
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop(_WRITTEN, None):
+        for hook in committed_hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("after-commit hook %s failed", getattr(hook, "__qualname__", hook))
 
 
 @sa.event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_WRITTEN, None)

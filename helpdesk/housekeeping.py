@@ -1,9 +1,10 @@
 """Daily housekeeping: forget what no longer protects anything.
 
 Push delivery ids older than any platform's retry window, sign-in throttle
-rows that no longer slow anyone down, and leases that
-lapsed long ago (a lease row outlives its holder by design; only its expiry
-matters), are deleted once a day.
+rows that no longer slow anyone down, leases that lapsed long ago (a lease
+row outlives its holder by design; only its expiry matters), and outbox
+events older than a day that every once-only listener has passed (browsers
+only need the last seconds of them) are deleted once a day.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from helpdesk.db import utcnow
 from helpdesk.extensions import db
 from helpdesk.hooks.services import prune_receipts
 from helpdesk.leases import Lease
+from helpdesk.outbox.store import prune as prune_outbox
 from helpdesk.signin.throttle import prune as prune_throttles
 from helpdesk.tasks import huey
+
+OUTBOX_RETENTION = timedelta(days=1)
 
 
 def prune_leases(keep: timedelta = timedelta(days=1)) -> int:
@@ -35,5 +39,6 @@ def daily_housekeeping() -> None:
         prune_receipts(db.session)
         prune_leases()
         prune_throttles(db.session)
+        prune_outbox(db.session, OUTBOX_RETENTION)
         db.session.commit()
         db.session.remove()

@@ -10,6 +10,7 @@ from helpdesk.leases import Lease
 from helpdesk.macros.models import MacroFavourite, MacroUsage, PolicyOverride, StoredMacro
 from helpdesk.notifications.models import Mention, Notification, NotificationCount
 from helpdesk.orders.models import Order, OrderLine
+from helpdesk.outbox.models import OutboxConsumer, OutboxEvent
 from helpdesk.signin.models import PasswordLink, RecoveryCode, SigninThrottle, TwoFactorRequirement
 from helpdesk.sla.models import SlaClock, SlaPolicy
 from helpdesk.tickets.models import (
@@ -45,6 +46,8 @@ __all__ = [
     "NotificationCount",
     "Order",
     "OrderLine",
+    "OutboxConsumer",
+    "OutboxEvent",
     "PasswordLink",
     "PolicyOverride",
     "Priority",

@@ -2,8 +2,13 @@
 
 Rooms keep agents to what they may see: ``account:<id>`` for each channel
 account a user's teams cover (leads and admins join ``all``), ``ticket:<id>``
-for an open ticket page, ``user:<id>`` for personal notices.  Listeners run
-after commit, so a client never hears of a row it cannot load yet.
+for an open ticket page, ``user:<id>`` for personal notices.  Events reach
+the emitting listener through the outbox relay of *this* process, after
+their commit, so a client never hears of a row it cannot load yet, and an
+event committed by any other process (worker, CLI import, another web
+server) reaches it too.  Each web process relays every event to its own
+clients only: with a Redis message queue, emitting through the queue would
+hand each browser one copy per web process.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
@@ -20,14 +25,16 @@ from helpdesk.extensions import db, socketio
 
 
 def rooms_for(payload: Payload) -> list[str]:
-    """The rooms that may hear about an event on this account.
+    """The rooms that may hear about an event on this account, and the open pages of its ticket.
 
-    Ticket rooms are not among them: everyone allowed on a ticket page is in
-    its account's room (or ``all``) already, and would hear it twice.
+    An event goes out once to all of them together, so a browser in several
+    (a lead in ``all`` with the ticket open) hears it once.
     """
     rooms = ["all"]
     if payload.get("channel_account_id") is not None:
         rooms.append(f"account:{payload['channel_account_id']}")
+    if payload.get("ticket_id") is not None:
+        rooms.append(f"ticket:{payload['ticket_id']}")
     return rooms
 
 
@@ -41,6 +48,7 @@ def _connect(auth: Any = None) -> bool:
     if must_set_up(db.session, current_user):
         return False  # like every page, live updates wait until required two-factor sign-in is set up
 
+    _ensure_relay()
     join_room(f"user:{current_user.id}")
     visible = visible_account_ids(current_user)
     if visible is None:
@@ -51,18 +59,25 @@ def _connect(auth: Any = None) -> bool:
     return True
 
 
-def _audience() -> dict[str, Any] | None:
-    """The rooms with listeners in this process, or None when anyone anywhere may listen.
+def _ensure_relay() -> None:
+    """A process that has browsers connected relays the outbox to them (started once, on the first)."""
+    from helpdesk.outbox.relay import relay_for
 
-    With a message queue other processes may hold listeners, so every emit
-    goes out; in one process, rooms nobody joined are skipped (an import of
-    50,000 messages should not serialise 50,000 payloads for an empty inbox).
+    relay = relay_for(current_app._get_current_object())  # type: ignore[attr-defined]
+    if not relay.immediate and not relay.running:
+        relay.start()
+
+
+def _audience() -> dict[str, Any]:
+    """The rooms this process's own clients joined.
+
+    Every web process relays every event to its own clients (see the module
+    docstring), so rooms nobody here joined are skipped: an import of 50,000
+    messages should not serialise 50,000 payloads for an empty inbox.
     """
     server = socketio.server
     if server is None:
         return {}
-    if socketio.server_options.get("client_manager") is not None:
-        return None
     return server.manager.rooms.get("/", {})
 
 
@@ -78,13 +93,12 @@ def _audience() -> dict[str, Any] | None:
 )
 def _emit(name: str, payloads: list[Payload]) -> None:
     audience = _audience()
-    if audience is not None and not audience:
+    if not audience:
         return  # nobody is connected to this process: an import costs one call per event name
     for payload in payloads:
-        data = {"event": name, **payload}
-        for room in rooms_for(payload):
-            if audience is None or audience.get(room):
-                socketio.emit(name, data, to=room)
+        rooms = [room for room in rooms_for(payload) if audience.get(room)]
+        if rooms:
+            socketio.emit(name, {"event": name, **payload}, to=rooms, ignore_queue=True)
 
 
 # --- ticket pages: presence, typing ----------------------------------------------------------------

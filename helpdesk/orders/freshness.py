@@ -12,7 +12,9 @@ arrives.  A lease per order keeps a burst of messages from asking twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,7 +24,7 @@ from channels.base import Capability, ChannelError
 from helpdesk import leases
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.db import utcnow
-from helpdesk.events import listen_batch, publish
+from helpdesk.events import listen_once, publish
 from helpdesk.orders.models import Order
 from helpdesk.tasks import task
 from helpdesk.tickets.models import Ticket
@@ -128,17 +130,18 @@ def refresh_order_task(ticket_id: int) -> str:
     return "not found"
 
 
-@listen_batch("message.received")
-def _on_messages(name: str, payloads: list[dict[str, object]]) -> None:
+@listen_once("orders.freshness", "message.received")
+def _on_messages(session: Session, name: str, payloads: list[Any]) -> Callable[[], None] | None:
     """A buyer wrote: make sure the order of their ticket is fresh by the time an agent opens it.
 
-    Listeners run after the commit, where the session is finished: the look-up is a job.
+    The look-up calls a platform, so it is a job, queued once the relay's cursor has moved.
     """
     if not _lookup_kinds():
-        return
+        return None
     ticket_ids = sorted({int(str(p["ticket_id"])) for p in payloads if p.get("direction") == "in"})
-    if ticket_ids:
-        check_orders_task(ticket_ids[-MAX_PER_BATCH:])
+    if not ticket_ids:
+        return None
+    return lambda: check_orders_task(ticket_ids[-MAX_PER_BATCH:])
 
 
 @task(retries=0)

@@ -56,8 +56,7 @@ def _render(
     order, refreshing = _order(ticket)
     html = render_template(
         "tickets/show.html",
-        ticket=ticket,
-        account=pages.account_of(db.session, ticket),
+        **_details(ticket, visible),
         messages=messages,
         last_message_id=max((m.id for m in messages), default=0),
         card=pages.customer_card(db.session, ticket, visible),
@@ -70,18 +69,26 @@ def _render(
         policy_violations=policy_violations,
         reply_limits=files.reply_limits(db.session, ticket),
         note_limits=files.note_limits(),
-        assignees=pages.assignable_users(db.session, ticket),
-        merge_candidates=pages.merge_candidates(db.session, ticket, visible),
         merges=merging.history(db.session, ticket),
         suggestions=customer_suggestions.for_customer(
             db.session, ticket.customer_id, visible_account_ids(current_user)
         ),
-        statuses=list(TicketStatus),
-        priorities=list(Priority),
         draft=draft,
         collision=collision,
     )
     return html, status
+
+
+def _details(ticket: Ticket, visible: Any) -> dict[str, Any]:
+    """What the header line and the details card need, for the page and for its live redraw."""
+    return {
+        "ticket": ticket,
+        "account": pages.account_of(db.session, ticket),
+        "assignees": pages.assignable_users(db.session, ticket),
+        "merge_candidates": pages.merge_candidates(db.session, ticket, visible),
+        "statuses": list(TicketStatus),
+        "priorities": list(Priority),
+    }
 
 
 def _order(ticket: Ticket) -> tuple[Any, bool]:
@@ -100,6 +107,15 @@ def order_fragment(ticket_id: int) -> str:
     """The order card as HTML, for an open page to redraw when the order was refreshed."""
     ticket = visible_ticket(ticket_id)
     return render_template("tickets/_order.html", ticket=ticket, order=pages.ticket_order(db.session, ticket))
+
+
+@bp.get("/<int:ticket_id>/live")
+@login_required
+def live_fragment(ticket_id: int) -> str:
+    """The header line and details card as HTML, for an open page to redraw when a colleague changed them."""
+    ticket = visible_ticket(ticket_id)
+    visible = visibility(current_user, visible_account_ids(current_user))
+    return render_template("tickets/_live.html", **_details(ticket, visible))
 
 
 @bp.get("/<int:ticket_id>")

@@ -75,6 +75,23 @@ def queue_deliveries(session: Session, event: str, payload: Mapping[str, Any]) -
     return [row.id for row in rows]
 
 
+def queue_batch(session: Session, event: str, payloads: list[Mapping[str, Any]]) -> list[int]:
+    """One pending delivery per active subscription that wants ``event``, for each payload, in order."""
+    subscriptions = [
+        s
+        for s in session.scalars(sa.select(WebhookSubscription).where(WebhookSubscription.active.is_(True)))
+        if s.wants(event)
+    ]
+    rows = [
+        WebhookDelivery(subscription_id=s.id, event=event, payload=dict(payload))
+        for payload in payloads
+        for s in subscriptions
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
+
+
 def deliver(session: Session, delivery_id: int, env: Mapping[str, str] | None = None) -> None:
     """POST one delivery; records the attempt; raises DeliveryFailed when it should be retried."""
     delivery = session.get(WebhookDelivery, delivery_id)

@@ -102,3 +102,19 @@ def test_sla_breach_reaches_the_inbox_of_that_store_only(app: Any, session: Any,
     assert len(breached) == 1
     assert breached[0]["clock"] == "first_response"
     assert not [r for r in europe.get_received() if r["name"].startswith("sla.")]
+
+
+def test_a_status_change_reaches_the_open_page_once(app: Any, session: Any, world: Any, make_ticket: Any) -> None:
+    """A lead with the ticket open is in ``all`` and in the ticket's room: the change arrives once, not twice."""
+    from helpdesk.tickets.services import set_status
+
+    ticket = make_ticket("shop-jp")
+    lena = connect(app, world.lead)
+    assert emit(lena, "ticket.join", {"ticket_id": ticket.id}, callback=True) is True
+    lena.get_received()
+    set_status(session, ticket, "pending", world.asia_agent)
+    session.commit()
+    updates = [r["args"][0] for r in lena.get_received() if r["name"] == "ticket.updated"]
+    assert len(updates) == 1
+    assert updates[0]["ticket_id"] == ticket.id
+    assert updates[0]["changes"] == {"status": "pending"}

@@ -20,6 +20,7 @@ from tests.web import csrf_token, login, post
     [
         ("get", "/tickets/{id}"),
         ("get", "/tickets/{id}/messages/{mid}"),
+        ("get", "/tickets/{id}/live"),
         ("post", "/tickets/{id}/reply"),
         ("post", "/tickets/{id}/assign"),
         ("post", "/tickets/{id}/status"),

@@ -44,4 +44,5 @@
     });
   }
   document.addEventListener("DOMContentLoaded", () => { tick(); setInterval(tick, 30000); });
+  document.addEventListener("live:redrawn", tick);
 })();

@@ -74,6 +74,46 @@
       live.on("message.received", onMessage);
       live.on("message.created", onMessage);
       live.on("message.delivery", (d) => { if (d.ticket_id === ticketId) loadMessage(d.message_id, true); });
+      // Status, assignee, priority, tags, SLA: redraw the header line and the details card from the server
+      // (same permissions and formatting as the page), leaving alone a form the agent is in the middle of.
+      let redrawTimer = null;
+      const changedSelect = (el) => {
+        const options = Array.from(el.options);
+        // with no option marked selected in the HTML, the browser shows the first one
+        return options.some((o) => o.defaultSelected) ? options.some((o) => o.selected !== o.defaultSelected) : el.selectedIndex > 0;
+      };
+      const dirty = (form) => Array.from(form.elements).some((el) =>
+        (el.tagName === "SELECT" && changedSelect(el)) ||
+        (((el.tagName === "INPUT" && el.type !== "hidden") || el.tagName === "TEXTAREA") && el.value !== el.defaultValue));
+      function redraw() {
+        fetch(page.dataset.liveUrl, { credentials: "same-origin" }).then((r) => (r.ok ? r.text() : null)).then((html) => {
+          if (!html) return;
+          const tpl = document.createElement("template");
+          tpl.innerHTML = html.trim();
+          const meta = tpl.content.querySelector("#ticket-meta");
+          const oldMeta = document.getElementById("ticket-meta");
+          if (meta && oldMeta) oldMeta.replaceWith(meta);
+          const details = tpl.content.querySelector("#ticket-details");
+          const oldDetails = document.getElementById("ticket-details");
+          if (!details || !oldDetails) return;
+          const busy = Array.from(oldDetails.querySelectorAll("form")).filter((f) => f.contains(document.activeElement) || dirty(f));
+          if (!busy.length) { oldDetails.replaceWith(details); }
+          else {
+            oldDetails.querySelectorAll("form").forEach((f) => {
+              if (busy.includes(f)) return;
+              const fresh = details.querySelector('form[action="' + f.getAttribute("action") + '"]');
+              if (fresh) f.replaceWith(fresh); else f.remove();
+            });
+          }
+          document.dispatchEvent(new CustomEvent("live:redrawn"));
+        });
+      }
+      const onChange = (d) => {
+        if (d.ticket_id !== ticketId) return;
+        clearTimeout(redrawTimer);
+        redrawTimer = setTimeout(redraw, 100);  // a reply that also sets the status is one redraw
+      };
+      ["ticket.updated", "ticket.reopened", "sla.warning", "sla.breached"].forEach((name) => live.on(name, onChange));
       live.on("ticket.updated", (d) => {
         if (d.ticket_id !== ticketId || !d.changes || !("order" in d.changes)) return;
         const card = document.getElementById("order-card");
