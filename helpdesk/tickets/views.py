@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -414,10 +415,23 @@ def attachment(attachment_id: int) -> Response:
         abort(404)
     response = Response(data, mimetype=kind)
     disposition = "inline" if inline else "attachment"
-    response.headers.set("Content-Disposition", disposition, filename=item.filename or "attachment")
+    response.headers["Content-Disposition"] = content_disposition(disposition, item.filename or "attachment")
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """``attachment; filename=…`` that survives any name (RFC 6266).
+
+    HTTP headers are Latin-1: a Chinese or Arabic name goes in ``filename*``
+    (UTF-8, percent-encoded), which every current browser reads, with an
+    ASCII stand-in in ``filename`` for the rest.
+    """
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    if fallback == filename:
+        return f'{disposition}; filename="{filename}"'
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @bp.app_template_filter("clean_html")

@@ -93,6 +93,13 @@ def test_a_reply_with_files_is_stored_and_mailed_as_mime_parts(client, session, 
     assert "Here it is." in mail.get_body(("plain",)).get_content()
     page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     assert "invoice-1042.pdf" in page and "发票 照片.png" in page
+    # a name in Chinese travels as UTF-8 in filename* (headers are Latin-1), with an ASCII stand-in
+    photo = session.scalar(sa.select(Attachment).where(Attachment.filename == "发票 照片.png"))
+    download = client.get(f"/tickets/attachments/{photo.id}")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"] == (
+        "inline; filename=\"__ __.png\"; filename*=UTF-8''%E5%8F%91%E7%A5%A8%20%E7%85%A7%E7%89%87.png"
+    )
 
 
 def test_files_over_the_mail_servers_limit_are_refused_naming_the_limit(client, session, world, email_ticket):
@@ -148,7 +155,7 @@ def test_download_is_for_those_who_see_the_ticket_as_a_file_with_its_type(client
     pdf = client.get(f"/tickets/attachments/{rows['invoice.pdf']}")
     assert pdf.status_code == 200 and pdf.data == PDF
     assert pdf.headers["Content-Type"] == "application/pdf"
-    assert pdf.headers["Content-Disposition"] == "attachment; filename=invoice.pdf"
+    assert pdf.headers["Content-Disposition"] == 'attachment; filename="invoice.pdf"'
     assert pdf.headers["X-Content-Type-Options"] == "nosniff"
 
     html = client.get(f"/tickets/attachments/{rows['page.html']}")
@@ -159,7 +166,7 @@ def test_download_is_for_those_who_see_the_ticket_as_a_file_with_its_type(client
     png = client.get(f"/tickets/attachments/{rows['photo.png']}")
     assert (png.headers["Content-Type"], png.headers["Content-Disposition"]) == (
         "image/png",
-        "inline; filename=photo.png",
+        'inline; filename="photo.png"',
     )
     # the browser's word for a .pdf is not taken: the name decides the type
     assert client.get(f"/tickets/attachments/{rows['we_ird_name.pdf']}").headers["Content-Type"] == "application/pdf"
