@@ -56,6 +56,24 @@ class Page:
     sort: str
     view: str
     extra: dict[str, Any] = field(default_factory=dict)
+    number: int = 1  # 1 for the first page; keyset pages have no offset, so the link carries it
+    limit: int = PAGE_SIZE
+    total: int = 0  # tickets in the list, up to ``COUNT_CAP``
+    capped: bool = False  # True when there are more than ``total``
+
+    @property
+    def first(self) -> int:
+        """Position of the page's first ticket in the whole list (1-based)."""
+        return (self.number - 1) * self.limit + 1 if self.tickets else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.tickets) - 1 if self.tickets else 0
+
+    @property
+    def shown_total(self) -> int:
+        """The count to print: never below the position already reached, even past the cap."""
+        return max(self.total, self.last)
 
 
 def visibility(user: User, visible_ids: set[int] | None) -> sa.ColumnElement[bool]:
@@ -214,6 +232,16 @@ def _sla_page(
 
 def count(session: Session, conditions: list[sa.ColumnElement[bool]]) -> int:
     return session.scalar(sa.select(sa.func.count(Ticket.id)).where(*conditions)) or 0
+
+
+#: A list's own count stops here ("1,000+"): counting further would read the whole match on every page load.
+COUNT_CAP = 1000
+
+
+def count_upto(session: Session, conditions: list[sa.ColumnElement[bool]], cap: int = COUNT_CAP) -> int:
+    """How many tickets match, reading at most ``cap + 1`` index entries; ``cap + 1`` means "more"."""
+    inner = sa.select(Ticket.id).where(*conditions).limit(cap + 1).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0
 
 
 COUNTED_STATUSES = (*[str(s) for s in OPEN_STATUSES], str(TicketStatus.SOLVED))

@@ -1,7 +1,9 @@
-"""The inbox search box: exact order and buyer look-ups, full text, then fuzzy.
+"""The inbox search box: exact order, tracking, SKU and buyer look-ups, full text, then fuzzy.
 
 Exact keys come first because an agent pasting an order number wants that
-ticket, not every mail that quotes it.  Full text uses the database's own
+ticket, not every mail that quotes it.  A tracking number or a SKU finds the
+tickets linked to orders that carry it (partial indexes of migration 0014);
+a buyer quoting only the tracking number is found by the full text.  Full text uses the database's own
 index (SQLite FTS5 or PostgreSQL ``to_tsvector``, built by migration 0003).
 Only when both find nothing does RapidFuzz compare the query with customer
 names and order numbers, to forgive typos; its candidate list is capped so
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.customers.models import Customer, CustomerIdentity
 from helpdesk.inbox.schema import FTS_TABLE
+from helpdesk.orders.models import Order, OrderLine
 from helpdesk.tickets.models import Message, Ticket
 
 MAX_HITS = 200
@@ -42,7 +45,13 @@ def _exact(session: Session, query: str, visible: sa.ColumnElement[bool]) -> lis
     by_order = sa.select(Ticket.id).where(Ticket.order_number == query, visible)
     customers = sa.select(CustomerIdentity.customer_id).where(CustomerIdentity.value.in_({query, query.lower()}))
     by_buyer = sa.select(Ticket.id).where(Ticket.customer_id.in_(customers), visible)
-    stmt = sa.union(by_order, by_buyer).subquery()
+    # carriers print tracking numbers in groups ("1Z 999 AA1 01 2345 6784") and agents paste them lower-case
+    codes = sorted({query, query.upper(), query.replace(" ", "").upper()})
+    shipped = sa.select(Order.id).where(Order.tracking_number.in_(codes))
+    by_tracking = sa.select(Ticket.id).where(Ticket.order_id.in_(shipped), visible)
+    with_sku = sa.select(OrderLine.order_id).where(OrderLine.sku.in_(codes))
+    by_sku = sa.select(Ticket.id).where(Ticket.order_id.in_(with_sku), visible)
+    stmt = sa.union(by_order, by_buyer, by_tracking, by_sku).subquery()
     return list(session.scalars(sa.select(stmt.c.id).order_by(stmt.c.id.desc()).limit(MAX_HITS)))
 
 

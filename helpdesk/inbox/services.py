@@ -87,8 +87,15 @@ def inbox_page(
     sort: str = "sla",
     cursor: str | None = None,
     limit: int = queries.PAGE_SIZE,
+    number: int = 1,
 ) -> Page:
-    """One page of the user's view, filtered and sorted; raises ValueError on an unknown view or sort."""
+    """One page of the user's view, filtered and sorted, with the list's count up to ``COUNT_CAP``.
+
+    The exact count of an unfiltered view is the sidebar's (``view_counts``),
+    which the page fetches anyway; a filtered list says "1,000+" past the
+    cap rather than count a large match on every page.  Raises ValueError on
+    an unknown view or sort.
+    """
     filters = filters or Filters()
     conditions = [
         queries.visibility(user, visible_ids),
@@ -96,7 +103,17 @@ def inbox_page(
         *queries.filter_clauses(filters, user.timezone or "UTC"),
     ]
     rows, next_cursor = queries.fetch_page(session, conditions, sort=sort, cursor=cursor, limit=limit)
-    return Page(tickets=rows, next_cursor=next_cursor, sort=sort, view=view)
+    total = queries.count_upto(session, conditions)
+    return Page(
+        tickets=rows,
+        next_cursor=next_cursor,
+        sort=sort,
+        view=view,
+        number=number,
+        limit=limit,
+        total=min(total, queries.COUNT_CAP),
+        capped=total > queries.COUNT_CAP,
+    )
 
 
 def ticket_matches(

@@ -15,6 +15,7 @@ from helpdesk.accounts.services import visible_account_ids
 from helpdesk.extensions import db
 from helpdesk.inbox import queries, services
 from helpdesk.inbox.queries import BadCursor, Filters
+from helpdesk.inbox.rows import row_details
 from helpdesk.inbox.search import search_ticket_ids
 from helpdesk.tickets import merging
 from helpdesk.tickets.models import Ticket
@@ -85,6 +86,7 @@ def index() -> str:
             filters=filters,
             sort=sort,
             cursor=request.args.get("cursor") or None,
+            number=_page_number(request.args.get("p")) if request.args.get("cursor") else 1,
         )
     except BadCursor:
         abort(400)
@@ -100,8 +102,18 @@ def index() -> str:
         views=services.sidebar_views(db.session, visible_ids),
         options=options,
         names={u.id: u.name for u in options["assignees"]},
-        next_url=url_for("inbox.index", **kept, cursor=page.next_cursor) if page.next_cursor else None,
+        details=row_details(db.session, page.tickets),
+        filtered=any(k in FILTER_KEYS for k in kept),
+        next_url=url_for("inbox.index", **kept, cursor=page.next_cursor, p=page.number + 1)
+        if page.next_cursor
+        else None,
     )
+
+
+def _page_number(value: str | None) -> int:
+    """The page's number from the next-page link (only ever shown, never used to query)."""
+    number = _int(value) or 1
+    return max(1, min(number, 10**6))
 
 
 @bp.get("/inbox/counts")
@@ -123,7 +135,12 @@ def row(ticket_id: int) -> str | Response:
     if ticket is None:
         return Response(status=204)
     assignee = db.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
-    return render_template("inbox/_row.html", t=ticket, names={assignee.id: assignee.name} if assignee else {})
+    return render_template(
+        "inbox/_row.html",
+        t=ticket,
+        names={assignee.id: assignee.name} if assignee else {},
+        details=row_details(db.session, [ticket]),
+    )
 
 
 def _back() -> Response:
@@ -149,6 +166,14 @@ def _confirm_merge(rows: list[Ticket]) -> Response | str:
 @login_required
 def bulk() -> Response | str:
     ids = [int(i) for i in request.form.getlist("ticket") if i.isdigit()]
+    back = request.form.get("back", "")
+    back = back if back.startswith("/") and not back.startswith("//") else url_for("inbox.index")
+    if not ids:  # the page's script says so before sending; this is for everyone else
+        flash(
+            _("No tickets were selected. Tick the tickets to change, or “Select all on this page”, then apply."),
+            "error",
+        )
+        return redirect(back)
     rows = services.visible_tickets(db.session, current_user, visible_account_ids(current_user), ids)
     action = request.form.get("action", "")
     if action == "merge" and request.form.get("confirmed") != "1":
@@ -161,5 +186,4 @@ def bulk() -> Response | str:
     else:
         db.session.commit()
         flash(_("%(n)d tickets updated.", n=changed), "info")
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("inbox.index"))
+    return redirect(back)

@@ -24,6 +24,13 @@ class Order(Base):
     __table_args__ = (
         sa.UniqueConstraint("channel_account_id", "order_number"),
         sa.Index("ix_order_record_platform_number", "platform", "order_number"),
+        # The inbox search finds a ticket by its order's tracking number; orders not yet shipped have none.
+        sa.Index(
+            "ix_order_record_tracking",
+            "tracking_number",
+            sqlite_where=sa.text("tracking_number IS NOT NULL"),
+            postgresql_where=sa.text("tracking_number IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +57,15 @@ class Order(Base):
 
 class OrderLine(Base):
     __tablename__ = "order_line"
+    __table_args__ = (
+        # The inbox search finds the tickets about a product by its SKU.
+        sa.Index(
+            "ix_order_line_sku",
+            "sku",
+            sqlite_where=sa.text("sku IS NOT NULL"),
+            postgresql_where=sa.text("sku IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("order_record.id", ondelete="CASCADE"), index=True)
