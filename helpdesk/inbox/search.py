@@ -2,7 +2,7 @@
 
 Exact keys come first because an agent pasting an order number wants that
 ticket, not every mail that quotes it.  A tracking number or a SKU finds the
-tickets linked to orders that carry it (partial indexes of migration 0014);
+tickets linked to orders that carry it (partial indexes of migration 0015);
 a buyer quoting only the tracking number is found by the full text.  Full text uses the database's own
 index (SQLite FTS5 or PostgreSQL ``to_tsvector``, built by migration 0003).
 Only when both find nothing does RapidFuzz compare the query with customer

@@ -1,7 +1,7 @@
 """Inbox search by tracking number and SKU
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 
 Partial indexes: orders without a tracking number (not shipped yet) and
 lines without a SKU are never searched for, so they cost nothing.
@@ -10,8 +10,8 @@ lines without a SKU are never searched for, so they cost nothing.
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
