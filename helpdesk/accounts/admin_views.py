@@ -21,7 +21,7 @@ from helpdesk.accounts.models import Role, Team, User
 from helpdesk.admin.sections import Section, add_section
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.extensions import db
-from helpdesk.i18n import LANGUAGES
+from helpdesk.i18n import LANGUAGES, catalog_for
 from helpdesk.settings.services import timezones
 from helpdesk.signin.admin_services import hand_over_link
 
@@ -82,7 +82,9 @@ def _refused(exc: svc.AdminError) -> None:
 @login_required
 def users() -> str:
     _require_admin()
-    return render_template("admin/users.html", rows=svc.user_rows(db.session), languages=LANGUAGES)
+    return render_template(
+        "admin/users.html", rows=svc.user_rows(db.session), languages=LANGUAGES, catalog_for=catalog_for
+    )
 
 
 def _user_form(user: User | None, values: Any, status: int = 200) -> tuple[str, int]:
