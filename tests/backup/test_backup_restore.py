@@ -129,3 +129,73 @@ def test_restore_into_a_desk_that_was_only_initialised(
     before, after = everything(app), everything(target)
     assert after["tables"] == before["tables"]
     assert after["blobs"] == before["blobs"]
+
+
+def test_backup_while_the_desk_writes_restores_a_consistent_desk(
+    app: Any, one_ticket: dict[str, Any], empty_target: Any, tmp_path: Path, make_message: Any
+) -> None:
+    """A writer commits new tickets throughout the backup; the restored desk is one moment of it, never half a write."""
+    import threading
+    import time
+
+    from channels.base import Party
+    from helpdesk.extensions import db
+    from helpdesk.ingest.pipeline import ingest
+    from helpdesk.tickets.models import Message, Ticket
+
+    stop, committed, failures = threading.Event(), [0], []
+
+    def writer() -> None:
+        with app.app_context():
+            try:
+                while not stop.is_set():
+                    n = committed[0]
+                    batch = [
+                        make_message(
+                            account="backup-shop",
+                            external_id=f"live-{n}-{k}",
+                            sender=Party(platform_id=f"live_buyer_{n}"),
+                            external_thread_id=f"live-thread-{n}",
+                        )
+                        for k in range(3)
+                    ]
+                    ingest(db.session, batch, source="test")
+                    db.session.commit()
+                    committed[0] += 1
+            except Exception as exc:  # reported below: a thread's exception would otherwise vanish
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    while committed[0] < 3 and thread.is_alive():
+        time.sleep(0.01)
+    at_start = committed[0]
+    archive = tmp_path / "live.tar.gz"
+    made = run(app, "backup", "--output", str(archive))
+    at_end = committed[0]
+    stop.set()
+    thread.join()
+    assert not failures, failures
+    assert made.exit_code == 0, made.output
+    assert at_end > at_start  # the writer really committed while the backup ran
+
+    target = empty_target()
+    restored = run(target, "restore", str(archive))
+    assert restored.exit_code == 0, restored.output
+    with target.app_context():
+        live = db.session.scalar(
+            sa.select(sa.func.count(Ticket.id)).where(Ticket.external_thread_id.like("live-thread-%"))
+        )
+        assert at_start <= live <= at_end + 1
+        # Each live ticket holds all three messages of its one transaction, and its maintained count agrees.
+        counts = db.session.execute(
+            sa.select(Ticket.message_count, sa.func.count(Message.id))
+            .join(Message, Message.ticket_id == Ticket.id)
+            .where(Ticket.external_thread_id.like("live-thread-%"))
+            .group_by(Ticket.id, Ticket.message_count)
+        ).all()
+        assert len(counts) == live
+        assert set(counts) == {(3, 3)}
+        db.session.remove()
