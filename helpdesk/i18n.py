@@ -3,6 +3,12 @@
 Catalogs live in ``translations/`` (English is the source language;
 ``zh_Hans`` is complete).  A user's stored locale may carry a region
 (``zh_Hans_CN``); it is mapped onto the catalog that serves it.
+
+English speakers also choose their region (:data:`LOCALES`): the words stay
+the English source text, but Babel formats dates and numbers for that
+locale, so a British agent reads 03/12/2026 and an American one 12/3/26.
+The selector hands Babel the regional locale; no ``en_GB`` catalog exists,
+so the text falls back to the source language.
 """
 
 from __future__ import annotations
@@ -11,6 +17,21 @@ from flask import Flask, request
 from flask_login import current_user
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh_Hans": "简体中文"}
+
+#: What Settings offers: English in the regions whose date formats differ, then the other catalogs.
+#: Names are the locale's own (as a speaker looks for them), not translated.
+LOCALES: dict[str, str] = {
+    "en_US": "English (United States)",
+    "en_GB": "English (United Kingdom)",
+    "en_AU": "English (Australia)",
+    "en_CA": "English (Canada)",
+    "en_IE": "English (Ireland)",
+    "en_IN": "English (India)",
+    "en_NZ": "English (New Zealand)",
+    "en_SG": "English (Singapore)",
+    "en_ZA": "English (South Africa)",
+    "zh_Hans": "简体中文",
+}
 
 
 def catalog_for(locale: str | None) -> str:
@@ -23,9 +44,21 @@ def catalog_for(locale: str | None) -> str:
     return normal if normal in LANGUAGES else "en"
 
 
+def ui_locale(locale: str | None) -> str:
+    """The locale the UI is formatted in: an offered regional English as chosen, else the catalog's."""
+    normal = (locale or "").replace("-", "_")
+    return normal if normal in LOCALES else catalog_for(normal)
+
+
+def settings_choice(locale: str | None) -> str:
+    """The Settings entry that stands for a stored locale (plain ``en`` formats as ``en_US``)."""
+    chosen = ui_locale(locale)
+    return "en_US" if chosen == "en" else chosen
+
+
 def select_locale() -> str:
     if current_user and current_user.is_authenticated:
-        return catalog_for(current_user.locale)
+        return ui_locale(current_user.locale)
     best = request.accept_languages.best_match(["en", "zh", "zh-CN", "zh-Hans"]) if request else None
     return catalog_for(best)
 

@@ -6,7 +6,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from helpdesk.accounts.models import User
-from helpdesk.i18n import LANGUAGES
+from helpdesk.i18n import LANGUAGES, LOCALES
 
 
 class PreferenceError(ValueError):
@@ -19,7 +19,7 @@ def timezones() -> list[str]:
 
 
 def update_preferences(user: User, locale: str, timezone: str) -> None:
-    if locale not in LANGUAGES:
+    if locale not in LOCALES and locale not in LANGUAGES:  # plain "en" still accepted (US formats)
         raise PreferenceError("Unknown language.")
     if timezone not in set(timezones()):
         raise PreferenceError("Unknown time zone.")

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from helpdesk.extensions import db
-from helpdesk.i18n import LANGUAGES, catalog_for
+from helpdesk.i18n import LOCALES, settings_choice
 from helpdesk.settings.services import PreferenceError, timezones, update_preferences
 
 bp = Blueprint("settings", __name__)
@@ -23,10 +23,10 @@ def preferences() -> str | Response | tuple[str, int]:
         except PreferenceError as exc:
             db.session.rollback()
             flash(_(str(exc)), "error")
-            return render_template("settings.html", languages=LANGUAGES, timezones=timezones(), current=""), 422
+            return render_template("settings.html", languages=LOCALES, timezones=timezones(), current=""), 422
         db.session.commit()
         flash(_("Preferences saved."), "info")
         return redirect(url_for("settings.preferences"))
     return render_template(
-        "settings.html", languages=LANGUAGES, timezones=timezones(), current=catalog_for(current_user.locale)
+        "settings.html", languages=LOCALES, timezones=timezones(), current=settings_choice(current_user.locale)
     )
