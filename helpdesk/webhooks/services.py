@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -90,6 +91,26 @@ def queue_batch(session: Session, event: str, payloads: list[Mapping[str, Any]])
     session.add_all(rows)
     session.flush()
     return [row.id for row in rows]
+
+
+def stranded(session: Session, older_than: timedelta) -> list[int]:
+    """Pending deliveries never attempted for ``older_than``: their job was lost, not merely queued.
+
+    The outbox relay commits a delivery row and then queues its job; a
+    process that dies between the two leaves the row without a job.
+    """
+    cutoff = utcnow() - older_than
+    stmt = (
+        sa.select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.attempts == 0,
+            WebhookDelivery.created_at < cutoff,
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(1000)
+    )
+    return list(session.scalars(stmt))
 
 
 def deliver(session: Session, delivery_id: int, env: Mapping[str, str] | None = None) -> None:

@@ -3,29 +3,38 @@
 The listener runs in the outbox relay's transaction: the delivery rows and
 the relay's cursor commit together, so each event becomes exactly one
 delivery per subscription, however many processes relay and whenever one
-dies.  The POSTs are jobs queued after that commit.
+dies.  The POSTs are jobs queued after that commit; a sweep queues again
+any delivery whose job was lost between the commit and the queue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from huey import crontab
 from sqlalchemy.orm import Session
 
 from helpdesk.events import Payload, listen_once
 from helpdesk.extensions import db
-from helpdesk.tasks import task
+from helpdesk.tasks import huey, task
 from helpdesk.webhooks import services
+
+#: A delivery still unattempted this long after its row was written lost its job (jobs start within seconds).
+STRANDED_AFTER = timedelta(minutes=10)
 
 
 @task(retries=6, retry_delay=30)
 def deliver_task(delivery_id: int) -> None:
-    try:
-        services.deliver(db.session, delivery_id)
-    except services.DeliveryFailed:
-        db.session.commit()  # keep the attempt on record before the queue retries
-        raise
+    # Two jobs for one delivery (the sweep's and a late original) never POST at once; the later one
+    # finds it delivered and stops.
+    with huey.lock_task(f"webhook-delivery:{delivery_id}"):
+        try:
+            services.deliver(db.session, delivery_id)
+        except services.DeliveryFailed:
+            db.session.commit()  # keep the attempt on record before the queue retries
+            raise
 
 
 @task(retries=2, retry_delay=10)
@@ -51,3 +60,25 @@ def _on_events(session: Session, name: str, payloads: list[Payload]) -> Callable
             deliver_task(delivery_id)
 
     return send
+
+
+def requeue_stranded(older_than: timedelta = STRANDED_AFTER) -> int:
+    """Queue a job for every delivery whose job was lost; how many."""
+    ids = services.stranded(db.session, older_than)
+    db.session.rollback()  # only read: end the transaction before the jobs (inline in tests) write
+    for delivery_id in ids:
+        deliver_task(delivery_id)
+    return len(ids)
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def requeue_stranded_task() -> None:
+    from helpdesk.tasks import _app
+
+    if _app is None:
+        return
+    with _app.app_context():
+        try:
+            requeue_stranded()
+        finally:
+            db.session.remove()

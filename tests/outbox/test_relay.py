@@ -295,3 +295,24 @@ def test_relayed_events_are_pruned_after_the_retention_but_unrelayed_ones_stay(
     session.commit()
     assert store.prune(session, timedelta(days=1), now=later) == total
     session.commit()
+
+
+def test_a_delivery_whose_job_was_lost_is_sent_by_the_sweep(app: Any, session: Any, subscribed: Receiver) -> None:
+    """The relay commits a delivery row, then queues its job: a crash between the two must not lose the POST."""
+    from helpdesk.db import utcnow
+    from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
+    from helpdesk.webhooks.tasks import requeue_stranded
+
+    sub = session.scalars(sa.select(WebhookSubscription)).one()
+    old = WebhookDelivery(
+        subscription_id=sub.id,
+        event="ticket.created",
+        payload={"ticket_id": 41},
+        created_at=utcnow() - timedelta(hours=1),
+    )
+    fresh = WebhookDelivery(subscription_id=sub.id, event="ticket.created", payload={"ticket_id": 42})
+    session.add_all([old, fresh])
+    session.commit()
+    assert requeue_stranded() == 1  # the fresh one's job may still be on its way
+    assert [call["data"]["ticket_id"] for call in subscribed.calls] == [41]
+    assert requeue_stranded() == 0  # sent: never twice
