@@ -8,6 +8,7 @@ the task looks the user up, makes the link, commits, and only then mails it.
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -47,5 +48,11 @@ def mail_password_link(email: str) -> None:
             minutes=minutes,
             url=f"{settings.public_url}{path}",
         )
-    send_mail(settings, user.email, subject, body)
+    try:
+        send_mail(settings, user.email, subject, body)
+    except (smtplib.SMTPException, OSError) as exc:
+        # Logged for the operator, not raised: the person at the form gets the same answer either way,
+        # and can ask again (or ask an admin) after the gap; the unmailed link just expires.
+        log.warning("password link for user %s not mailed: %s", user.id, exc)
+        return
     log.info("password link mailed to user %s", user.id)

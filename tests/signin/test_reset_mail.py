@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
@@ -168,3 +169,15 @@ def test_mail_needs_a_public_url_and_a_sender(tmp_path: Path) -> None:
         load_settings({**env, "HELPDESK_SMTP_URL": "http://mail.example.test"}, tmp_path)
     ok = load_settings({**env, "HELPDESK_MAIL_FROM": "help@example.test", "HELPDESK_PUBLIC_URL": PUBLIC}, tmp_path)
     assert ok.smtp_url and ok.mail_from == "help@example.test"
+
+
+def test_a_mail_server_that_is_down_changes_nothing_the_visitor_sees(
+    app: Any, client: Any, make_user: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_user("agent@example.test")
+    nobody_listens = f"smtp://127.0.0.1:{free_port()}"
+    app.config["HELPDESK_SETTINGS"] = replace(app.config["HELPDESK_SETTINGS"], smtp_url=nobody_listens)
+    known = ask_for_link(client, "agent@example.test")
+    unknown = ask_for_link(client, "nobody@example.test")
+    assert (known.status_code, known.headers["Location"]) == (unknown.status_code, unknown.headers["Location"])
+    assert "not mailed" in caplog.text
