@@ -169,6 +169,13 @@ class Relay:
         while True:
             with engine.connect() as conn:
                 rows = store.read_after(conn, self.cursor, self.batch)
+                if not rows:
+                    end = store.end(conn)
+                    if end < self.cursor:
+                        # the outbox went back (a backup restored under a running server): follow it, or
+                        # this process would wait for ids it will not see until the desk catches up
+                        log.warning("outbox ends at %d, before this relay's cursor %d; following it", end, self.cursor)
+                        self.cursor = end
             if not rows:
                 return total
             events.deliver([(name, payload) for _, name, payload in rows])

@@ -316,3 +316,24 @@ def test_a_delivery_whose_job_was_lost_is_sent_by_the_sweep(app: Any, session: A
     assert requeue_stranded() == 1  # the fresh one's job may still be on its way
     assert [call["data"]["ticket_id"] for call in subscribed.calls] == [41]
     assert requeue_stranded() == 0  # sent: never twice
+
+
+def test_a_relay_follows_an_outbox_that_went_back(app: Any, session: Any) -> None:
+    """A backup restored under a running server: its relay must not wait for ids the desk will take days to reach."""
+    from helpdesk import events
+
+    heard: list[Any] = []
+
+    @events.listen("channel.health")
+    def grab(name: str, payload: Any) -> None:
+        heard.append(payload["detail"])
+
+    try:
+        relay = relay_for(app)
+        relay.cursor = 10**9  # where the server was before the restore
+        relay.run_once()
+        events.publish(session, "channel.health", {"channel_account_id": None, "health": "ok", "detail": "after"})
+        session.commit()
+    finally:
+        events.unlisten(grab)
+    assert heard == ["after"]
