@@ -63,7 +63,7 @@ def _render(
         card=pages.customer_card(db.session, ticket, visible),
         order=order,
         order_refreshing=refreshing,
-        offers_actions=actions.action_account(db.session, ticket) is not None,
+        offers_actions=ticket.merged_into_id is None and actions.action_account(db.session, ticket) is not None,
         macro_key=request.form.get("macro_key", ""),
         macro_locale=request.form.get("macro_locale", ""),
         draft_dir="rtl" if is_rtl(request.form.get("macro_locale") or "en") else "auto",
@@ -278,6 +278,11 @@ def messaging_actions(ticket_id: int) -> str:
 @login_required
 def send_messaging_action(ticket_id: int) -> Response:
     ticket = visible_ticket(ticket_id)
+    if ticket.merged_into_id is not None:  # like replies: a merged ticket sends nothing
+        flash(
+            _("This ticket was merged into #%(id)s. Reply on that ticket instead.", id=ticket.merged_into_id), "error"
+        )
+        return _back(ticket)
     action = request.form.get("action", "")
     try:
         actions.send(db.session, ticket, current_user, action, request.form.get("text", ""))

@@ -237,6 +237,9 @@ def test_merged_ticket_offers_no_composer_and_refuses_replies(
     with pytest.raises(services.TicketError, match="merged into"):
         services.add_reply(session, source, world.eu, "note", internal=True)
     session.rollback()
+    sent = post(client, f"/tickets/{source.id}/actions", {"action": "confirmDeliveryDetails"}, f"/tickets/{target.id}")
+    assert sent.headers["Location"].endswith(f"/tickets/{source.id}")
+    assert "Reply on that ticket instead." in client.get(sent.headers["Location"]).get_data(as_text=True)
     reopened = post(client, f"/tickets/{source.id}/status", {"status": "open"}, f"/tickets/{target.id}")
     flashed = client.get(reopened.headers["Location"]).get_data(as_text=True)
     assert f"Ticket #{source.id} is merged into #{target.id}. Undo the merge to work on it again." in flashed
