@@ -99,3 +99,20 @@ def test_serve_runs_gunicorn_with_socketio_and_stops_on_ctrl_c(server: tuple[str
     assert "Traceback" not in output and "[ERROR]" not in output, output
     lines = [line for line in output.splitlines() if line.strip()]
     assert lines == [f"Helpdesk running at {base}/  (Ctrl+C stops it)"], output  # nothing else to interpret
+
+
+def test_init_prints_one_line_about_the_schema(tmp_path: Path) -> None:
+    """make run's first step: no migration chatter a newcomer must interpret, only what happened and what next."""
+    env = {
+        **os.environ,
+        "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}",
+        "HELPDESK_INSTANCE_PATH": str(tmp_path),
+    }
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "helpdesk", "init"]
+    first = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert first.stderr == ""
+    created, then = first.stdout.splitlines()
+    assert created.startswith("Database created at sqlite:///") and "(schema " in created
+    assert then.startswith("Next: ")
+    again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert again.stderr == "" and "already current" in again.stdout
