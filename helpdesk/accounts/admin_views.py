@@ -18,12 +18,14 @@ from werkzeug.wrappers import Response
 
 from helpdesk.accounts import admin_services as svc
 from helpdesk.accounts.models import Role, Team, User
+from helpdesk.accounts.tasks import mail_invitation
 from helpdesk.admin.sections import Section, add_section
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.extensions import db
 from helpdesk.i18n import LANGUAGES, catalog_for
 from helpdesk.settings.services import timezones
 from helpdesk.signin.admin_services import hand_over_link
+from helpdesk.signin.mail import mail_configured
 
 bp = Blueprint("useradmin", __name__, url_prefix="/admin")
 
@@ -51,6 +53,10 @@ def _remember_sign_in(app: Any, user: User, **_extra: Any) -> None:
     """Stamp the sign-in time in its own short transaction: the sign-in view has already committed."""
     svc.record_sign_in(user)
     db.session.commit()
+
+
+def _can_mail() -> bool:
+    return mail_configured(current_app.config["HELPDESK_SETTINGS"])
 
 
 def _require_admin() -> None:
@@ -98,6 +104,7 @@ def _user_form(user: User | None, values: Any, status: int = 200) -> tuple[str, 
             languages=LANGUAGES,
             timezones=timezones(),
             roles=[(Role.AGENT, _("Agent")), (Role.LEAD, _("Lead")), (Role.ADMIN, _("Admin"))],
+            can_mail=_can_mail(),
         ),
         status,
     )
@@ -110,7 +117,8 @@ def new_user() -> tuple[str, int] | Response:
     if request.method == "GET":
         return _user_form(None, {"role": Role.AGENT, "locale": "en", "timezone": "UTC", "teams": []})
     form = request.form
-    invite = form.get("invite") == "1"
+    invite = form.get("invite") in {"1", "mail"}
+    by_mail = form.get("invite") == "mail" and _can_mail()
     try:
         user = svc.add_user(
             db.session,
@@ -123,13 +131,20 @@ def new_user() -> tuple[str, int] | Response:
             teams=svc.teams_by_ids(db.session, _ids("teams")),
             password=None if invite else form.get("password", ""),
         )
-        link = hand_over_link(db.session, current_user, user) if invite else None
+        link = hand_over_link(db.session, current_user, user) if invite and not by_mail else None
     except svc.AdminError as exc:
         _refused(exc)
         values = {**form.to_dict(), "teams": _ids("teams")}
         values.pop("password", None)
         return _user_form(None, values, 422)
     db.session.commit()
+    if by_mail:
+        mail_invitation(user.id, current_user.id)  # after the commit: the task reads the new user
+        flash(
+            _("User %(email)s created; an invitation with a set-password link is on its way.", email=user.email),
+            "success",
+        )
+        return redirect(url_for("useradmin.users"))
     if link is not None:
         # shown once in this response, never flashed: the flash travels in the (signed, readable) session cookie
         base = current_app.config["HELPDESK_SETTINGS"].public_url or request.host_url.rstrip("/")

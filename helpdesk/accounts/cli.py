@@ -75,13 +75,33 @@ def users_list(inactive: bool) -> None:
 @click.option("--teams", default="", help="Comma-separated team names.")
 @click.option("--password-env", help="Read the password from this environment variable instead of prompting.")
 @click.option("--invite", is_flag=True, help="No password: print a set-password link to give the user (3 days, once).")
+@click.option(
+    "--mail", "mail_invite", is_flag=True, help="With --invite: mail the link instead (needs HELPDESK_SMTP_URL)."
+)
 @_refusals
 def users_create(
-    email: str, name: str, role: str, locale: str, tz: str, teams: str, password_env: str | None, invite: bool
+    email: str,
+    name: str,
+    role: str,
+    locale: str,
+    tz: str,
+    teams: str,
+    password_env: str | None,
+    invite: bool,
+    mail_invite: bool,
 ) -> None:
     """Create a user who can sign in (with a password, or invited with a set-password link)."""
-    from helpdesk.accounts.admin_services import add_user, teams_by_names
+    from flask import current_app
 
+    from helpdesk.accounts.admin_services import add_user, teams_by_names
+    from helpdesk.signin.mail import mail_configured
+
+    if mail_invite and not invite:
+        raise click.UsageError("--mail goes with --invite")
+    if mail_invite and not mail_configured(current_app.config["HELPDESK_SETTINGS"]):
+        raise click.UsageError(
+            "mail is not set up (HELPDESK_SMTP_URL, HELPDESK_MAIL_FROM): use --invite alone to print the link"
+        )
     password: str | None = None  # None: invited, no password anyone knows
     if password_env and not invite:
         password = os.environ.get(password_env)
@@ -100,9 +120,14 @@ def users_create(
         teams=teams_by_names(db.session, _split(teams) or []),
         password=password,
     )
-    if invite:
-        from flask import current_app
+    if mail_invite:
+        from helpdesk.accounts.tasks import mail_invitation
 
+        db.session.commit()
+        mail_invitation(user.id, None)
+        click.echo(f"Created {user.email} ({user.role}); the invitation is queued for mailing.")
+        return
+    if invite:
         from helpdesk.signin.admin_services import hand_over_link
 
         path = hand_over_link(db.session, None, user)

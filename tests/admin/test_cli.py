@@ -132,3 +132,9 @@ def test_users_create_invite_prints_a_set_password_link(app: Any, session: Any, 
     assert result.exit_code == 0, result.output
     assert "/password/" in result.output.splitlines()[-1]
     assert [a for _, a in _audit(session)] == ["user.created", "signin.password_link"]
+
+
+def test_users_create_invite_mail_needs_mail_set_up(app: Any, session: Any) -> None:
+    result = run(app, "users", "create", "--email", "x@example.test", "--name", "X", "--invite", "--mail")
+    assert result.exit_code == 2 and "use --invite alone to print the link" in result.output
+    assert session.scalar(sa.select(sa.func.count(User.id))) == 0
