@@ -265,6 +265,13 @@ def restore_backup(archive: Path, progress: Progress = _no_progress) -> RestoreR
 
         upgrade(directory=str(MIGRATIONS))
         migrated_from = manifest.alembic_revision
+    unsent = unsent_replies()
+    if unsent:
+        warnings.append(
+            f"{unsent} replies were still waiting to be sent when the backup was made; the task queue is not in the "
+            "backup, so they are not sent now (the old desk may have sent them since). Check those tickets in the "
+            "inbox (delivery state queued or sending) before answering again"
+        )
     locked = sealed_out()
     if locked:
         warnings.append(
@@ -273,6 +280,18 @@ def restore_backup(archive: Path, progress: Progress = _no_progress) -> RestoreR
             "old desk, or enter those credentials again under Administration → Channels"
         )
     return RestoreResult(manifest, written, migrated_from, warnings)
+
+
+def unsent_replies() -> int:
+    """Replies the restored desk holds as queued or being sent: their send jobs lived in the task queue."""
+    from helpdesk.tickets.models import DeliveryState, Message
+
+    stmt = sa.select(sa.func.count(Message.id)).where(
+        Message.delivery_state.in_([DeliveryState.QUEUED, DeliveryState.SENDING])
+    )
+    count = int(db.session.scalar(stmt) or 0)
+    db.session.rollback()
+    return count
 
 
 def sealed_out() -> list[str]:
