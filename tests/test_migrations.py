@@ -18,3 +18,38 @@ def test_migrated_schema_matches_models(app: Any) -> None:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
         diffs = compare_metadata(ctx, Base.metadata)
     assert diffs == []
+
+
+def test_a_desk_with_users_in_teams_upgrades_to_head(tmp_path: Any) -> None:
+    """Upgrading rebuilds tables on SQLite (batch mode); rows that point at them must survive it."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from helpdesk import create_app
+    from helpdesk.extensions import db
+    from tests.conftest import REPO, _env
+
+    app = create_app(_env(f"sqlite:///{tmp_path / 'old.db'}"), instance_path=tmp_path)
+    with app.app_context():
+        upgrade(directory=str(REPO / "helpdesk" / "migrations"), revision="0008")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO user_account (id, email, name, password_hash, role, locale, timezone, active,"
+                    " failed_logins, created_at) VALUES (1, 'li@example.com', 'Li', 'x', 'agent', 'zh_Hans', 'UTC',"
+                    " 1, 2, '2026-01-01 00:00:00')"
+                )
+            )
+            conn.execute(sa.text("INSERT INTO team (id, name, created_at) VALUES (1, 'EU', '2026-01-01 00:00:00')"))
+            conn.execute(sa.text("INSERT INTO team_member (team_id, user_id) VALUES (1, 1)"))
+
+        upgrade(directory=str(REPO / "helpdesk" / "migrations"))
+
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT email, locale FROM user_account")).all() == [
+                ("li@example.com", "zh_Hans")
+            ]
+            assert conn.execute(sa.text("SELECT team_id, user_id FROM team_member")).all() == [(1, 1)]
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # enforcement back on afterwards
+        db.engine.dispose()
