@@ -156,6 +156,19 @@ def is_required_role(session: Session, role: str) -> bool:
     return bool(session.scalar(sa.select(TwoFactorRequirement.required).where(TwoFactorRequirement.role == role)))
 
 
+def still_to_set_up(session: Session, limit: int = 200) -> list[User]:
+    """Active users whose role requires two-factor sign-in and who have not set it up (the admin page lists them)."""
+    return list(
+        session.scalars(
+            sa.select(User)
+            .join(TwoFactorRequirement, sa.and_(TwoFactorRequirement.role == User.role, TwoFactorRequirement.required))
+            .where(User.active, User.totp_enabled_at.is_(None))
+            .order_by(User.email)
+            .limit(limit)
+        )
+    )
+
+
 def set_required(session: Session, role: str, required: bool) -> None:
     if role not in set(Role):
         raise ValueError(f"role must be one of {', '.join(Role)}")

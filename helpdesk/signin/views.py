@@ -112,6 +112,7 @@ def _admin_page(status: int = 200, **extra: object) -> tuple[str, int]:
         now=utcnow(),
         can_mail=mail_configured(current_app.config["HELPDESK_SETTINGS"]),
         required=totp.required_roles(db.session),
+        pending=totp.still_to_set_up(db.session),
         roles=[(Role.AGENT, _("Agents")), (Role.LEAD, _("Leads")), (Role.ADMIN, _("Admins"))],
         **extra,
     ), status

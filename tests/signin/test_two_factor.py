@@ -112,6 +112,9 @@ def test_a_required_role_is_sent_to_set_up_and_can_do_nothing_else(
     post(client, "/admin/sign-in/two-factor-roles", {"role": "lead"}, token_from="/admin/sign-in")
     assert totp.required_roles(session) == {"lead"}
 
+    page = client.get("/admin/sign-in").get_data(as_text=True)
+    assert "Not set up yet" in page and "lead@example.test" in page
+
     lead = app.test_client()
     assert sign_in(lead, "lead@example.test").status_code == 302
     fresh_request_globals()
@@ -122,6 +125,10 @@ def test_a_required_role_is_sent_to_set_up_and_can_do_nothing_else(
     enable_two_factor(lead)
     fresh_request_globals()
     assert lead.get("/").status_code == 200
+    fresh_request_globals()
+    assert "Everyone who must use two-factor sign-in has set it up." in client.get("/admin/sign-in").get_data(
+        as_text=True
+    )
     off = send(lead, "/settings/two-factor/disable", {"password": "correct horse battery"}, "/settings/two-factor")
     assert off.status_code == 422 and "cannot be turned off" in off.get_data(as_text=True)
 
