@@ -39,6 +39,8 @@ class Rule:
 
 PER_ACCOUNT = Rule(free=5, cap=timedelta(minutes=15))  # one e-mail address tried from one source address
 PER_ADDRESS = Rule(free=20, cap=timedelta(hours=1))  # every e-mail address tried from one source address
+PASSWORD_RESETS = Rule(free=10, cap=timedelta(hours=1))  # "forgot password?" requests from one source address
+RESET_KEY = "#password-reset"  # the e-mail key of the rows that count reset requests
 
 
 def normalise_email(email: str) -> str:
@@ -91,6 +93,26 @@ def _bump(session: Session, email: str, address: str, rule: Rule, now: datetime)
     if delay:
         session.execute(sa.update(t).where(t.c.id == row_id).values(blocked_until=now + delay))
     return delay
+
+
+def reset_request_allowed(session: Session, address: str, now: datetime | None = None) -> bool:
+    """Count a "forgot password?" request from ``address``; False while that address must wait.
+
+    Each user gets at most one mail every few minutes anyway; this stops one
+    address from mailing every user of the desk. Sign-in failures do not
+    count here: the wait message itself suggests resetting the password.
+    """
+    now = now or utcnow()
+    address = normalise_address(address)
+    until = session.scalar(
+        sa.select(SigninThrottle.blocked_until).where(
+            SigninThrottle.email == RESET_KEY, SigninThrottle.address == address
+        )
+    )
+    if until is not None and until > now:
+        return False
+    _bump(session, RESET_KEY, address, PASSWORD_RESETS, now)
+    return True
 
 
 def record_success(session: Session, email: str, address: str) -> None:

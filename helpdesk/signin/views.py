@@ -113,6 +113,7 @@ def _admin_page(status: int = 200, **extra: object) -> tuple[str, int]:
         can_mail=mail_configured(current_app.config["HELPDESK_SETTINGS"]),
         required=totp.required_roles(db.session),
         pending=totp.still_to_set_up(db.session),
+        reset_key=throttle.RESET_KEY,
         roles=[(Role.AGENT, _("Agents")), (Role.LEAD, _("Leads")), (Role.ADMIN, _("Admins"))],
         **extra,
     ), status
@@ -188,7 +189,9 @@ def forgot() -> str | Response:
         return render_template("signin/forgot.html", can_mail=False)
     if request.method == "POST":
         email = request.form.get("email", "").strip()
-        if "@" in email:
+        allowed = throttle.reset_request_allowed(db.session, client_address())
+        db.session.commit()
+        if "@" in email and allowed:  # a refused request gets the same answer: nothing to learn from it
             mail_password_link(email)
         flash(
             _(

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 import time_machine
 from aiosmtpd.controller import Controller
 
+from helpdesk.signin import throttle
 from helpdesk.signin.models import PasswordLink
 from tests.conftest import _env
 from tests.services.dovecot import free_port
@@ -181,3 +182,14 @@ def test_a_mail_server_that_is_down_changes_nothing_the_visitor_sees(
     unknown = ask_for_link(client, "nobody@example.test")
     assert (known.status_code, known.headers["Location"]) == (unknown.status_code, unknown.headers["Location"])
     assert "not mailed" in caplog.text
+
+
+def test_one_address_cannot_mail_every_user(client: Any, make_user: Any, inbox: Any, session: Any) -> None:
+    mails, _port = inbox
+    for n in range(14):
+        make_user(f"user{n}@example.test")
+    answers = {ask_for_link(client, f"user{n}@example.test").headers["Location"] for n in range(14)}
+    assert answers == {"/login"}  # the refused ones are answered the same way
+    assert len(mails.mails) == 10  # ten free, then that address waits
+    assert not throttle.reset_request_allowed(session, "127.0.0.1")
+    assert throttle.reset_request_allowed(session, "198.51.100.20")  # another address is not affected
