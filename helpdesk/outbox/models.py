@@ -22,11 +22,18 @@ EventId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class OutboxEvent(Base):
+    """A run of same-named events of one transaction, in publish order (up to ``store.ROW_EVENTS`` of them).
+
+    An import batch publishes thousands of events; one row per event cost an
+    import a tenth of its time on SQLite and a sixth on PostgreSQL, one row
+    per run costs it one JSON list.  The relay hands the events on one by one.
+    """
+
     __tablename__ = "outbox_event"
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    payloads: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -178,9 +178,10 @@ class Relay:
                         self.cursor = end
             if not rows:
                 return total
-            events.deliver([(name, payload) for _, name, payload in rows])
+            handed = store.events_of(rows)
+            events.deliver(handed)
             self.cursor = rows[-1][0]
-            total += len(rows)
+            total += len(handed)
             if len(rows) < self.batch:
                 return total
 
@@ -216,18 +217,19 @@ class Relay:
                 rows = store.read_after(session.connection(), position, self.batch)
                 if not rows:
                     return total
-                wanted = [(name, payload) for _, name, payload in rows if "*" in names or name in names]
+                wanted = [(name, payload) for name, payload in store.events_of(rows) if "*" in names or name in names]
                 for name, payloads in events.runs(wanted):
                     work = _call_once(session, consumer, fn, name, payloads)
                     if work is not None:
                         after.append(work)
                 store.advance(session.connection(), consumer, rows[-1][0])
+                handed = sum(len(payloads) for _, _, payloads in rows)
             for work in after:  # the cursor moved: now the jobs that must not run for a rolled-back pass
                 try:
                     work()
                 except Exception:
                     log.exception("after-commit work of %s failed", consumer)
-            total += len(rows)
+            total += handed
             if len(rows) < self.batch:
                 return total
 

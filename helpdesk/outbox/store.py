@@ -19,8 +19,11 @@ from helpdesk.outbox.models import OutboxConsumer, OutboxEvent
 
 #: PostgreSQL advisory lock that orders outbox writers ("outbox" in ASCII): held from the write to the commit.
 ORDER_LOCK = 0x6F7574626F78
+#: Events of one name per row at most: a relay's batch of rows stays a bounded amount of memory.
+ROW_EVENTS = 1000
 
-Event = tuple[int, str, dict[str, Any]]
+#: One stored row: its id, the events' name, their payloads in order.
+Row = tuple[int, str, list[dict[str, Any]]]
 
 
 def write(session: Session, events: Sequence[tuple[str, Any]]) -> None:
@@ -36,21 +39,32 @@ def write(session: Session, events: Sequence[tuple[str, Any]]) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(ORDER_LOCK)))
+    from helpdesk.events import runs
+
     now = utcnow()
-    rows = [{"name": name, "payload": dict(payload), "created_at": now} for name, payload in events]
+    rows = [
+        {"name": name, "payloads": [dict(p) for p in payloads[start : start + ROW_EVENTS]], "created_at": now}
+        for name, payloads in runs(list(events))
+        for start in range(0, len(payloads), ROW_EVENTS)
+    ]
     bulk_insert(connection, OutboxEvent.__table__, rows)
 
 
 def end(connection: sa.Connection) -> int:
-    """The newest event id (0 for an empty outbox)."""
+    """The newest row id (0 for an empty outbox)."""
     return connection.scalar(sa.select(sa.func.max(OutboxEvent.id))) or 0
 
 
-def read_after(connection: sa.Connection, position: int, limit: int) -> list[Event]:
-    """Up to ``limit`` events after ``position``, oldest first."""
+def read_after(connection: sa.Connection, position: int, limit: int) -> list[Row]:
+    """Up to ``limit`` rows after ``position``, oldest first."""
     t = OutboxEvent.__table__
-    stmt = sa.select(t.c.id, t.c.name, t.c.payload).where(t.c.id > position).order_by(t.c.id).limit(limit)
-    return [(row.id, row.name, row.payload) for row in connection.execute(stmt)]
+    stmt = sa.select(t.c.id, t.c.name, t.c.payloads).where(t.c.id > position).order_by(t.c.id).limit(limit)
+    return [(row.id, row.name, row.payloads) for row in connection.execute(stmt)]
+
+
+def events_of(rows: list[Row]) -> list[tuple[str, dict[str, Any]]]:
+    """The rows' events one by one, in order: ``[(name, payload), …]``."""
+    return [(name, payload) for _, name, payloads in rows for payload in payloads]
 
 
 def claim(connection: sa.Connection, consumer: str) -> int:
@@ -86,7 +100,7 @@ def positions(connection: sa.Connection) -> dict[str, int]:
 
 
 def prune(session: Session, keep: timedelta, now: datetime | None = None) -> int:
-    """Delete events older than ``keep`` that every once-only listener has passed; how many went.
+    """Delete rows older than ``keep`` that every once-only listener has passed; how many went.
 
     Browsers only need events of the last seconds; the retention is for a
     worker that was down, and for someone reading the table to see what
