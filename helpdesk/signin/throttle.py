@@ -38,7 +38,9 @@ class Rule:
 
 
 PER_ACCOUNT = Rule(free=5, cap=timedelta(minutes=15))  # one e-mail address tried from one source address
-PER_ADDRESS = Rule(free=20, cap=timedelta(hours=1))  # every e-mail address tried from one source address
+# Every e-mail address tried from one source address. Its cap is short because an office behind one NAT
+# address shares it: a sprayer is still cut to a dozen guesses an hour, colleagues wait minutes, not an hour.
+PER_ADDRESS = Rule(free=20, cap=timedelta(minutes=5))
 PASSWORD_RESETS = Rule(free=10, cap=timedelta(hours=1))  # "forgot password?" requests from one source address
 RESET_KEY = "#password-reset"  # the e-mail key of the rows that count reset requests
 

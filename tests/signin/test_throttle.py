@@ -94,8 +94,9 @@ def test_old_failures_are_forgotten_and_pruned(session: Any) -> None:
 def test_delay_never_exceeds_its_cap(session: Any) -> None:
     for _ in range(60):
         wait = throttle.record_failure(session, "agent@example.test", ATTACKER, now=T)
-    assert wait == throttle.PER_ADDRESS.cap.total_seconds()
-    assert throttle.PER_ACCOUNT.delay(60) == timedelta(minutes=15)
+    assert wait == throttle.PER_ACCOUNT.cap.total_seconds() == 15 * 60
+    assert throttle.PER_ADDRESS.delay(60) == timedelta(minutes=5)
+    assert throttle.wait_seconds(session, "someone-else@example.test", ATTACKER, now=T) == 5 * 60
 
 
 def _session() -> Any:
