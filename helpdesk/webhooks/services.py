@@ -1,10 +1,14 @@
 """Queue and deliver webhook calls, signed so receivers can trust them.
 
-Each POST carries the event as JSON and ``X-Helpdesk-Signature: sha256=<hex
-HMAC-SHA256 of the raw body with the subscription's secret>``, plus the event
-name and the delivery id (receivers dedupe on it: a retry resends the same
-id).  Non-2xx answers and network errors raise ``DeliveryFailed`` so the task
-queue retries with back-off; every attempt is recorded on the delivery row.
+Each POST carries the event as JSON and ``X-Helpdesk-Signature: t=<unix
+seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">``, plus the event name and
+the delivery id (receivers dedupe on it: a retry resends the same id).  The
+timestamp is inside the signed text so a receiver can refuse a captured call
+replayed later; a signature over the body alone stays valid for ever.  The
+old body-only value is still sent, as ``X-Helpdesk-Signature-Body``, for this
+release only, so receivers can switch without a gap.  Non-2xx answers and
+network errors raise ``DeliveryFailed`` so the task queue retries with
+back-off; every attempt is recorded on the delivery row.
 """
 
 from __future__ import annotations
@@ -35,8 +39,18 @@ class DeliveryFailed(Exception):
     """The receiver did not accept the call; worth retrying."""
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value for ``body``."""
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """The ``X-Helpdesk-Signature`` value: ``t=<timestamp>,v1=<HMAC-SHA256 of "<t>.<body>">``.
+
+    Signing the timestamp with the body binds the two: a receiver that refuses
+    old timestamps refuses replays, and an attacker cannot swap in a fresh one.
+    """
+    signed = str(timestamp).encode() + b"." + body
+    return f"t={timestamp},v1=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def sign_body(secret: str, body: bytes) -> str:
+    """The deprecated body-only value (``X-Helpdesk-Signature-Body``), kept one release for receivers to migrate."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
@@ -113,8 +127,17 @@ def stranded(session: Session, older_than: timedelta) -> list[int]:
     return list(session.scalars(stmt))
 
 
-def deliver(session: Session, delivery_id: int, env: Mapping[str, str] | None = None) -> None:
-    """POST one delivery; records the attempt; raises DeliveryFailed when it should be retried."""
+def deliver(
+    session: Session,
+    delivery_id: int,
+    env: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """POST one delivery; records the attempt; raises DeliveryFailed when it should be retried.
+
+    ``clock`` gives the signature's timestamp (each attempt signs afresh, so a
+    retry hours later is not refused as a replay); tests pass their own.
+    """
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status == "delivered":
         return
@@ -139,7 +162,8 @@ def deliver(session: Session, delivery_id: int, env: Mapping[str, str] | None = 
             "User-Agent": "helpdesk-webhooks/1",
             "X-Helpdesk-Event": delivery.event,
             "X-Helpdesk-Delivery": str(delivery.id),
-            "X-Helpdesk-Signature": sign(secret, body),
+            "X-Helpdesk-Signature": sign(secret, body, int(clock())),
+            "X-Helpdesk-Signature-Body": sign_body(secret, body),
         },
     )
     try:

@@ -77,7 +77,8 @@ def test_subscribed_event_is_posted_and_signed(
     session.commit()
     assert len(receiver.calls) == 1  # message.received and ticket.created are not subscribed
     headers, body = receiver.calls[0]
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    stamp = headers["X-Helpdesk-Signature"].split(",")[0].removeprefix("t=")
+    expected = f"t={stamp},v1=" + hmac.new(SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(headers["X-Helpdesk-Signature"], expected)
     assert headers["X-Helpdesk-Event"] == "sla.breached"
     sent = json.loads(body)
