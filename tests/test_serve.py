@@ -3,21 +3,28 @@ it answers /health, a Socket.IO handshake and a WebSocket upgrade, and stops cle
 
 from __future__ import annotations
 
+import email
+import http.cookiejar
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import simple_websocket
+from aiosmtpd.controller import Controller
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,18 +40,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def serve_env(sqlite_template: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
     db = tmp_path / "serve.db"
     shutil.copyfile(sqlite_template, db)
-    port = free_port()
-    env = {
+    return {
         **os.environ,
         "HELPDESK_DATABASE_URL": f"sqlite:///{db}",
         "HELPDESK_INSTANCE_PATH": str(tmp_path),
         "HELPDESK_SECRET_KEY": "test-secret-key-not-for-production",
         "HELPDESK_WORKER_IN_PROCESS": "true",
+        **extra,
     }
+
+
+def start_serve(env: dict[str, str]) -> tuple[str, subprocess.Popen[str]]:
+    """``helpdesk serve`` on a free port, once it answers /health."""
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "helpdesk", "serve", "--port", str(port), "--threads", "8"],
         cwd=REPO,
@@ -59,16 +70,25 @@ def server(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, subproc
     while True:
         try:
             with urllib.request.urlopen(base + "/health", timeout=2):
-                break
+                return base, proc
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 pytest.fail(f"serve did not answer: {proc.communicate()[0][-2000:]}")
             time.sleep(0.3)
-    yield base, proc
+
+
+def kill(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    proc.communicate()  # reaps it and closes its output pipe
+
+
+@pytest.fixture
+def server(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    base, proc = start_serve(serve_env(sqlite_template, tmp_path))
+    yield base, proc
+    kill(proc)
 
 
 def get(url: str) -> Any:
@@ -116,3 +136,59 @@ def test_init_prints_one_line_about_the_schema(tmp_path: Path) -> None:
     assert then.startswith("Next: ")
     again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True)
     assert again.stderr == "" and "already current" in again.stdout
+
+
+class Inbox:
+    """A loopback SMTP server's handler: keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.mails: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.mails.append(email.message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+def test_served_process_runs_the_task_consumer(sqlite_template: Path, tmp_path: Path) -> None:
+    """A job queued by a request of the served process is run by the consumer inside it (no separate worker):
+    'Forgot password?' queues the reset mail, and the loopback SMTP server receives it."""
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    env = serve_env(
+        sqlite_template,
+        tmp_path,
+        HELPDESK_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
+        HELPDESK_MAIL_FROM="helpdesk@example.test",
+        HELPDESK_PUBLIC_URL="https://help.example.test",
+        NEW_PASSWORD="correct horse battery",
+    )
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "helpdesk"]
+    subprocess.run(
+        [*flask, "users", "create", "--email", "ana@example.test", "--name", "Ana", "--password-env", "NEW_PASSWORD"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    base, proc = start_serve(env)
+    try:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(base + "/forgot", timeout=5) as response:
+            page = response.read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token, page
+        form = urllib.parse.urlencode({"email": "ana@example.test", "csrf_token": token.group(1)}).encode()
+        with opener.open(base + "/forgot", data=form, timeout=5) as response:
+            assert response.status == 200  # redirected to the sign-in page
+        deadline = time.monotonic() + 20
+        while not inbox.mails and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert len(inbox.mails) == 1, "the reset mail was not sent: is the consumer running in the served process?"
+        assert inbox.mails[0]["To"] == "ana@example.test"
+        assert "https://help.example.test/password/" in inbox.mails[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    finally:
+        kill(proc)
+        smtp.stop()
