@@ -43,3 +43,50 @@ def list_command() -> None:
         )
         state = "active" if sub.active else "paused"
         click.echo(f"{sub.name:20} {state:7} {sub.url}  events={','.join(sub.events)}  {counts}")
+
+
+@webhooks_cli.command("deliveries")
+@click.argument("name")
+@click.option("--limit", default=25, show_default=True, help="How many deliveries, latest first.")
+def deliveries_command(name: str, limit: int) -> None:
+    """A webhook's latest deliveries with every attempt: status, latency, answer or error."""
+    from helpdesk.webhooks.subscriptions import attempts_of, recent_deliveries
+
+    sub = db.session.scalar(sa.select(WebhookSubscription).where(WebhookSubscription.name == name))
+    if sub is None:
+        raise click.UsageError(f"No webhook named {name}; `webhooks list` shows them.")
+    deliveries = recent_deliveries(db.session, sub, limit)
+    attempts = attempts_of(db.session, deliveries)
+    if not deliveries:
+        click.echo(f"{name}: nothing sent yet.")
+    for d in deliveries:
+        click.echo(f"#{d.id:<6} {d.created_at:%Y-%m-%d %H:%M:%S}  {d.event:20} {d.status:9} attempts={d.attempts}")
+        for a in attempts[d.id]:
+            answer = a.error or (a.response_excerpt or "").replace("\n", " ")[:120]
+            latency = "-" if a.latency_ms is None else f"{a.latency_ms} ms"
+            click.echo(
+                f"    {a.number:>2}. {a.at:%Y-%m-%d %H:%M:%S}  {a.response_status or '---'}  {latency:>8}  {answer}"
+            )
+    failed = [d.id for d in deliveries if d.status == "failed"]
+    if failed:
+        click.echo(f"Retry a failed one with: webhooks retry {failed[0]}")
+
+
+@webhooks_cli.command("retry")
+@click.argument("delivery_id", type=int)
+def retry_command(delivery_id: int) -> None:
+    """Send a failed delivery again (same id and body, so receivers dedupe); audited."""
+    from helpdesk.webhooks.subscriptions import NotRetryable, retry
+    from helpdesk.webhooks.tasks import deliver_task
+
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        raise click.UsageError(f"No delivery {delivery_id}; `webhooks deliveries NAME` shows them.")
+    try:
+        retry(db.session, None, delivery)
+    except NotRetryable as exc:
+        db.session.rollback()
+        raise click.UsageError(str(exc.args[0])) from exc
+    db.session.commit()
+    deliver_task(delivery_id)
+    click.echo(f"Delivery {delivery_id} queued again; `webhooks deliveries NAME` shows its outcome.")

@@ -47,3 +47,22 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+
+
+class WebhookAttempt(Base):
+    """One POST of a delivery (or one refusal to POST): what an admin reads when a receiver says it got nothing.
+
+    The delivery row keeps only the latest outcome; the attempts keep each
+    one, so a receiver that answered 500 twice and then timed out shows that.
+    """
+
+    __tablename__ = "webhook_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("webhook_delivery.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    response_status: Mapped[int | None]
+    latency_ms: Mapped[int | None]
+    response_excerpt: Mapped[str | None] = mapped_column(sa.Text)
+    error: Mapped[str | None] = mapped_column(sa.Text)

@@ -28,9 +28,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from helpdesk.db import utcnow
-from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
+from helpdesk.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 TIMEOUT_S = 10
+#: How much of a receiver's answer the delivery log keeps (characters), and how many bytes are read for it.
+EXCERPT_CHARS = 500
+EXCERPT_READ = 4 * EXCERPT_CHARS
 _CACHE_TTL_S = 10.0
 _cache: tuple[float, frozenset[str]] = (0.0, frozenset())
 
@@ -145,10 +148,14 @@ def deliver(
     assert subscription is not None
     env = os.environ if env is None else env
     delivery.attempts += 1
+    attempt = WebhookAttempt(delivery_id=delivery.id, number=delivery.attempts, at=utcnow())
+    session.add(attempt)
     secret = env.get(subscription.secret_env)
     if not secret:
         delivery.status = "failed"
-        delivery.last_error = f"environment variable {subscription.secret_env} (the signing secret) is not set"
+        delivery.last_error = attempt.error = (
+            f"environment variable {subscription.secret_env} (the signing secret) is not set"
+        )
         return
     body = json.dumps(
         {"event": delivery.event, "delivery_id": delivery.id, "data": delivery.payload}, ensure_ascii=False, default=str
@@ -166,18 +173,52 @@ def deliver(
             "X-Helpdesk-Signature-Body": sign_body(secret, body),
         },
     )
+    started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
-            delivery.response_status = response.status
+            delivery.response_status = attempt.response_status = response.status
+            attempt.response_excerpt = excerpt(response.headers.get("Content-Type"), response.read(EXCERPT_READ))
     except urllib.error.HTTPError as exc:
-        delivery.response_status = exc.code
+        attempt.latency_ms = _ms_since(started)
+        delivery.response_status = attempt.response_status = exc.code
+        attempt.response_excerpt = excerpt(exc.headers.get("Content-Type") if exc.headers else None, _read(exc))
         delivery.status = "failed"
         delivery.last_error = f"HTTP {exc.code} {exc.reason}"
         raise DeliveryFailed(delivery.last_error) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        attempt.latency_ms = _ms_since(started)
         delivery.status = "failed"
-        delivery.last_error = f"could not reach {subscription.url}: {getattr(exc, 'reason', exc)}"
+        delivery.last_error = attempt.error = f"could not reach {subscription.url}: {getattr(exc, 'reason', exc)}"
         raise DeliveryFailed(delivery.last_error) from None
+    attempt.latency_ms = _ms_since(started)
     delivery.status = "delivered"
     delivery.last_error = None
     delivery.delivered_at = utcnow()
+
+
+def _ms_since(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
+
+
+def _read(exc: urllib.error.HTTPError) -> bytes:
+    try:
+        return exc.read(EXCERPT_READ)
+    except OSError:
+        return b""
+
+
+_TEXTUAL = ("text/", "application/json", "application/xml", "application/problem+json", "application/x-www-form")
+
+
+def excerpt(content_type: str | None, raw: bytes) -> str | None:
+    """The first ``EXCERPT_CHARS`` characters of a textual answer, for the delivery log; None for binary or empty.
+
+    Receivers' error pages say why they refused a call; images or archives
+    say nothing to an admin and could carry anything, so they are not kept.
+    """
+    kind = (content_type or "text/plain").split(";")[0].strip().lower()
+    if not raw or not (kind.startswith(_TEXTUAL) or kind.endswith(("+json", "+xml"))) or b"\x00" in raw:
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    return text[:EXCERPT_CHARS].strip() or None

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from helpdesk.accounts.admin_services import audit
 from helpdesk.accounts.models import User
 from helpdesk.events import CATALOGUE
-from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
+from helpdesk.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from helpdesk.webhooks.services import forget_cache
 
 RECENT_DELIVERIES = 25
@@ -77,6 +77,8 @@ def set_active(session: Session, actor: User | None, sub: WebhookSubscription, a
 def delete(session: Session, actor: User | None, sub: WebhookSubscription) -> None:
     """Remove the subscription and its delivery log (the audit event keeps its name and URL)."""
     data = {"webhook_id": sub.id, "name": sub.name, "url": sub.url}
+    deliveries = sa.select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == sub.id)
+    session.execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
     session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.subscription_id == sub.id))
     session.delete(sub)
     session.flush()
@@ -107,4 +109,41 @@ def recent_deliveries(
             .order_by(WebhookDelivery.id.desc())
             .limit(limit)
         )
+    )
+
+
+def attempts_of(session: Session, deliveries: list[WebhookDelivery]) -> dict[int, list[WebhookAttempt]]:
+    """Each delivery's attempts, latest first, in one query."""
+    out: dict[int, list[WebhookAttempt]] = {d.id: [] for d in deliveries}
+    if out:
+        stmt = (
+            sa.select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id.in_(list(out)))
+            .order_by(WebhookAttempt.delivery_id, WebhookAttempt.number.desc())
+        )
+        for attempt in session.scalars(stmt):
+            out[attempt.delivery_id].append(attempt)
+    return out
+
+
+class NotRetryable(ValueError):
+    """Only a failed delivery can be retried by hand; ``args[0]`` says why in the current language."""
+
+
+def retry(session: Session, actor: User | None, delivery: WebhookDelivery) -> None:
+    """Mark a failed delivery pending again so the caller, after committing, queues its job; audited.
+
+    The retry resends the same delivery id and body, so a receiver that did
+    process a call whose answer got lost dedupes it.
+    """
+    if delivery.status != "failed":
+        raise NotRetryable(_l("Only a failed delivery can be retried; this one is %(status)s.", status=delivery.status))
+    delivery.status = "pending"
+    session.flush()
+    sub = session.get(WebhookSubscription, delivery.subscription_id)
+    audit(
+        session,
+        actor,
+        "webhook.delivery_retried",
+        {"webhook_id": delivery.subscription_id, "name": sub.name if sub else None, "delivery_id": delivery.id},
     )

@@ -14,7 +14,7 @@ from helpdesk.admin.sections import Section, add_section
 from helpdesk.events import CATALOGUE
 from helpdesk.extensions import db
 from helpdesk.webhooks import subscriptions as subs
-from helpdesk.webhooks.models import WebhookSubscription
+from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
 bp = Blueprint("webhookadmin", __name__, url_prefix="/admin/webhooks")
 
@@ -93,7 +93,31 @@ def _sub(sub_id: int) -> WebhookSubscription:
 @login_required
 def show(sub_id: int) -> str:
     sub = _sub(sub_id)
-    return render_template("admin/webhook.html", sub=sub, deliveries=subs.recent_deliveries(db.session, sub))
+    deliveries = subs.recent_deliveries(db.session, sub)
+    return render_template(
+        "admin/webhook.html", sub=sub, deliveries=deliveries, attempts=subs.attempts_of(db.session, deliveries)
+    )
+
+
+@bp.post("/<int:sub_id>/deliveries/<int:delivery_id>/retry")
+@login_required
+def retry(sub_id: int, delivery_id: int) -> Response:
+    from helpdesk.webhooks.tasks import deliver_task
+
+    sub = _sub(sub_id)
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.subscription_id != sub.id:
+        abort(404)
+    try:
+        subs.retry(db.session, current_user, delivery)
+    except subs.NotRetryable as exc:
+        db.session.rollback()
+        flash(str(exc.args[0]), "error")
+        return redirect(url_for("webhookadmin.show", sub_id=sub.id))
+    db.session.commit()
+    deliver_task(delivery.id)
+    flash(_("Delivery %(id)s queued again; its new attempt appears below.", id=delivery.id), "success")
+    return redirect(url_for("webhookadmin.show", sub_id=sub.id))
 
 
 @bp.post("/<int:sub_id>/active")
