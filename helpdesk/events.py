@@ -56,6 +56,7 @@ CATALOGUE: dict[str, str] = {
     "sla.warning": "ticket_id, channel_account_id, team_id, clock, due_at",
     "sla.breached": "ticket_id, channel_account_id, team_id, clock, due_at",
     "notification.created": "user_id, notification_id, kind, ticket_id (the person's own; only their room hears it)",
+    "notification.read": "user_id, unread (the person's unread count after the change; only their room hears it)",
 }
 
 _PENDING = "helpdesk.pending_events"

@@ -94,6 +94,11 @@ def notify(
     return note
 
 
+def _announce_read(session: Session, user_id: int) -> None:
+    """Tell the person's other tabs the new count (read after the change, in its transaction, so in commit order)."""
+    publish(session, "notification.read", {"user_id": user_id, "unread": unread_count(session, user_id)})
+
+
 def mark_read(session: Session, user: User, notification_id: int) -> Notification | None:
     """Mark one of the person's notifications read; None when it is not theirs."""
     note = session.get(Notification, notification_id)
@@ -103,6 +108,7 @@ def mark_read(session: Session, user: User, notification_id: int) -> Notificatio
         note.read_at = utcnow()
         session.flush()
         _bump(session, user.id, -1)
+        _announce_read(session, user.id)
     return note
 
 
@@ -116,6 +122,7 @@ def mark_all_read(session: Session, user: User) -> int:
     ).rowcount
     if done:
         _bump(session, user.id, -done)
+        _announce_read(session, user.id)
     return int(done or 0)
 
 

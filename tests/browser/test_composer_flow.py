@@ -126,8 +126,15 @@ def test_a_reply_with_files_and_a_note_that_mentions_a_colleague(
 
     # Lena never reloaded: her bell shows the mention, the list leads to the ticket and marks it read
     lena.locator("#bell-count", has_text="1").wait_for(timeout=10_000)
+    other_tab = lena.context.new_page()  # a second tab of hers, which must follow what the first one reads
+    other_tab.goto(f"{base}/")
+    other_tab.locator("#live-state.online").wait_for()
+    assert other_tab.locator("#bell-count").inner_text() == "1"
+    icon = other_tab.locator("#bell svg").bounding_box()  # an icon drawn by the page, no emoji font needed
+    assert icon is not None and icon["width"] > 0 and icon["height"] > 0
     lena.locator("#bell").click()
     lena.get_by_role("button", name=f"Emil mentioned you in a note on #{ticket_id}").click()
     lena.wait_for_url(f"{base}/tickets/{ticket_id}*")
     lena.locator(".message.note", has_text="Please check the VAT.").wait_for()
     assert lena.locator("#bell-count").is_hidden()
+    other_tab.locator("#bell-count").wait_for(state="hidden", timeout=10_000)  # never reloaded either

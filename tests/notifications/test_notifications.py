@@ -212,6 +212,39 @@ def test_a_mention_is_pushed_to_the_persons_own_room_only(app, client, world, ma
     assert [r for r in emil.get_received() if r["name"] == "notification.created"] == []
 
 
+@pytest.mark.usefixtures("_handlers_inline")
+def test_a_read_pushes_the_new_unread_count_to_the_persons_other_tabs(app, client, session, world, make_ticket):
+    """One tab reads; the person's other connections (and only theirs) hear the count after it."""
+    tickets = [make_ticket() for _ in range(3)]
+    login(client, world.lead)
+    for t in tickets:
+        post(client, f"/tickets/{t.id}/assign", {"assignee": str(world.eu.id)}, token_from=f"/tickets/{t.id}")
+
+    def connect(user: Any) -> Any:
+        http = app.test_client()
+        login(http, user)
+        fresh_request_globals()
+        return socketio.test_client(app, flask_test_client=http)
+
+    other_tab, lena = connect(world.eu), connect(world.lead)
+    other_tab.get_received(), lena.get_received()
+
+    def counts(ws: Any) -> list[int]:
+        return [r["args"][0]["unread"] for r in ws.get_received() if r["name"] == "notification.read"]
+
+    login(client, world.eu)
+    first = session.scalars(sa.select(Notification).where(Notification.user_id == world.eu.id)).first()
+    post(client, f"/notifications/{first.id}/read", {}, token_from="/notifications/")
+    assert counts(other_tab) == [2]
+    post(client, f"/notifications/{first.id}/read", {}, token_from="/notifications/")  # already read: no news
+    assert counts(other_tab) == []
+    post(client, "/notifications/read-all", {}, token_from="/notifications/")
+    assert counts(other_tab) == [0]
+    post(client, "/notifications/read-all", {}, token_from="/notifications/")
+    assert counts(other_tab) == []
+    assert counts(lena) == []  # another person's room hears nothing of it
+
+
 def test_a_ticket_no_longer_visible_keeps_its_notice_but_not_its_subject(client, session, world, make_ticket):
     ticket = make_ticket(subject="Refund for order 1042")
     login(client, world.lead)

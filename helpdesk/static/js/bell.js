@@ -1,4 +1,5 @@
-// The bell in the nav: a new notification for this person (their own Socket.IO room) refreshes the unread count.
+// The bell in the nav, kept live through this person's own Socket.IO room: a new notification makes it ask for
+// the unread count; a read in another tab (or the CLI) carries the new count along.
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", () => {
@@ -6,14 +7,19 @@
     const live = window.helpdeskLive;
     if (!bell || !live) return;
     const count = document.getElementById("bell-count");
+    const show = (unread) => {
+      count.textContent = String(unread);
+      count.hidden = !unread;
+      bell.classList.toggle("has-unread", unread > 0);
+      bell.setAttribute("aria-label", bell.dataset.label + (unread ? ": " + unread : ""));
+    };
     live.on("notification.created", () => {
       fetch(bell.dataset.url, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null)).then((a) => {
-        if (!a) return;
-        count.textContent = String(a.unread);
-        count.hidden = !a.unread;
-        bell.classList.toggle("has-unread", a.unread > 0);
-        bell.setAttribute("aria-label", bell.dataset.label + (a.unread ? ": " + a.unread : ""));
+        if (a) show(a.unread);
       });
+    });
+    live.on("notification.read", (d) => {
+      if (d && typeof d.unread === "number") show(d.unread);
     });
   });
 })();
