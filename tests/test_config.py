@@ -82,3 +82,33 @@ def test_trusted_proxies_give_the_clients_address(tmp_path: Path, proxies: str, 
         environ_base={"REMOTE_ADDR": "127.0.0.1"},
     )
     assert response.get_data(as_text=True) == seen
+
+
+def test_cli_with_a_bad_setting_prints_one_line_and_exits_2(tmp_path: Path) -> None:
+    """An operator's typo is not a crash: no traceback to read through, only what to change."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "HELPDESK_INSTANCE_PATH": str(tmp_path),
+        "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'desk.db'}",
+        "HELPDESK_SECRET_KEY": "too-short",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "helpdesk", "init"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert out.stderr.splitlines() == [
+        "Configuration error: HELPDESK_SECRET_KEY is shorter than 16 characters; use a long random value"
+    ]
+    assert not (tmp_path / "desk.db").exists()
