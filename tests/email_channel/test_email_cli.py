@@ -154,6 +154,7 @@ def test_channels_add_email_stores_settings_and_only_secret_names(app, session, 
         "smtp_security": "starttls",
         "from_address": "orders@lampworks.example",
         "max_attachment_bytes": 25 * 1024 * 1024,  # the schema's defaults are stored too
+        "smtp_max_message_bytes": 20 * 1024 * 1024,
         "timeout_s": 30,
     }
     duplicate = run(
