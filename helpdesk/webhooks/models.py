@@ -27,6 +27,10 @@ class WebhookSubscription(Base):
     events: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the current run of failed attempts began; None after any success.
+    failing_since: Mapped[datetime | None]
+    #: Set when the desk disabled the endpoint for failing 24 h; cleared when an admin enables it.
+    auto_disabled_at: Mapped[datetime | None]
 
     def wants(self, event: str) -> bool:
         return "*" in self.events or event in self.events
@@ -47,6 +51,8 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+    #: When the automatic retry is due; None once delivered or given up.
+    next_attempt_at: Mapped[datetime | None]
 
 
 class WebhookAttempt(Base):

@@ -17,17 +17,19 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from helpdesk.db import utcnow
+from helpdesk.webhooks import retries
 from helpdesk.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 TIMEOUT_S = 10
@@ -39,7 +41,9 @@ _cache: tuple[float, frozenset[str]] = (0.0, frozenset())
 
 
 class DeliveryFailed(Exception):
-    """The receiver did not accept the call; worth retrying."""
+    """The receiver did not accept the call; ``retry_in`` is the back-off in seconds, None when not retried."""
+
+    retry_in: float | None = None
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:
@@ -111,7 +115,7 @@ def queue_batch(session: Session, event: str, payloads: list[Mapping[str, Any]])
 
 
 def stranded(session: Session, older_than: timedelta) -> list[int]:
-    """Pending deliveries never attempted for ``older_than``: their job was lost, not merely queued.
+    """Deliveries whose job was lost, not merely queued: never attempted, or a retry overdue by ``older_than``.
 
     The outbox relay commits a delivery row and then queues its job; a
     process that dies between the two leaves the row without a job.
@@ -120,9 +124,14 @@ def stranded(session: Session, older_than: timedelta) -> list[int]:
     stmt = (
         sa.select(WebhookDelivery.id)
         .where(
-            WebhookDelivery.status == "pending",
-            WebhookDelivery.attempts == 0,
-            WebhookDelivery.created_at < cutoff,
+            sa.or_(
+                sa.and_(
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.attempts == 0,
+                    WebhookDelivery.created_at < cutoff,
+                ),
+                sa.and_(WebhookDelivery.status == "failed", WebhookDelivery.next_attempt_at < cutoff),
+            )
         )
         .order_by(WebhookDelivery.id)
         .limit(1000)
@@ -135,20 +144,49 @@ def deliver(
     delivery_id: int,
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    rng: Callable[[], float] = random.random,
 ) -> None:
-    """POST one delivery; records the attempt; raises DeliveryFailed when it should be retried.
+    """POST one delivery; records the attempt; raises DeliveryFailed (with ``retry_in``) when it failed.
 
     ``clock`` gives the signature's timestamp (each attempt signs afresh, so a
-    retry hours later is not refused as a replay); tests pass their own.
+    retry hours later is not refused as a replay) and the time the back-off
+    and auto-disable count from; tests pass their own to move a day in a
+    second.  A disabled endpoint is not called.
     """
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status == "delivered":
         return
     subscription = session.get(WebhookSubscription, delivery.subscription_id)
     assert subscription is not None
-    env = os.environ if env is None else env
+    if not subscription.active:
+        delivery.status, delivery.next_attempt_at = "failed", None
+        delivery.last_error = "the webhook is disabled: enable it, then retry the delivery"
+        return
+    now = datetime.fromtimestamp(clock(), UTC)
+    try:
+        _send(session, delivery, subscription, os.environ if env is None else env, clock, now)
+    except DeliveryFailed as exc:
+        exc.retry_in = retries.after_failure(session, subscription, delivery, now, rng)
+        if not subscription.active:
+            forget_cache()
+        raise
+    if delivery.status == "failed":  # not even sent (no secret): a failure, but retrying cannot help
+        retries.after_failure(session, subscription, delivery, now, rng)
+        delivery.next_attempt_at = None
+    else:
+        retries.after_success(subscription, delivery)
+
+
+def _send(
+    session: Session,
+    delivery: WebhookDelivery,
+    subscription: WebhookSubscription,
+    env: Mapping[str, str],
+    clock: Callable[[], float],
+    now: datetime,
+) -> None:
     delivery.attempts += 1
-    attempt = WebhookAttempt(delivery_id=delivery.id, number=delivery.attempts, at=utcnow())
+    attempt = WebhookAttempt(delivery_id=delivery.id, number=delivery.attempts, at=now)
     session.add(attempt)
     secret = env.get(subscription.secret_env)
     if not secret:
@@ -193,7 +231,7 @@ def deliver(
     attempt.latency_ms = _ms_since(started)
     delivery.status = "delivered"
     delivery.last_error = None
-    delivery.delivered_at = utcnow()
+    delivery.delivered_at = now
 
 
 def _ms_since(started: float) -> int:

@@ -68,6 +68,8 @@ def set_active(session: Session, actor: User | None, sub: WebhookSubscription, a
     if sub.active == active:
         return False
     sub.active = active
+    if active:  # a fresh start: the next failure begins a new 24-hour count
+        sub.failing_since = sub.auto_disabled_at = None
     session.flush()
     audit(session, actor, "webhook.enabled" if active else "webhook.disabled", {"webhook_id": sub.id, "name": sub.name})
     forget_cache()
@@ -138,9 +140,11 @@ def retry(session: Session, actor: User | None, delivery: WebhookDelivery) -> No
     """
     if delivery.status != "failed":
         raise NotRetryable(_l("Only a failed delivery can be retried; this one is %(status)s.", status=delivery.status))
+    sub = session.get(WebhookSubscription, delivery.subscription_id)
+    if sub is not None and not sub.active:
+        raise NotRetryable(_l("Webhook %(name)s is disabled: enable it first, then retry.", name=sub.name))
     delivery.status = "pending"
     session.flush()
-    sub = session.get(WebhookSubscription, delivery.subscription_id)
     audit(
         session,
         actor,

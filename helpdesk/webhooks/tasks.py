@@ -25,16 +25,18 @@ from helpdesk.webhooks import services
 STRANDED_AFTER = timedelta(minutes=10)
 
 
-@task(retries=6, retry_delay=30)
+@task()
 def deliver_task(delivery_id: int) -> None:
     # Two jobs for one delivery (the sweep's and a late original) never POST at once; the later one
-    # finds it delivered and stops.
+    # finds it delivered and stops.  The back-off is ours (retries.backoff: growing, jittered, given up
+    # after a day), not the queue's fixed delay, so a failure schedules the next attempt itself.
     with huey.lock_task(f"webhook-delivery:{delivery_id}"):
         try:
             services.deliver(db.session, delivery_id)
-        except services.DeliveryFailed:
-            db.session.commit()  # keep the attempt on record before the queue retries
-            raise
+        except services.DeliveryFailed as exc:
+            db.session.commit()  # keep the attempt on record before the next one is scheduled
+            if exc.retry_in is not None:
+                deliver_task.schedule(args=(delivery_id,), delay=exc.retry_in)
 
 
 @task(retries=2, retry_delay=10)
