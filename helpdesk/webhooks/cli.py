@@ -42,6 +42,8 @@ def list_command() -> None:
             ).all()
         )
         state = "active" if sub.active else "paused"
+        if sub.auto_disabled_at is not None:
+            state = f"disabled {sub.auto_disabled_at:%Y-%m-%d %H:%M} after 24 h of failures;"
         click.echo(f"{sub.name:20} {state:7} {sub.url}  events={','.join(sub.events)}  {counts}")
 
 

@@ -143,7 +143,7 @@ def test_a_receiver_failing_the_first_attempts_gets_each_event_once(
 
 
 def test_an_endpoint_down_for_a_day_is_disabled_and_others_keep_receiving(
-    session: Any, receivers: tuple[Receiver, Receiver]
+    app: Any, session: Any, receivers: tuple[Receiver, Receiver]
 ) -> None:
     down, up = receivers
     down.fail_first = -1
@@ -177,6 +177,8 @@ def test_an_endpoint_down_for_a_day_is_disabled_and_others_keep_receiving(
     assert pending == [] and down.calls == calls_when_disabled
     event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "webhook.auto_disabled")).one()
     assert event.actor_type == "system" and event.data["name"] == "down"
+    listing = app.test_cli_runner().invoke(args=["helpdesk", "webhooks", "list"])
+    assert "after 24 h of failures" in listing.output.splitlines()[0]  # "down" sorts first
     # an admin enabling it again starts a fresh 24-hour count
     from helpdesk.webhooks.subscriptions import set_active
 
