@@ -9,6 +9,7 @@ boundary.
 from __future__ import annotations
 
 import functools
+import logging
 import signal
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -37,6 +38,19 @@ class _SqliteQueue(SqliteStorage):
 
 
 huey = Huey("helpdesk", storage_class=MemoryStorage, utc=True)
+
+
+class _LockSkipsAreNotNews(logging.Filter):
+    """A task skipped because the same work is already running (a poll, a sweep) is its lock doing its job.
+
+    Huey reports each skip as a warning, which `serve` would print to a newcomer as if something were wrong.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "unable to acquire lock" not in record.getMessage()
+
+
+logging.getLogger("huey").addFilter(_LockSkipsAreNotNews())
 # An idle consumer looks for new jobs at least this often (Huey's default backs off to 10 s): a webhook
 # that queues a poll, or a reply, should not wait ten seconds for a consumer that happened to be idle.
 MAX_IDLE_WAIT_S = 0.5

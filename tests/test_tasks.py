@@ -82,3 +82,14 @@ def test_redis_queue_runs_jobs_in_a_consumer(queued: Any) -> None:
     record(5)
     _run_consumer_until(lambda: RESULTS)
     assert RESULTS == [5]
+
+
+def test_a_task_skipped_for_its_lock_is_not_reported_as_a_warning(caplog: Any) -> None:
+    import logging
+
+    assert tasks.huey is not None  # importing the module installs the filter
+    huey_logger = logging.getLogger("huey")
+    with caplog.at_level(logging.WARNING, logger="huey"):
+        huey_logger.warning("Task %s not run, %s.", "abc", "unable to acquire lock poll-account-7")
+        huey_logger.warning("Task %s failed", "def")
+    assert [r.getMessage() for r in caplog.records] == ["Task def failed"]
