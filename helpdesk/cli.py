@@ -247,12 +247,18 @@ def serve_command(host: str, port: int, threads: int, no_worker: bool, demo_fake
 
         return stop
 
-    click.echo(f"Helpdesk running at http://{host}:{port}/  (Ctrl+C stops it)")
     if not debug:
-        from helpdesk.server import serve
+        try:
+            click.echo(f"Helpdesk running at http://{host}:{port}/  (Ctrl+C stops it)")
+            from helpdesk.server import serve
 
-        serve(app, host, port, threads=threads, on_start=start)
+            serve(app, host, port, threads=threads, on_start=start)
+        except KeyboardInterrupt:
+            # Ctrl+C before Gunicorn took the signals over (it was still starting): nothing runs yet, so
+            # nothing to stop and nothing to explain; the shell's usual status for an interrupted command.
+            raise SystemExit(130) from None
         return
+    click.echo(f"Helpdesk running at http://{host}:{port}/  (Ctrl+C stops it)")
     from helpdesk.extensions import socketio
 
     stop = start()

@@ -192,3 +192,33 @@ def test_served_process_runs_the_task_consumer(sqlite_template: Path, tmp_path: 
     finally:
         kill(proc)
         smtp.stop()
+
+
+@pytest.mark.parametrize("moment", ["loading the app", "starting gunicorn"])
+def test_ctrl_c_while_serve_is_starting_exits_quietly(sqlite_template: Path, tmp_path: Path, moment: str) -> None:
+    """Ctrl+C before the server runs stops it without a traceback or click's 'Aborted!' to interpret."""
+    env = {**serve_env(sqlite_template, tmp_path), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "helpdesk", "serve", "--port", str(free_port())],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        if moment == "loading the app":
+            time.sleep(0.5)  # the interpreter is up, the app (about two seconds to build) is not
+            first = ""
+        else:
+            first = proc.stdout.readline()  # type: ignore[union-attr]  # printed just before Gunicorn starts
+            assert first.startswith("Helpdesk running at")
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C in a terminal reaches the whole process group
+        output = first + proc.communicate(timeout=45)[0]
+    finally:
+        kill(proc)
+    # 130 when the start was cut short; 0 only if Gunicorn already held the signals and stopped gracefully
+    expected = {130, 0} if moment == "starting gunicorn" else {130}
+    assert proc.returncode in expected, output
+    assert "Traceback" not in output and "Aborted" not in output and "[ERROR]" not in output, output
