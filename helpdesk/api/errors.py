@@ -11,15 +11,17 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.field = field
 
 
-def json_error(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify(error={"code": code, "message": message}), status
+def json_error(status: int, code: str, message: str, field: str | None = None) -> tuple[Response, int]:
+    """Every API error has the same shape, ``field`` naming the input at fault (null when none is)."""
+    return jsonify(error={"code": code, "message": message, "field": field}), status
 
 
 def http_error_code(exc: HTTPException) -> str:
@@ -30,7 +32,7 @@ def http_error_code(exc: HTTPException) -> str:
 def register_errors(bp: Blueprint) -> None:
     @bp.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> tuple[Response, int]:
-        return json_error(exc.status, exc.code, exc.message)
+        return json_error(exc.status, exc.code, exc.message, exc.field)
 
     @bp.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:

@@ -8,6 +8,8 @@ travels in the (signed, not encrypted) session cookie.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,8 +19,9 @@ from werkzeug.wrappers import Response
 
 from helpdesk.accounts.models import Role, User
 from helpdesk.admin.sections import Section, add_section
-from helpdesk.api.models import ApiToken
-from helpdesk.api.tokens import issue, revoke
+from helpdesk.api.models import ApiToken, Scope
+from helpdesk.api.tokens import ScopeTooWide, issue, revoke
+from helpdesk.db import utcnow
 from helpdesk.extensions import db
 
 bp = Blueprint("apitokens", __name__, url_prefix="/admin/api-tokens")
@@ -48,7 +51,12 @@ def _page(new_token: str | None = None, status: int = 200) -> tuple[str, int]:
         .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
     ).all()
     users = list(db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.name)))
-    return render_template("admin/api_tokens.html", tokens=tokens, users=users, new_token=new_token), status
+    return (
+        render_template(
+            "admin/api_tokens.html", tokens=tokens, users=users, new_token=new_token, scopes=Scope.ALL, now=utcnow()
+        ),
+        status,
+    )
 
 
 @bp.get("/")
@@ -71,7 +79,22 @@ def create() -> tuple[str, int] | Response:
     if not name:
         flash(_("Say what the token is for, e.g. BI export."), "error")
         return redirect(url_for("apitokens.index"))
-    _token, raw = issue(db.session, current_user, user, name)
+    scope = request.form.get("scope", "")
+    if scope not in Scope.ALL:
+        flash(_("Choose what the token may do: read, write or admin."), "error")
+        return redirect(url_for("apitokens.index"))
+    days = request.form.get("expires_in_days", "").strip()
+    expires_at = None
+    if days:
+        if not days.isdigit() or not 1 <= int(days) <= 3650:
+            flash(_("Give the expiry as a number of days from 1 to 3650, or leave it empty."), "error")
+            return redirect(url_for("apitokens.index"))
+        expires_at = utcnow() + timedelta(days=int(days))
+    try:
+        _token, raw = issue(db.session, current_user, user, name, scope, expires_at)
+    except ScopeTooWide:
+        flash(_("Only an admin's token can have the admin scope; choose write or read."), "error")
+        return redirect(url_for("apitokens.index"))
     db.session.commit()
     return _page(new_token=raw, status=201)
 

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from helpdesk.accounts.models import Role
 from helpdesk.api.auth import api_auth
 from helpdesk.api.errors import ApiError, register_errors
+from helpdesk.api.models import Scope
 from helpdesk.extensions import csrf, db
 from helpdesk.reports.productivity import productivity
 from helpdesk.reports.services import ReportQuery, sla_report
@@ -74,7 +75,7 @@ def list_policies() -> Response:
 
 
 @bp.post("/sla/policies")
-@api_auth(roles=(Role.ADMIN,))
+@api_auth(roles=(Role.ADMIN,), scope=Scope.ADMIN)
 def create() -> tuple[Response, int]:
     try:
         values = schemas.clean(_body())
@@ -86,7 +87,7 @@ def create() -> tuple[Response, int]:
 
 
 @bp.patch("/sla/policies/<int:policy_id>")
-@api_auth(roles=(Role.ADMIN,))
+@api_auth(roles=(Role.ADMIN,), scope=Scope.ADMIN)
 def patch(policy_id: int) -> Response:
     policy = db.session.get(SlaPolicy, policy_id)
     if policy is None:

@@ -59,7 +59,7 @@ def test_an_admin_creates_a_token_sees_it_once_and_revokes_it(
 ) -> None:
     login(client, admin)
     assert 'href="/admin/api-tokens/"' in client.get("/admin/").get_data(as_text=True)
-    created = post(client, "/admin/api-tokens/", {"name": "BI export", "user_id": world.lead.id})
+    created = post(client, "/admin/api-tokens/", {"name": "BI export", "user_id": world.lead.id, "scope": "read"})
     assert created.status_code == 201
     html = created.get_data(as_text=True)
     raw = html.split('id="new-token">')[1].split("<")[0]

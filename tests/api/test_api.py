@@ -14,8 +14,9 @@ from helpdesk.sla.models import SlaPolicy
 from tests.reports.test_reports import NOW, dataset  # noqa: F401 - the hand-built dataset fixture
 
 
-def bearer(session: Any, user: Any) -> dict[str, str]:
-    _token, raw = create_token(session, user, "test")
+def bearer(session: Any, user: Any, scope: str | None = None) -> dict[str, str]:
+    """A token with the widest scope the user's role allows unless ``scope`` says otherwise."""
+    _token, raw = create_token(session, user, "test", scope or ("admin" if user.role == "admin" else "write"))
     session.commit()
     return {"Authorization": f"Bearer {raw}"}
 
