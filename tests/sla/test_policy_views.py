@@ -44,7 +44,9 @@ def test_seed_sweep_and_token_commands(app: Any, session: Any, make_user: Any) -
     assert "default SLA policies added" in runner.invoke(args=["helpdesk", "sla", "seed"]).output
     assert session.scalar(sa.select(sa.func.count(SlaPolicy.id))) > 10
     assert "0 clocks breached" in runner.invoke(args=["helpdesk", "sla", "sweep"]).output
-    result = runner.invoke(args=["helpdesk", "api-token", "create", "--user", "admin@example.test", "--name", "bi", "--scope", "read"])
+    result = runner.invoke(
+        args=["helpdesk", "api-token", "create", "--user", "admin@example.test", "--name", "bi", "--scope", "read"]
+    )
     raw = result.output.strip().splitlines()[-1]
     assert session.scalars(sa.select(ApiToken)).one().token_hash == hash_token(raw)
 
