@@ -95,6 +95,7 @@ class Capability(enum.StrEnum):
     ATTACHMENTS_OUT = "attachments_out"
     HTML_OUT = "html_out"
     PUSH = "push"  # the platform POSTs notifications to /hooks/<kind>
+    TICKETS_IN = "tickets_in"  # an integration POSTs signed tickets to /api/v1/webhooks/tickets (receive_ticket)
     WATCH = "watch"  # a long-lived watcher rings when new data waits (IMAP IDLE)
     MESSAGING_ACTIONS = "messaging_actions"  # templated, order-scoped messages (Amazon's Messaging API)
 
@@ -506,9 +507,27 @@ class PermissionMissing(ChannelError):
 class PushRejected(ChannelError):
     """A notification failed verification; ``status`` is what to answer (401 tampered, 400 stale)."""
 
-    def __init__(self, message: str, status: int = 401) -> None:
+    def __init__(
+        self, message: str, status: int = 401, *, code: str = "bad_signature", field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
+        self.field = field
+
+
+class InvalidDelivery(ChannelError):
+    """A verified delivery whose body is wrong; ``field`` is the JSON path at fault (None: the whole body).
+
+    ``account`` names the account that signed it, so its raw body is quarantined under that account.
+    """
+
+    def __init__(self, field: str | None, reason: str, raw_format: str, account: str | None = None) -> None:
+        super().__init__(f"{field}: {reason}" if field else reason)
+        self.field = field
+        self.reason = reason
+        self.raw_format = raw_format
+        self.account = account
 
 
 class NotSupported(ChannelError):
@@ -599,6 +618,17 @@ class Connector(ABC):
     def handle_push(cls, request: PushRequest, accounts: Sequence[AccountConfig]) -> PushResult:
         """Verify a notification and say what it asks for; raise PushRejected when it fails."""
         raise PushRejected(f"{cls.kind} does not take notifications", status=404)
+
+    @classmethod
+    def receive_ticket(
+        cls, headers: Mapping[str, str], body: bytes, accounts: Sequence[AccountConfig]
+    ) -> tuple[AccountConfig, InboundMessage]:
+        """A signed ticket (Capability.TICKETS_IN): which account signed it, and the message it carries.
+
+        Raise PushRejected when no account's secret signed it (nothing is
+        kept), InvalidDelivery when the signature is good but the body is not.
+        """
+        raise PushRejected(f"{cls.kind} does not take tickets", status=404, code="not_found")
 
     def committed(self, page: FetchResult) -> None:  # noqa: B027 - optional hook, empty by design
         """Runs after ``page``'s transaction committed (messages and cursor stored).

@@ -25,6 +25,7 @@ BUILTIN_PACKAGES: tuple[str, ...] = (
     "channels.amazon.connector",
     "channels.ebay.connector",
     "channels.shopify.connector",
+    "channels.webhook.connector",
 )
 
 

@@ -93,6 +93,7 @@ def create_app(
     from helpdesk.customers.views import bp as customers_bp
     from helpdesk.errors import views as errors
     from helpdesk.home.views import bp as home_bp
+    from helpdesk.hooks.tickets import bp as webhook_in_bp
     from helpdesk.hooks.views import bp as hooks_bp
     from helpdesk.inbox import fts  # noqa: F401 - registers the hook that indexes new messages for search
     from helpdesk.inbox.views import bp as inbox_bp
@@ -124,6 +125,7 @@ def create_app(
     app.register_blueprint(api_bp)
     app.register_blueprint(macros_bp)
     app.register_blueprint(hooks_bp)
+    app.register_blueprint(webhook_in_bp)
     app.register_blueprint(channels_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(useradmin_bp)

@@ -1,6 +1,7 @@
 """Daily housekeeping: forget what no longer protects anything.
 
-Push delivery ids older than any platform's retry window, sign-in throttle
+Push delivery ids older than any platform's retry window, the stored
+answers to signed ticket deliveries (Idempotency-Key) after two days, sign-in throttle
 rows that no longer slow anyone down, leases that lapsed long ago (a lease
 row outlives its holder by design; only its expiry matters), and outbox
 events older than a day that every once-only listener has passed (browsers
@@ -16,6 +17,7 @@ from huey import crontab
 
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
+from helpdesk.hooks.idempotency import prune as prune_idempotent
 from helpdesk.hooks.services import prune_receipts
 from helpdesk.leases import Lease
 from helpdesk.outbox.store import prune as prune_outbox
@@ -37,6 +39,7 @@ def daily_housekeeping() -> None:
         return
     with _app.app_context():
         prune_receipts(db.session)
+        prune_idempotent(db.session)
         prune_leases()
         prune_throttles(db.session)
         prune_outbox(db.session, OUTBOX_RETENTION)

@@ -3,7 +3,13 @@
 from helpdesk.accounts.models import Role, Team, User, team_channel_accounts, team_members
 from helpdesk.api.models import ApiToken
 from helpdesk.audit.models import AuditEvent
-from helpdesk.channelaccounts.models import ChannelAccount, ChannelActivity, Health, PushReceipt
+from helpdesk.channelaccounts.models import (
+    ChannelAccount,
+    ChannelActivity,
+    Health,
+    IdempotentResponse,
+    PushReceipt,
+)
 from helpdesk.customers.models import Customer, CustomerIdentity, MergeSuggestion
 from helpdesk.ingest.models import QuarantinedInput
 from helpdesk.leases import Lease
@@ -36,6 +42,7 @@ __all__ = [
     "CustomerIdentity",
     "DeliveryState",
     "Health",
+    "IdempotentResponse",
     "Lease",
     "MacroFavourite",
     "MacroUsage",

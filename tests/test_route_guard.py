@@ -34,13 +34,15 @@ PUBLIC = {
     "home.health": "load balancers and monitors probe it without a session",
     "static": "the app's own CSS and JavaScript, no data",
     "vendor.asset": "allow-listed browser libraries (the Socket.IO client), no data",
+    # signed by the integration's secret (HMAC over timestamp + body), refused with 401 otherwise: tests/webhook_channel
+    "webhook_in.receive_ticket": "ERPs POST signed tickets: the HMAC signature protects it, not a session",
     "hooks.receive": "platforms POST signed notifications: the signature protects it, not a session (checked below)",
 }
 #: The steps before a session exists must be reachable while signed out: asking for a password-reset link,
 #: opening the link, entering the second factor after the password.  Named one by one so that nothing else of
 #: their blueprints (the admin's Sign-in security page, the user's own security settings) slips through.
 SIGN_IN_FLOW = {"signin.forgot", "signin.password_link", "two_factor.code"}
-CSRF_EXEMPT = {"hooks.receive"}
+CSRF_EXEMPT = {"hooks.receive", "webhook_in.receive_ticket"}
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 _ARG = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 SAMPLES = {"int": "1", "float": "1.0", "path": "x/y", "uuid": "00000000-0000-0000-0000-000000000001"}

@@ -83,3 +83,21 @@ class PushReceipt(Base):
     kind: Mapped[str] = mapped_column(sa.String(32))
     dedupe_key: Mapped[str] = mapped_column(sa.String(255))
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class IdempotentResponse(Base):
+    """The first answer to a signed delivery with an ``Idempotency-Key``: a retry gets it again, nothing more.
+
+    Unique per account and key, so two copies of one delivery racing each
+    other make one ticket: the second insert waits for the first and fails.
+    """
+
+    __tablename__ = "idempotent_response"
+    __table_args__ = (sa.UniqueConstraint("account_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("channel_account.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(255))
+    status: Mapped[int] = mapped_column(default=0)
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

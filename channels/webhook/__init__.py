@@ -1,0 +1,1 @@
+"""Generic signed inbound webhook: an ERP or shop back-end posts tickets to the helpdesk."""
