@@ -62,6 +62,9 @@ def create_app(
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent / "migrations"))
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)
+    from helpdesk.api import ratelimit
+
+    ratelimit.init_app(app)
     from helpdesk import i18n
 
     extensions.babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

@@ -38,6 +38,7 @@ class Settings:
     smtp_url: str | None = None  # the helpdesk's own mail (password links), not a channel's mailbox
     mail_from: str | None = None
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
+    api_rate_limit: str = "600/minute"  # per API token (per address without one); a limits string
 
     @property
     def is_sqlite(self) -> bool:
@@ -95,6 +96,19 @@ def _redis_url(env: Mapping[str, str]) -> str | None:
         return None
     if urlsplit(raw).scheme not in {"redis", "rediss", "unix"}:
         raise ConfigError(f"HELPDESK_REDIS_URL={raw!r} must start with redis://, rediss:// or unix://")
+    return raw
+
+
+def _api_rate_limit(env: Mapping[str, str]) -> str:
+    from limits import parse_many
+
+    raw = env.get("HELPDESK_API_RATE_LIMIT", "").strip() or "600/minute"
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(
+            f"HELPDESK_API_RATE_LIMIT={raw!r} is not a rate; write e.g. 600/minute or 10/second"
+        ) from None
     return raw
 
 
@@ -190,6 +204,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         instance_path=instance_path,
         database_url=_database_url(env, instance_path),
         redis_url=_redis_url(env),
+        api_rate_limit=_api_rate_limit(env),
         secret_key=secret_key,
         encryption_keys=_encryption_keys(env, secret_key),
         public_url=public_url,

@@ -21,6 +21,7 @@ from flask import g, request
 
 from helpdesk.api.errors import ApiError
 from helpdesk.api.models import ApiToken, Scope
+from helpdesk.api.ratelimit import count_request
 from helpdesk.api.tokens import authenticate
 from helpdesk.extensions import db
 
@@ -36,10 +37,14 @@ def api_auth(roles: Iterable[str] | None = None, scope: str | None = None) -> Ca
             header = request.headers.get("Authorization", "")
             scheme, _, raw = header.partition(" ")
             if scheme.lower() != "bearer" or not raw.strip():
+                count_request()
                 raise ApiError(401, "unauthorized", "send 'Authorization: Bearer <token>'")
             found = authenticate(db.session, raw.strip(), request.remote_addr)
             if not isinstance(found, ApiToken):
+                count_request()  # per address: guessing tokens is rate-limited too
                 raise ApiError(401, "unauthorized", found.message)
+            g.api_token = found
+            count_request()
             user = found.user
             if allowed is not None and user.role not in allowed:
                 raise ApiError(404, "not_found", "no such resource")
@@ -50,7 +55,6 @@ def api_auth(roles: Iterable[str] | None = None, scope: str | None = None) -> Ca
                     403, "insufficient_scope", f"this needs a token with the {needed} scope; this one has {found.scope}"
                 )
             g.api_user = user
-            g.api_token = found
             return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

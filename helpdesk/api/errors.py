@@ -11,8 +11,11 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
+        self.headers = headers or {}
         self.status = status
         self.code = code
         self.message = message
@@ -32,7 +35,9 @@ def http_error_code(exc: HTTPException) -> str:
 def register_errors(bp: Blueprint) -> None:
     @bp.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> tuple[Response, int]:
-        return json_error(exc.status, exc.code, exc.message, exc.field)
+        response, status = json_error(exc.status, exc.code, exc.message, exc.field)
+        response.headers.update(exc.headers)
+        return response, status
 
     @bp.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
