@@ -188,3 +188,13 @@ def test_housekeeping_forgets_old_answers(client, session, erp):
     assert prune(session) == 1
     session.commit()
     assert [r.key for r in session.scalars(sa.select(IdempotentResponse))] == ["new"]
+
+
+def test_the_cli_adds_an_integration_that_can_post(app, client, session, monkeypatch):
+    monkeypatch.setenv("ERP_SIGNING_SECRET", SECRET)
+    args = ["channels", "add", "webhook", "--name", "erp2", "--key-id", "erp-two", "--encrypt-secrets"]
+    result = app.test_cli_runner().invoke(args=["helpdesk", *args, "--signing-secret-env", "ERP_SIGNING_SECRET"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.delenv("ERP_SIGNING_SECRET")  # sealed in the database now
+    assert post(client, delivery(), key_id="erp-two").status_code == 201
+    assert post(client, delivery(external_id="x"), key_id="erp-two", secret="guess-guess-guess").status_code == 401
