@@ -26,7 +26,7 @@ def _rate() -> str:
     return current_app.config["HELPDESK_SETTINGS"].api_rate_limit
 
 
-limiter = Limiter(key_func=rate_key, default_limits=[], headers_enabled=True, storage_uri="memory://")
+limiter = Limiter(key_func=rate_key, default_limits=[])  # storage and headers come from init_app
 
 
 def storage_uri(redis_url: str | None) -> str:

@@ -73,3 +73,48 @@ def test_counters_live_in_redis_when_the_helpdesk_has_one() -> None:
     assert storage_uri(None) == "memory://"
     assert storage_uri("redis://cache:6379/0") == "redis://cache:6379/0"
     assert storage_uri("unix:///run/redis.sock") == "redis+unix:///run/redis.sock"
+
+
+def test_with_redis_every_process_shares_the_count(sqlite_template: Any, tmp_path: Any) -> None:
+    """A second app (another worker process) sees the first one's requests: the counters are in Redis."""
+    import shutil
+    import uuid
+
+    import redis
+
+    from helpdesk import create_app
+    from helpdesk.accounts.services import create_user
+    from helpdesk.extensions import db
+    from tests.conftest import _env, need_service
+
+    url = "redis://127.0.0.1:6379/13"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError as exc:
+        need_service("Redis", str(exc))
+    path = tmp_path / "helpdesk.db"
+    shutil.copyfile(sqlite_template, path)
+    env = {**_env(f"sqlite:///{path}"), "HELPDESK_REDIS_URL": url, "HELPDESK_API_RATE_LIMIT": "3/minute"}
+    prefix = f"test-{uuid.uuid4().hex}"
+
+    def make() -> Any:
+        return create_app(env, instance_path=tmp_path, overrides={"TESTING": True, "RATELIMIT_KEY_PREFIX": prefix})
+
+    first = make()
+    with first.app_context():
+        user = create_user(db.session, "agent@example.test", "Agent", "correct horse battery")
+        _row, raw = create_token(db.session, user, "t", "read")
+        db.session.commit()
+        headers = {"Authorization": f"Bearer {raw}"}
+        assert all(first.test_client().get("/api/v1/macros", headers=headers).status_code == 200 for _ in range(3))
+        db.engine.dispose()
+    second = make()
+    try:
+        with second.app_context():
+            assert second.test_client().get("/api/v1/macros", headers=headers).status_code == 429
+            db.engine.dispose()
+        assert redis.Redis.from_url(url).keys(f"*{prefix}*")
+    finally:
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(f"*{prefix}*"):
+            client.delete(key)
