@@ -139,3 +139,16 @@ def test_cli_create_list_and_revoke(app: Any, session: Any, make_user: Any) -> N
     again = runner.invoke(args=["helpdesk", "api-token", "revoke", str(token.id)])
     assert again.exit_code == 2 and "already revoked" in again.output
     assert app.test_client().get("/api/v1/macros", headers=_headers(raw)).status_code == 401
+
+
+def test_the_admin_page_shows_scope_expiry_and_state(client: Any, session: Any, make_user: Any) -> None:
+    admin = make_user("admin@example.test", role="admin")
+    old, _ = create_token(session, admin, "old", "write", expires_at=utcnow() - timedelta(days=1))
+    fresh, _ = create_token(session, admin, "fresh", "read")
+    session.commit()
+    login(client, admin)
+    html = client.get("/admin/api-tokens/").get_data(as_text=True)
+    old_row = html.split(f'data-prefix="{old.prefix}"')[1].split("</tr>")[0]
+    fresh_row = html.split(f'data-prefix="{fresh.prefix}"')[1].split("</tr>")[0]
+    assert '<td class="scope">write</td>' in old_row and "expired" in old_row
+    assert '<td class="scope">read</td>' in fresh_row and "active" in fresh_row and "expired" not in fresh_row
