@@ -23,7 +23,7 @@ from jinja2.filters import do_filesizeformat
 from sqlalchemy.orm import Session
 
 from channels import registry
-from channels.base import AttachmentData, AttachmentLimits
+from channels.base import AttachmentData, AttachmentLimits, Capability
 from helpdesk.attachments import store
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.tickets.models import Attachment, Message, Ticket
@@ -56,6 +56,15 @@ def note_limits() -> AttachmentLimits:
         max_attachments=MAX_NOTE_FILES,
         max_attachment_bytes=current_app.config["HELPDESK_SETTINGS"].attachment_max_bytes,
     )
+
+
+def sends_replies(session: Session, ticket: Ticket) -> bool:
+    """Whether the ticket's channel can carry a reply to the customer (a signed webhook cannot)."""
+    account = session.get(ChannelAccount, ticket.channel_account_id)
+    try:
+        return account is None or Capability.SEND_REPLY in registry.get(account.kind).capabilities
+    except KeyError:
+        return True  # an uninstalled kind: the reply fails at sending with that reason, as before
 
 
 def reply_limits(session: Session, ticket: Ticket) -> AttachmentLimits:

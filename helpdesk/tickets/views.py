@@ -69,6 +69,7 @@ def _render(
         draft_dir="rtl" if is_rtl(request.form.get("macro_locale") or "en") else "auto",
         policy_violations=policy_violations,
         reply_limits=files.reply_limits(db.session, ticket),
+        sends_replies=files.sends_replies(db.session, ticket),
         note_limits=files.note_limits(),
         merges=merging.history(db.session, ticket),
         suggestions=customer_suggestions.for_customer(

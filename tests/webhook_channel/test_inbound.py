@@ -13,51 +13,9 @@ import sqlalchemy as sa
 from channels.base import InvalidDelivery
 from channels.webhook.signing import sign
 from helpdesk.channelaccounts.models import IdempotentResponse
-from helpdesk.channelaccounts.services import AccountInput, create_account
 from helpdesk.ingest.models import QuarantinedInput
 from helpdesk.tickets.models import Message, Ticket
-
-SECRET = "erp-signing-secret-0123456789"
-URL = "/api/v1/webhooks/tickets"
-
-
-@pytest.fixture
-def erp(session: Any) -> Any:
-    account = create_account(
-        session,
-        AccountInput(kind="webhook", name="erp", settings={"key_id": "erp-main"}, secrets={"signing_secret": SECRET}),
-    )
-    session.commit()
-    return account
-
-
-def delivery(**overrides: Any) -> bytes:
-    data: dict[str, Any] = {
-        "external_id": "ERP-1001",
-        "buyer": {"email": "jonas@example.test", "name": "Jonas Weber", "country": "DE"},
-        "subject": "Wo bleibt meine Lampe?",
-        "body": "Bestellung 4711 ist noch nicht da.",
-        "order_number": "4711",
-        "language": "de",
-    }
-    data.update(overrides)
-    return json.dumps(data).encode()
-
-
-def post(
-    client: Any,
-    body: bytes,
-    *,
-    secret: str = SECRET,
-    key_id: str = "erp-main",
-    t: int | None = None,
-    idem: str | None = None,
-    signature: str | None = None,
-) -> Any:
-    headers = {"X-Helpdesk-Key-Id": key_id, "X-Helpdesk-Signature": signature or sign(secret, body, t)}
-    if idem:
-        headers["Idempotency-Key"] = idem
-    return client.post(URL, data=body, headers=headers, content_type="application/json")
+from tests.webhook_channel.signed import SECRET, delivery, post
 
 
 def count(session: Any, model: Any) -> int:
