@@ -129,7 +129,7 @@ def test_unexpected_error_shows_a_page_without_the_trace(client: Any, app: Any, 
 def test_api_clients_get_json_errors(client: Any, world: Any) -> None:
     missing = client.get("/api/v1/no-such-thing")
     assert missing.status_code == 404 and missing.mimetype == "application/json"
-    assert missing.get_json() == {"error": {"code": "not_found", "message": "No such resource."}}
+    assert missing.get_json() == {"error": {"code": "not_found", "message": "No such resource.", "field": None}}
     wrong_method = client.delete("/api/v1/sla/policies")
     assert wrong_method.status_code == 405
     assert wrong_method.get_json()["error"]["code"] == "method_not_allowed"
