@@ -38,6 +38,10 @@ class WebhookSubscription(Base):
 
 class WebhookDelivery(Base):
     __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        # "Is an older delivery of this ticket's events still on its way to this endpoint?", asked before each POST.
+        sa.Index("ix_webhook_delivery_subscription_id_ticket_id_id", "subscription_id", "ticket_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int] = mapped_column(
@@ -45,7 +49,11 @@ class WebhookDelivery(Base):
     )
     event: Mapped[str] = mapped_column(sa.String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending, delivered, failed
+    #: The ticket the event is about (copied from the payload, no foreign key: the log outlives tickets).
+    #: An endpoint receives one ticket's events in order; None for events about no ticket, which are unordered.
+    ticket_id: Mapped[int | None]
+    #: pending, waiting (behind an older delivery of its ticket to this endpoint), delivered, failed
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     response_status: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)

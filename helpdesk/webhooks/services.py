@@ -9,6 +9,15 @@ old body-only value is still sent, as ``X-Helpdesk-Signature-Body``, for this
 release only, so receivers can switch without a gap.  Non-2xx answers and
 network errors raise ``DeliveryFailed`` so the task queue retries with
 back-off; every attempt is recorded on the delivery row.
+
+An endpoint receives one ticket's events in the order they happened: a
+delivery is not sent while an older one for the same endpoint and ticket is
+still on its way (pending, waiting, or failed with a retry due): it becomes
+``waiting``, with no job, until that older one is delivered or stops being
+retried (given up, or its endpoint disabled); then ``released_by`` names it
+and its job is queued at once.  Other tickets' deliveries, and events about no ticket, are
+not held up.  Head-of-line blocking per (endpoint, ticket) needs no queue of
+its own: the delivery rows, in id order, are the queue.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from helpdesk.db import utcnow
 from helpdesk.webhooks import retries
@@ -84,11 +93,17 @@ def forget_cache() -> None:
     _cache = (0.0, frozenset())
 
 
+def ticket_of(payload: Mapping[str, Any]) -> int | None:
+    """The ticket an event is about, which orders its deliveries; None when it names none."""
+    value = payload.get("ticket_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def queue_deliveries(session: Session, event: str, payload: Mapping[str, Any]) -> list[int]:
     """One pending delivery per active subscription that wants ``event``."""
     subscriptions = session.scalars(sa.select(WebhookSubscription).where(WebhookSubscription.active.is_(True)))
     rows = [
-        WebhookDelivery(subscription_id=s.id, event=event, payload=dict(payload))
+        WebhookDelivery(subscription_id=s.id, event=event, payload=dict(payload), ticket_id=ticket_of(payload))
         for s in subscriptions
         if s.wants(event)
     ]
@@ -105,7 +120,7 @@ def queue_batch(session: Session, event: str, payloads: list[Mapping[str, Any]])
         if s.wants(event)
     ]
     rows = [
-        WebhookDelivery(subscription_id=s.id, event=event, payload=dict(payload))
+        WebhookDelivery(subscription_id=s.id, event=event, payload=dict(payload), ticket_id=ticket_of(payload))
         for payload in payloads
         for s in subscriptions
     ]
@@ -114,11 +129,64 @@ def queue_batch(session: Session, event: str, payloads: list[Mapping[str, Any]])
     return [row.id for row in rows]
 
 
+def _on_its_way(row: type[WebhookDelivery]) -> sa.ColumnElement[bool]:
+    """Still to be sent: waiting for its job or its turn, or failed with an automatic retry due."""
+    return sa.or_(
+        row.status.in_(("pending", "waiting")), sa.and_(row.status == "failed", row.next_attempt_at.is_not(None))
+    )
+
+
+def _older_on_its_way(delivery: type[WebhookDelivery] | WebhookDelivery) -> sa.Exists:
+    """An older delivery of the same ticket to the same endpoint that is still on its way (for a row or a column)."""
+    older = aliased(WebhookDelivery)
+    return sa.exists().where(
+        older.subscription_id == delivery.subscription_id,
+        older.ticket_id == delivery.ticket_id,
+        older.id < delivery.id,
+        _on_its_way(older),
+    )
+
+
+def waits_its_turn(session: Session, delivery: WebhookDelivery) -> bool:
+    """True when an older delivery of the same ticket to the same endpoint must arrive (or be given up) first."""
+    if delivery.ticket_id is None:
+        return False
+    return bool(session.scalar(sa.select(_older_on_its_way(delivery))))
+
+
+def released_by(session: Session, delivery_id: int) -> int | None:
+    """The waiting delivery whose turn comes now that this one no longer holds its ticket's queue; None if none.
+
+    Called after an attempt: a delivered, given-up or refused delivery lets
+    the next of its ticket go at once, rather than at the next sweep.  Only a
+    waiting one is named: a pending one has its own job coming.
+    """
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.ticket_id is None:
+        return None
+    if delivery.status in ("pending", "waiting") or (
+        delivery.status == "failed" and delivery.next_attempt_at is not None
+    ):
+        return None  # still holding the line (or waiting in it itself)
+    return session.scalar(
+        sa.select(sa.func.min(WebhookDelivery.id)).where(
+            WebhookDelivery.subscription_id == delivery.subscription_id,
+            WebhookDelivery.ticket_id == delivery.ticket_id,
+            WebhookDelivery.id > delivery.id,
+            WebhookDelivery.status == "waiting",
+        )
+    )
+
+
 def stranded(session: Session, older_than: timedelta) -> list[int]:
     """Deliveries whose job was lost, not merely queued: never attempted, or a retry overdue by ``older_than``.
 
     The outbox relay commits a delivery row and then queues its job; a
-    process that dies between the two leaves the row without a job.
+    process that dies between the two leaves the row without a job.  A
+    delivery waiting behind an older one of its ticket has no job on purpose
+    and is left alone; once nothing older is on its way, it counts as
+    stranded too: its release was lost (a crash, or a release that read the
+    line just before the waiting row committed).
     """
     cutoff = utcnow() - older_than
     stmt = (
@@ -131,7 +199,9 @@ def stranded(session: Session, older_than: timedelta) -> list[int]:
                     WebhookDelivery.created_at < cutoff,
                 ),
                 sa.and_(WebhookDelivery.status == "failed", WebhookDelivery.next_attempt_at < cutoff),
-            )
+                sa.and_(WebhookDelivery.status == "waiting", WebhookDelivery.created_at < cutoff),
+            ),
+            ~_older_on_its_way(WebhookDelivery),
         )
         .order_by(WebhookDelivery.id)
         .limit(1000)
@@ -151,7 +221,9 @@ def deliver(
     ``clock`` gives the signature's timestamp (each attempt signs afresh, so a
     retry hours later is not refused as a replay) and the time the back-off
     and auto-disable count from; tests pass their own to move a day in a
-    second.  A disabled endpoint is not called.
+    second.  A disabled endpoint is not called.  A delivery whose turn has
+    not come (an older one of its ticket is still on its way) is not sent but
+    marked ``waiting``: ``released_by`` hands it back when its turn comes.
     """
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status == "delivered":
@@ -161,6 +233,9 @@ def deliver(
     if not subscription.active:
         delivery.status, delivery.next_attempt_at = "failed", None
         delivery.last_error = "the webhook is disabled: enable it, then retry the delivery"
+        return
+    if waits_its_turn(session, delivery):
+        delivery.status, delivery.next_attempt_at = "waiting", None
         return
     now = datetime.fromtimestamp(clock(), UTC)
     try:

@@ -30,13 +30,20 @@ def deliver_task(delivery_id: int) -> None:
     # Two jobs for one delivery (the sweep's and a late original) never POST at once; the later one
     # finds it delivered and stops.  The back-off is ours (retries.backoff: growing, jittered, given up
     # after a day), not the queue's fixed delay, so a failure schedules the next attempt itself.
+    # A delivery that no longer holds its ticket's queue (delivered, given up, refused) lets the next
+    # delivery of that ticket go now, after the commit that its job will read.
     with huey.lock_task(f"webhook-delivery:{delivery_id}"):
         try:
             services.deliver(db.session, delivery_id)
         except services.DeliveryFailed as exc:
-            db.session.commit()  # keep the attempt on record before the next one is scheduled
             if exc.retry_in is not None:
+                db.session.commit()  # keep the attempt on record before the next one is scheduled
                 deliver_task.schedule(args=(delivery_id,), delay=exc.retry_in)
+                return
+        released = services.released_by(db.session, delivery_id)
+        db.session.commit()
+    if released is not None:
+        deliver_task(released)
 
 
 @task(retries=2, retry_delay=10)
