@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from helpdesk.config import load_settings
 
@@ -26,6 +27,7 @@ def create_app(
     """Build an app from ``env`` (default: the process environment)."""
     settings = load_settings(env, instance_path)
     app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.url_map.converters["int"] = DatabaseId
     app.config.update(
         HELPDESK_SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
@@ -88,6 +90,8 @@ def create_app(
     from helpdesk.accounts.admin_views import bp as useradmin_bp
     from helpdesk.accounts.views import bp as accounts_bp
     from helpdesk.admin.views import bp as admin_bp
+    from helpdesk.api import routes as api_routes
+    from helpdesk.api import views as api_views
     from helpdesk.api.token_views import bp as apitokens_bp
     from helpdesk.api.views import bp as api_bp
     from helpdesk.audit.views import bp as audit_bp
@@ -100,9 +104,7 @@ def create_app(
     from helpdesk.hooks.views import bp as hooks_bp
     from helpdesk.inbox import fts  # noqa: F401 - registers the hook that indexes new messages for search
     from helpdesk.inbox.views import bp as inbox_bp
-    from helpdesk.macros import api as macros_api  # noqa: F401 - adds its routes to the API blueprint
     from helpdesk.macros.views import bp as macros_bp
-    from helpdesk.notifications import api as notifications_api  # noqa: F401 - adds its routes to the API blueprint
     from helpdesk.notifications.views import bp as notifications_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.settings.views import bp as settings_bp
@@ -125,7 +127,10 @@ def create_app(
     app.register_blueprint(vendor_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(sla_bp)
+    assert api_routes.MODULES  # every module that adds routes to the API blueprint, imported
     app.register_blueprint(api_bp)
+    app.register_blueprint(api_routes.docs_views.page_bp)
+    api_views.init_cors(app)
     app.register_blueprint(macros_bp)
     app.register_blueprint(hooks_bp)
     app.register_blueprint(webhook_in_bp)
@@ -141,6 +146,14 @@ def create_app(
     errors.init_app(app)
     _security_headers(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in every route, bounded to a 64-bit key: a longer number is 404, not a database overflow."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _engine_options(url: str) -> dict[str, Any]:

@@ -39,6 +39,7 @@ class Settings:
     mail_from: str | None = None
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
     api_rate_limit: str = "600/minute"  # per API token (per address without one); a limits string
+    api_cors_origins: tuple[str, ...] = ()  # origins whose scripts may call the API; none by default
 
     @property
     def is_sqlite(self) -> bool:
@@ -110,6 +111,18 @@ def _api_rate_limit(env: Mapping[str, str]) -> str:
             f"HELPDESK_API_RATE_LIMIT={raw!r} is not a rate; write e.g. 600/minute or 10/second"
         ) from None
     return raw
+
+
+def _api_cors_origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``HELPDESK_API_CORS_ORIGINS=https://erp.example.com,https://shop.example.com``; ``*`` is refused."""
+    origins = tuple(o.strip().rstrip("/") for o in env.get("HELPDESK_API_CORS_ORIGINS", "").split(",") if o.strip())
+    for origin in origins:
+        if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+            raise ConfigError(
+                f"HELPDESK_API_CORS_ORIGINS: {origin!r} is not an origin; write e.g. https://erp.example.com "
+                "(scheme and host, no path; '*' is not allowed: tokens would work from any web page)"
+            )
+    return origins
 
 
 def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
@@ -205,6 +218,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         database_url=_database_url(env, instance_path),
         redis_url=_redis_url(env),
         api_rate_limit=_api_rate_limit(env),
+        api_cors_origins=_api_cors_origins(env),
         secret_key=secret_key,
         encryption_keys=_encryption_keys(env, secret_key),
         public_url=public_url,

@@ -269,11 +269,11 @@ class TeamRow:
 
 def team_rows(session: Session) -> list[TeamRow]:
     teams = list(session.scalars(sa.select(Team).options(sa.orm.selectinload(Team.members)).order_by(Team.name)))
-    stores = _stores_by_team(session, [t.id for t in teams])
+    stores = stores_by_team(session, [t.id for t in teams])
     return [TeamRow(t, sorted(t.members, key=lambda u: u.name), stores.get(t.id, [])) for t in teams]
 
 
-def _stores_by_team(session: Session, team_ids: list[int]) -> dict[int, list[ChannelAccount]]:
+def stores_by_team(session: Session, team_ids: list[int]) -> dict[int, list[ChannelAccount]]:
     rows = session.execute(
         sa.select(team_channel_accounts.c.team_id, ChannelAccount)
         .join(ChannelAccount, ChannelAccount.id == team_channel_accounts.c.channel_account_id)
@@ -287,7 +287,7 @@ def _stores_by_team(session: Session, team_ids: list[int]) -> dict[int, list[Cha
 
 
 def team_stores(session: Session, team: Team) -> list[ChannelAccount]:
-    return _stores_by_team(session, [team.id]).get(team.id, [])
+    return stores_by_team(session, [team.id]).get(team.id, [])
 
 
 def find_team(session: Session, name: str) -> Team:

@@ -17,6 +17,8 @@ bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 FILES = {
     "socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",  # the API's browsable docs
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
 
 
@@ -26,4 +28,5 @@ def asset(name: str) -> Response:
     path = NODE_MODULES / relative if relative else None
     if path is None or not path.is_file():
         abort(404)
-    return send_file(path, mimetype="text/javascript", max_age=86400)
+    mimetype = "text/css" if name.endswith(".css") else "text/javascript"
+    return send_file(path, mimetype=mimetype, max_age=86400)

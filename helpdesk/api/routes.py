@@ -1,0 +1,15 @@
+"""Every module that adds routes to the API blueprint; importing this module registers them all.
+
+One line per resource keeps the app factory free of API details, and the
+OpenAPI document complete: a route module not listed here does not exist.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from helpdesk.api import directory, docs_views, views
+from helpdesk.macros import api as macros_api
+from helpdesk.notifications import api as notifications_api
+
+MODULES: tuple[ModuleType, ...] = (views, docs_views, directory, macros_api, notifications_api)
