@@ -1,0 +1,185 @@
+"""Schemathesis against the served OpenAPI document: no 5xx, and every answer is what the document promises.
+
+Every operation the document lists is fuzzed — a resource added later is
+covered without touching this file — with valid and invalid input, as an
+admin with an admin token (everything is reachable) and as an agent with a
+write token (the visibility rules: most ids are someone else's, so 404).
+The database is seeded like a small desk (two stores, teams, agents,
+tickets with replies and notes, customers, orders), and path ids are drawn
+partly from the rows that exist, so the fuzzer reaches past "not found".
+
+Bounded and repeatable: a fixed number of examples per operation,
+derandomized, no example database, no shrinking budget surprises.  It runs
+on SQLite only: the routes are the same on PostgreSQL, whose differences
+the request tests of each resource cover.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import schemathesis
+import sqlalchemy as sa
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from channels.base import OrderLineRecord, OrderRecord, Party
+from helpdesk.accounts.models import User
+from helpdesk.customers.models import Customer
+from helpdesk.orders.models import Order
+from helpdesk.orders.services import upsert_orders
+from helpdesk.tickets.models import Message
+from helpdesk.tickets.services import add_reply, set_tags
+from tests.conftest import T0
+
+#: Examples per caller, shared out over the operations and the two generation modes: a few hundred in all.
+BUDGET = 150
+#: Every operation and mode gets at least this many, however long the document grows.
+AT_LEAST = 3
+
+#: Body fields that take the id of an existing row, by the path parameter name whose ids they take.
+ID_FIELDS = {"assignee_id": "user_id", "team_id": "team_id", "customer_id": "customer_id", "ticket_id": "ticket_id"}
+
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    response_schema_conformance,
+    content_type_conformance,
+    status_code_conformance,
+]
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """SQLite only (see the module's docstring)."""
+    return request.param
+
+
+@pytest.fixture
+def unlimited(app: Any) -> None:
+    """Thousands of requests from one token in a minute are the point here, not abuse."""
+    settings_ = app.config["HELPDESK_SETTINGS"]
+    app.config["HELPDESK_SETTINGS"] = dataclasses.replace(settings_, api_rate_limit="1000000/minute")
+
+
+def _order(account: str, platform: str, number: str, buyer: str) -> OrderRecord:
+    return OrderRecord(
+        platform=platform,
+        account=account,
+        order_number=number,
+        status="PAID",
+        currency="EUR",
+        total=Decimal("64.50"),
+        placed_at=T0 - timedelta(days=2),
+        updated_at=T0 - timedelta(days=1),
+        buyer=Party(platform_id=buyer, name=buyer.replace("_", " ").title()),
+        lines=(OrderLineRecord(title="Brass desk lamp", quantity=1, unit_price=Decimal("64.50"), sku="LAMP"),),
+    )
+
+
+@pytest.fixture
+def desk(session: Any, world: Any, make_user: Any, make_ticket: Any) -> dict[str, list[int]]:
+    """A small desk in both stores; returns the ids that exist, by the path parameter names that take them."""
+    admin = make_user("admin@example.test", name="Ada", role="admin")
+    upsert_orders(
+        session,
+        [
+            _order("shop-de", "ebay", "27-13905-66214", "buyer_1"),
+            _order("shop-jp", "amazon", "503-1234567-7654321", "buyer_jp"),
+        ],
+    )
+    session.commit()
+    tickets = [
+        make_ticket("shop-de", "buyer_1", order_refs=["27-13905-66214"]),
+        make_ticket("shop-de", "buyer_2", subject="Falsche Farbe", body_text="Die Lampe ist grün statt gelb."),
+        make_ticket("shop-de", "buyer_1", status="closed", assignee_id=world.eu.id),
+        make_ticket("shop-jp", "buyer_jp", order_refs=["503-1234567-7654321"], subject="配送について"),
+        make_ticket("shop-jp", "buyer_jp2", priority="high", body_text="まだ届いていません 🙏"),
+    ]
+    set_tags(session, tickets[0], ["refund", "dhl"], world.eu)
+    add_reply(session, tickets[0], world.eu, "Your parcel left our warehouse today.")
+    add_reply(session, tickets[0], world.eu, "Checked with DHL", internal=True)
+    add_reply(session, tickets[3], world.asia_agent, "ご連絡ありがとうございます。", internal=True)
+    session.commit()
+    ids = {
+        "ticket_id": [t.id for t in tickets],
+        "user_id": [world.eu.id, world.asia_agent.id, world.lead.id, admin.id],
+        "team_id": [world.europe.id, world.asia.id],
+        "account_id": [world.de.id, world.jp.id],
+        "customer_id": list(session.scalars(sa.select(Customer.id))),
+        "order_id": list(session.scalars(sa.select(Order.id))),
+        "message_id": list(session.scalars(sa.select(Message.id))),
+    }
+    return {name: values for name, values in ids.items() if values}
+
+
+def _known(case: Any, data: st.DataObject, known_ids: dict[str, list[int]]) -> None:
+    """Point about half the ids of a case at rows that exist, so the fuzzer gets past "not found"."""
+    for name in list(case.path_parameters or {}):
+        if name in known_ids and data.draw(st.booleans()):
+            case.path_parameters[name] = data.draw(st.sampled_from(known_ids[name]))
+    if isinstance(case.body, dict):
+        for field, name in ID_FIELDS.items():
+            if field in case.body and name in known_ids and data.draw(st.booleans()):
+                case.body[field] = data.draw(st.sampled_from(known_ids[name]))
+
+
+def _fuzz_operation(
+    operation: Any, mode: GenerationMode, examples: int, headers: dict[str, str], known_ids: dict[str, list[int]]
+) -> None:
+    """``examples`` requests to one operation; raises the checks' report of the first failing one."""
+
+    @settings(
+        max_examples=examples,
+        derandomize=True,  # the same examples on every run: a failure is reproducible, a pass is not luck
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: the report's curl line is the reproduction
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
+    def run(case: Any, data: st.DataObject) -> None:
+        if mode.is_positive:
+            _known(case, data, known_ids)
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    run()
+
+
+def _fuzz(app: Any, headers: dict[str, str], known_ids: dict[str, list[int]]) -> list[str]:
+    """Every operation of the served document with valid and invalid input; the failures as readable reports."""
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=headers)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    examples = max(AT_LEAST, BUDGET // (len(operations) * len(modes)))
+    failures = []
+    for operation in operations:
+        for mode in modes:
+            try:
+                _fuzz_operation(operation, mode, examples, headers, known_ids)
+            except Exception as exc:
+                failures.append(f"{operation.label} [{mode.value}]: {exc}")
+    return failures
+
+
+@pytest.mark.parametrize("who", ["admin", "agent"])
+def test_every_operation_answers_as_documented(
+    who: str, session: Any, world: Any, desk: dict[str, list[int]], bearer: Any, unlimited: None, app: Any
+) -> None:
+    """An admin reaches every operation; an agent of one team meets the visibility rules on the other's ids."""
+    if who == "admin":
+        admin = session.scalars(sa.select(User).where(User.role == "admin")).one()
+        headers = bearer(admin, "admin")
+    else:
+        headers = bearer(world.eu, "write")
+    failures = _fuzz(app, headers, desk)
+    assert not failures, "\n\n".join(failures)
