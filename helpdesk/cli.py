@@ -298,13 +298,16 @@ def quarantine_list(show_all: bool, as_json: bool) -> None:
                         "reason": row.reason,
                         "status": row.status,
                         "attempts": row.attempts,
+                        "seen": row.seen_count,
                         "created_at": row.created_at.isoformat(),
+                        "last_seen_at": row.last_seen_at.isoformat() if row.last_seen_at else None,
                     },
                     ensure_ascii=False,
                 )
             )
         else:
-            click.echo(f"#{row.id:<6} {row.status:8} {row.source:24} {row.reason}")
+            seen = f" (seen {row.seen_count}×)" if row.seen_count > 1 else ""
+            click.echo(f"#{row.id:<6} {row.status:8} {row.source:24} {row.reason}{seen}")
     if not rows and not as_json:
         click.echo("Quarantine is empty.")
 

@@ -79,7 +79,8 @@ def test_ingest_file_imports_and_quarantines(app: Any, session: Any, tmp_path: P
     listing = run(app, "quarantine", "list", "--json")
     entries = [json.loads(line) for line in listing.output.splitlines()]
     assert {e["source"] for e in entries} == {"import:messages.jsonl"}
-    assert len(entries) == 4  # two bad lines, imported twice: each import keeps what it refused
+    assert len(entries) == 2  # two bad lines, imported twice: each kept once, seen twice
+    assert [e["seen"] for e in entries] == [2, 2]
     assert any(e["field"] == "sent_at" and "no UTC offset" in e["reason"] for e in entries)
 
 

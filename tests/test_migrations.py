@@ -53,3 +53,32 @@ def test_a_desk_with_users_in_teams_upgrades_to_head(tmp_path: Any) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # enforcement back on afterwards
         db.engine.dispose()
+
+
+def test_quarantine_entries_filed_twice_before_are_folded_into_one(tmp_path: Any) -> None:
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from helpdesk import create_app
+    from helpdesk.extensions import db
+    from tests.conftest import REPO, _env
+
+    app = create_app(_env(f"sqlite:///{tmp_path / 'old.db'}"), instance_path=tmp_path)
+    with app.app_context():
+        upgrade(directory=str(REPO / "helpdesk" / "migrations"), revision="0021")
+        with db.engine.begin() as conn:
+            for raw in (b"broken", b"broken", b"other", b"broken"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO quarantined_input (source, raw_format, account, raw, reason, status, attempts,"
+                        " created_at) VALUES ('import:x', 'email', 'support', :raw, 'bad', 'pending', 0,"
+                        " '2026-01-01 00:00:00')"
+                    ),
+                    {"raw": raw},
+                )
+        upgrade(directory=str(REPO / "helpdesk" / "migrations"))
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, raw, seen_count FROM quarantined_input ORDER BY id")).all()
+        assert [(bytes(r.raw), r.seen_count) for r in rows] == [(b"broken", 3), (b"other", 1)]
+        assert rows[0].id == 1  # the oldest entry is the one kept
+        db.engine.dispose()

@@ -28,3 +28,7 @@ class QuarantinedInput(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_tried_at: Mapped[datetime | None]
+    # sha256 of (raw_format, account, raw): the same bad input arriving again is this row seen once more
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True, index=True)
+    seen_count: Mapped[int] = mapped_column(default=1, server_default="1")
+    last_seen_at: Mapped[datetime | None]

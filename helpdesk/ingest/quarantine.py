@@ -8,10 +8,13 @@ interchange format (imports, messages that failed validation).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels import registry
@@ -50,8 +53,35 @@ def parse(item: RawInput) -> InboundMessage | OrderRecord:
     return parser(item.raw, item.account)
 
 
+def digest(item: RawInput) -> str:
+    """What makes two inputs the same input: format, account and bytes (each length-prefixed, so none can blur)."""
+    h = hashlib.sha256()
+    for part in (item.raw_format.encode(), (item.account or "").encode(), item.raw):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def _seen_again(row: QuarantinedInput, reason: str, field: str | None) -> QuarantinedInput:
+    row.seen_count += 1
+    row.last_seen_at = utcnow()
+    row.reason, row.field = reason, field  # the latest refusal is the one to fix
+    row.status = "pending"  # refused again after a replay: it needs attention again
+    return row
+
+
 def add(session: Session, item: RawInput, *, source: str, reason: str, field: str | None) -> QuarantinedInput:
-    """Store ``item`` with the reason it was refused; publish input.quarantined."""
+    """Keep ``item`` with the reason it was refused, once: the same input again only counts as seen again.
+
+    Inputs arrive more than once by design (a re-import, a poll retried after a
+    crash, a webhook delivered twice), so a quarantine that filed each arrival
+    would show one broken mail as many and replay it many times.  Only a new
+    entry publishes ``input.quarantined``.
+    """
+    key = digest(item)
+    existing = session.scalar(sa.select(QuarantinedInput).where(QuarantinedInput.digest == key))
+    if existing is not None:
+        return _seen_again(existing, reason, field)
     row = QuarantinedInput(
         source=source[:64],
         raw_format=item.raw_format,
@@ -59,9 +89,15 @@ def add(session: Session, item: RawInput, *, source: str, reason: str, field: st
         raw=item.raw,
         reason=reason,
         field=field,
+        digest=key,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # another process may file the same input at the same moment
+            session.add(row)
+    except IntegrityError:
+        existing = session.scalar(sa.select(QuarantinedInput).where(QuarantinedInput.digest == key))
+        assert existing is not None
+        return _seen_again(existing, reason, field)
     publish(session, "input.quarantined", {"quarantine_id": row.id, "source": row.source, "reason": reason})
     return row
 

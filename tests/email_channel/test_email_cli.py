@@ -256,3 +256,15 @@ def test_channels_add_email_with_oauth_refresh_stores_provider_client_and_secret
         "--oauth2-refresh-token-env", "R",
     )  # fmt: skip
     assert without_client.exit_code == 2 and "--oauth2-client-id" in without_client.output
+
+
+def test_importing_the_same_broken_mail_again_quarantines_it_once(app, session, support, tmp_path):
+    archive = tmp_path / "archive.mbox"
+    archive.write_bytes(mbox_of(mail(3), BROKEN))
+    for _ in range(3):
+        result = run(app, "email", "import", str(archive))
+        assert result.exit_code == 0, result.output
+    rows = session.scalars(sa.select(QuarantinedInput)).all()
+    assert len(rows) == 1 and rows[0].seen_count == 3
+    listed = run(app, "quarantine", "list")
+    assert "(seen 3×)" in listed.output
