@@ -36,11 +36,18 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
 class AttachmentRefused(TicketError):
-    """The files break a limit; ``str()`` is the message for the agent, in their language."""
+    """The files break a limit; ``str()`` is the message for the agent, in their language.
 
-    def __init__(self, text: object) -> None:
+    ``limit`` says which one (``no_files``, ``count``, ``size`` or ``type``) and
+    ``index`` which file broke it, when one did: the API answers a size over
+    the limit with 413 and names the file at fault.
+    """
+
+    def __init__(self, text: object, limit: str = "count", index: int | None = None) -> None:
         super().__init__(text)
         self.text = text
+        self.limit = limit
+        self.index = index
 
     def __str__(self) -> str:
         return str(self.text)
@@ -136,7 +143,8 @@ def check(limits: AttachmentLimits, files: Sequence[AttachmentData], *, internal
             _l(
                 "This channel cannot send files to the customer. Send the reply without them, "
                 "or attach them to an internal note."
-            )
+            ),
+            "no_files",
         )
     if len(files) > limits.max_attachments:
         text = (
@@ -144,7 +152,7 @@ def check(limits: AttachmentLimits, files: Sequence[AttachmentData], *, internal
             if internal
             else _l("This channel takes at most %(limit)s files per reply; you attached %(count)s.")
         )
-        raise AttachmentRefused(str(text) % {"limit": limits.max_attachments, "count": len(files)})
+        raise AttachmentRefused(str(text) % {"limit": limits.max_attachments, "count": len(files)}, "count")
     total = sum(len(f.content) for f in files)
     if total > limits.max_attachment_bytes:
         text = (
@@ -152,12 +160,15 @@ def check(limits: AttachmentLimits, files: Sequence[AttachmentData], *, internal
             if internal
             else _l("This channel takes at most %(limit)s of files per reply; yours come to %(size)s.")
         )
-        raise AttachmentRefused(str(text) % {"limit": size_text(limits.max_attachment_bytes), "size": size_text(total)})
-    for f in files:
+        refusal = str(text) % {"limit": size_text(limits.max_attachment_bytes), "size": size_text(total)}
+        raise AttachmentRefused(refusal, "size")
+    for index, f in enumerate(files):
         if not limits.allows_type(f.filename, f.content_type):
             raise AttachmentRefused(
                 str(_l("This channel does not take %(name)s; it takes %(types)s."))
-                % {"name": f.filename, "types": ", ".join(limits.allowed_types)}
+                % {"name": f.filename, "types": ", ".join(limits.allowed_types)},
+                "type",
+                index,
             )
 
 

@@ -412,13 +412,18 @@ def attachment(attachment_id: int) -> Response:
     message = db.session.get(Message, item.message_id)
     assert message is not None
     visible_ticket(message.ticket_id)
-    inline = item.content_type in INLINE_TYPES
-    active = any(word in item.content_type for word in ACTIVE_TYPE_WORDS)
-    kind = "application/octet-stream" if active else item.content_type
     try:
         data = store.load(db.session, item.sha256)
     except FileNotFoundError:
         abort(404)
+    return attachment_response(item, data)
+
+
+def attachment_response(item: Attachment, data: bytes) -> Response:
+    """The file with headers that keep a browser from running it; the API's download sends the same."""
+    inline = item.content_type in INLINE_TYPES
+    active = any(word in item.content_type for word in ACTIVE_TYPE_WORDS)
+    kind = "application/octet-stream" if active else item.content_type
     response = Response(data, mimetype=kind)
     disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = content_disposition(disposition, item.filename or "attachment")
