@@ -13,6 +13,7 @@ lock while it waits on the network.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -27,6 +28,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.db import Base, utcnow
+
+log = logging.getLogger(__name__)
 
 
 class Lease(Base):
@@ -95,3 +98,56 @@ def held(
         yield holder
     finally:
         release(engine, name, holder)
+
+
+class RenewedLease:
+    """A lease kept alive by a thread of its holder for as long as the work runs.
+
+    For work of unknown length (a poll of a big mailbox, a sweep): the holder
+    keeps the lease however long it works, and a holder killed with SIGKILL
+    stops renewing, so its lease lapses within ``ttl`` and the next run
+    proceeds.  A renewal that fails is logged and the work goes on (at worst a
+    second holder starts once the lease lapsed, which every such task
+    tolerates: their effects are idempotent).
+    """
+
+    def __init__(self, engine: sa.Engine, name: str, ttl: timedelta) -> None:
+        self.engine, self.name, self.ttl = engine, name, ttl
+        self.holder = holder_id()
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def take(self) -> bool:
+        """Take the lease and start renewing it; False (and nothing started) if another holds it."""
+        if not try_acquire(self.engine, self.name, self.holder, self.ttl):
+            return False
+        self._renewer = threading.Thread(target=self._renew, name=f"lease:{self.name}", daemon=True)
+        self._renewer.start()
+        return True
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl.total_seconds() / 3):
+            try:
+                if not try_acquire(self.engine, self.name, self.holder, self.ttl):
+                    log.error("lease %s was taken over while its holder still worked", self.name)
+                    return
+            except Exception:
+                log.warning("lease %s could not be renewed; retrying", self.name, exc_info=True)
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join()
+        release(self.engine, self.name, self.holder)
+
+
+@contextmanager
+def renewed(engine: sa.Engine, name: str, *, ttl: timedelta = timedelta(seconds=90)) -> Iterator[str]:
+    """Hold ``name`` while the block runs (see RenewedLease); LeaseBusy at once if another holds it."""
+    lease = RenewedLease(engine, name, ttl)
+    if not lease.take():
+        raise LeaseBusy(f"lease {name!r} is held by another process")
+    try:
+        yield lease.holder
+    finally:
+        lease.release()

@@ -11,13 +11,19 @@ from __future__ import annotations
 import functools
 import logging
 import signal
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import Flask
 from huey import Huey
 from huey.api import TaskWrapper
+from huey.exceptions import TaskLockedException
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+from helpdesk import leases
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -96,6 +102,49 @@ def task(**options: Any) -> Callable[[F], TaskWrapper]:
         return huey.task(**options)(run_in_app)
 
     return decorator
+
+
+#: How long a task's lease outlives a holder that stopped renewing it (killed, frozen, machine gone).
+TASK_LEASE_TTL = timedelta(seconds=90)
+_immediate_leases: set[str] = set()
+_immediate_guard = threading.Lock()
+
+
+@contextmanager
+def task_lease(name: str) -> Iterator[None]:
+    """Run the block as the only holder of ``name`` across every worker process; skip it if another holds it.
+
+    Huey's own ``lock_task`` is a plain key with no expiry: a worker killed
+    mid-poll left it behind and every later poll of that account was skipped
+    for ever.  This is a lease in the database (shared by every process on
+    SQLite, PostgreSQL and with the Redis queue alike) renewed while the block
+    runs, so a dead holder's lease lapses within ``TASK_LEASE_TTL``.  A busy
+    lease raises Huey's ``TaskLockedException``: the task is skipped, or
+    retried if it has retries, exactly as with ``lock_task``.  In immediate
+    mode (one process, tasks run inline, maybe inside the caller's open
+    transaction) the lease is a process-local set: a database write there could
+    wait on the caller's own lock.
+    """
+    if huey.immediate:
+        with _immediate_guard:
+            if name in _immediate_leases:
+                raise TaskLockedException(f"unable to acquire lock {name}")
+            _immediate_leases.add(name)
+        try:
+            yield
+        finally:
+            with _immediate_guard:
+                _immediate_leases.discard(name)
+        return
+    from helpdesk.extensions import db
+
+    lease = leases.RenewedLease(db.engine, f"task:{name}", TASK_LEASE_TTL)
+    if not lease.take():
+        raise TaskLockedException(f"unable to acquire lock {name}")
+    try:
+        yield
+    finally:
+        lease.release()
 
 
 def start_consumer(workers: int = 2) -> Any:

@@ -7,11 +7,11 @@ from huey import crontab
 
 from helpdesk.extensions import db
 from helpdesk.polling.services import PollReport, due_accounts, poll_account
-from helpdesk.tasks import huey, task
+from helpdesk.tasks import huey, task, task_lease
 
 
 def _poll_now(account_id: int) -> dict[str, object]:
-    with huey.lock_task(f"poll-account-{account_id}"):
+    with task_lease(f"poll-account-{account_id}"):
         settings = current_app.config["HELPDESK_SETTINGS"]
         report: PollReport = poll_account(
             db.session,

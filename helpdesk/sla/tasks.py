@@ -6,7 +6,7 @@ from huey import crontab
 
 from helpdesk.extensions import db
 from helpdesk.sla.services import sweep_all
-from helpdesk.tasks import huey
+from helpdesk.tasks import huey, task_lease
 
 
 @huey.periodic_task(crontab(minute="*"))
@@ -16,7 +16,7 @@ def sweep_clocks() -> None:
 
     if _app is None:
         return
-    with _app.app_context(), huey.lock_task("sla-sweep"):
+    with _app.app_context(), task_lease("sla-sweep"):
         try:
             sweep_all(db.session)
         except BaseException:

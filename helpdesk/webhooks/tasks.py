@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.events import Payload, listen_once
 from helpdesk.extensions import db
-from helpdesk.tasks import huey, task
+from helpdesk.tasks import huey, task, task_lease
 from helpdesk.webhooks import services
 
 #: A delivery still unattempted this long after its row was written lost its job (jobs start within seconds).
@@ -32,7 +32,7 @@ def deliver_task(delivery_id: int) -> None:
     # after a day), not the queue's fixed delay, so a failure schedules the next attempt itself.
     # A delivery that no longer holds its ticket's queue (delivered, given up, refused) lets the next
     # delivery of that ticket go now, after the commit that its job will read.
-    with huey.lock_task(f"webhook-delivery:{delivery_id}"):
+    with task_lease(f"webhook-delivery:{delivery_id}"):
         try:
             services.deliver(db.session, delivery_id)
         except services.DeliveryFailed as exc:
