@@ -63,9 +63,13 @@ class DbCredentialStore:
 
     def get(self) -> dict[str, str]:
         """Environment references resolved, then sealed values on top (a written-back token wins)."""
-        sealed_roles: dict[str, str]
         with self.engine.connect() as conn:
-            sealed_roles = crypto.unseal(self._sealed(conn), self.box)
+            sealed = self._sealed(conn)
+        return self.opened(sealed)
+
+    def opened(self, sealed: str | None) -> dict[str, str]:
+        """What :meth:`get` answers for the row's ``secrets_sealed`` value as the caller already read it."""
+        sealed_roles = crypto.unseal(sealed, self.box)
         refs = {role: var for role, var in self.refs.items() if role not in sealed_roles}
         return {**resolve_refs(refs, self.env, account=self.account_name), **sealed_roles}
 

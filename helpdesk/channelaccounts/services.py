@@ -54,15 +54,25 @@ def credential_store(account: ChannelAccount, env: Mapping[str, str] | None = No
     )
 
 
-def account_config(account: ChannelAccount, env: Mapping[str, str] | None = None) -> AccountConfig:
-    """What the account's connector needs: settings, secrets resolved, a store for tokens that change."""
+def account_config(
+    account: ChannelAccount, env: Mapping[str, str] | None = None, *, as_loaded: bool = False
+) -> AccountConfig:
+    """What the account's connector needs: settings, secrets resolved, a store for tokens that change.
+
+    Secrets are read afresh in a connection of the store's own (another
+    process may have just rotated a token), unless ``as_loaded``: then they
+    come from the row as the caller's session loaded it.  A request that has
+    just read the row and only checks a signature wants that: a second pooled
+    connection per request lets a burst of concurrent requests, each holding
+    one and waiting for another, exhaust the pool and stall until its timeout.
+    """
     store = credential_store(account, env)
     return AccountConfig(
         name=account.name,
         kind=account.kind,
         base_url=account.base_url,
         settings=dict(account.settings or {}),
-        secrets=store.get(),
+        secrets=store.opened(account.secrets_sealed) if as_loaded else store.get(),
         platform=account.platform,
         site=account.site,
         credentials=store,

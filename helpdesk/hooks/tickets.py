@@ -24,7 +24,7 @@ from helpdesk.channelaccounts.services import account_config
 from helpdesk.extensions import csrf, db
 from helpdesk.hooks import idempotency
 from helpdesk.ingest import quarantine
-from helpdesk.ingest.pipeline import ingest
+from helpdesk.ingest.pipeline import ingest, take_write_lock
 from helpdesk.ingest.quarantine import RawInput
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def _verified(headers: dict[str, str], raw: bytes) -> tuple[ChannelAccount, Inbo
     rows: dict[tuple[str, str], ChannelAccount] = {}
     for account in accounts:
         try:
-            by_kind.setdefault(account.kind, []).append(account_config(account))
+            by_kind.setdefault(account.kind, []).append(account_config(account, as_loaded=True))
             rows[(account.kind, account.name)] = account
         except ChannelError as exc:  # its secret is missing: it cannot verify anything
             log.warning("ticket webhook account %s skipped: %s", account.name, exc)
@@ -104,6 +104,11 @@ def receive_ticket() -> Response:
     key = headers.get("idempotency-key", "").strip()
     if len(key) > 255:
         return _error(400, "bad_idempotency_key", "keep the Idempotency-Key under 256 characters", "Idempotency-Key")
+    # The transaction begins here, holding the ingest write lock, so the claim below is part of it: on SQLite
+    # a savepoint opened outside a transaction is one, and releasing it would commit the claim on its own (a
+    # request that then failed would leave its key "in progress" and refuse every retry).  One write
+    # transaction per delivery, not two.
+    take_write_lock(db.session)
     claim = idempotency.claim(db.session, account.id, key) if key else None
     if isinstance(claim, idempotency.Stored):
         db.session.rollback()

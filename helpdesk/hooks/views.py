@@ -50,7 +50,7 @@ def receive(kind: str) -> Response:
     configs = []
     for account in accounts:
         try:
-            configs.append(account_config(account))
+            configs.append(account_config(account, as_loaded=True))
         except ChannelError as exc:  # a missing secret: that account cannot verify anything
             log.warning("push for %s: account %s skipped: %s", kind, account.name, exc)
     if not configs:

@@ -156,3 +156,53 @@ def test_the_cli_adds_an_integration_that_can_post(app, client, session, monkeyp
     monkeypatch.delenv("ERP_SIGNING_SECRET")  # sealed in the database now
     assert post(client, delivery(), key_id="erp-two").status_code == 201
     assert post(client, delivery(external_id="x"), key_id="erp-two", secret="guess-guess-guess").status_code == 401
+
+
+def _peak_checkouts(engine: sa.Engine) -> dict[str, int]:
+    """Connections the engine's pool has out at once, at most, from now on."""
+    state = {"out": 0, "peak": 0}
+
+    def checkout(*_: Any) -> None:
+        state["out"] += 1
+        state["peak"] = max(state["peak"], state["out"])
+
+    def checkin(*_: Any) -> None:
+        state["out"] -= 1
+
+    sa.event.listen(engine, "checkout", checkout)
+    sa.event.listen(engine, "checkin", checkin)
+    return state
+
+
+def test_a_delivery_holds_one_pooled_connection(app, client, session, erp, monkeypatch):
+    """A second connection per request (to read the secret) let a burst of deliveries take every pooled
+    connection and then wait for another one each: the server stood still until the pool's timeout."""
+    from helpdesk.extensions import db
+    from helpdesk.outbox.relay import relay_for
+
+    monkeypatch.setattr(relay_for(app), "immediate", False)  # relay in its own thread, as when served
+    session.close()
+    connections = _peak_checkouts(db.engine)
+    assert post(client, delivery(), idem="SO-1-msg-1").status_code == 201
+    assert connections["peak"] == 1
+
+
+def test_a_delivery_that_failed_can_be_sent_again_with_its_key(client, session, erp, monkeypatch):
+    """The claim on the Idempotency-Key commits with the work or not at all: a failed delivery's retry is
+    processed, not refused as still running (on SQLite the claim used to commit on its own)."""
+    from helpdesk.hooks import tickets
+
+    real = tickets.ingest
+
+    def fails_after_writing(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)
+        raise RuntimeError("the disk filled up")
+
+    monkeypatch.setattr(tickets, "ingest", fails_after_writing)
+    with pytest.raises(RuntimeError):
+        post(client, delivery(), idem="SO-1-msg-1")
+    session.rollback()  # what the request's teardown does with its session
+    monkeypatch.setattr(tickets, "ingest", real)
+    again = post(client, delivery(), idem="SO-1-msg-1")
+    assert again.status_code == 201, again.get_data(as_text=True)
+    assert count(session, Ticket) == 1 and count(session, IdempotentResponse) == 1
