@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from channels.base import FetchResult, PushResult
 from helpdesk.channelaccounts.models import ChannelAccount, PushReceipt
 from helpdesk.db import utcnow
+from helpdesk.ingest.pipeline import take_write_lock
 from helpdesk.polling.services import store_page
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ def _first_time(session: Session, kind: str, key: str) -> bool:
 def accept(session: Session, kind: str, result: PushResult) -> PushOutcome:
     """Store what ``result`` carries (flushed, not committed); the caller commits, then queues the polls."""
     outcome = PushOutcome()
+    # Begin the transaction (with the ingest write lock) before the receipt's savepoint: on SQLite a savepoint
+    # opened outside a transaction is one, and releasing it committed the receipt on its own, so a delivery
+    # whose storing then failed was refused as a duplicate when the platform retried it.
+    take_write_lock(session)
     if result.dedupe_key is not None and not _first_time(session, kind, result.dedupe_key):
         outcome.duplicate = True
         return outcome
