@@ -70,20 +70,22 @@ def sign_body(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def subscribed_events(engine: sa.Engine | Callable[[], sa.Engine]) -> frozenset[str]:
+def subscribed_events(source: sa.Connection | Callable[[], sa.Connection]) -> frozenset[str]:
     """Event names some active subscription wants ("*" included); cached for a few seconds.
 
     Every event of a 50,000-message import passes through the listener; the
     common case — nobody subscribed — must cost a set look-up, not a query.
-    Listeners run after a commit, so this reads on a connection of its own.
+    ``source`` is the caller's own connection (or makes it, only when the
+    cache is stale): the relay calls this inside its write transaction, and
+    asking the pool for a second connection there could wait for ever on a
+    busy server whose requests hold every pooled connection while they wait
+    for that transaction's write lock (SQLite).
     """
     global _cache  # noqa: PLW0603 - a per-process cache of a tiny table
     now = time.monotonic()
     if now - _cache[0] > _CACHE_TTL_S:
-        if callable(engine):
-            engine = engine()  # resolved only when the cache is stale: most events never touch the app
-        with engine.connect() as conn:
-            rows = conn.scalars(sa.select(WebhookSubscription.events).where(WebhookSubscription.active.is_(True))).all()
+        conn = source if isinstance(source, sa.Connection) else source()
+        rows = conn.scalars(sa.select(WebhookSubscription.events).where(WebhookSubscription.active.is_(True))).all()
         _cache = (now, frozenset(name for events in rows for name in events))
     return _cache[1]
 

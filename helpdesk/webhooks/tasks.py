@@ -57,7 +57,7 @@ def fan_out_task(event: str, payload: dict[str, Any]) -> list[int]:
 
 @listen_once("webhooks", "*")
 def _on_events(session: Session, name: str, payloads: list[Payload]) -> Callable[[], None] | None:
-    wanted = services.subscribed_events(lambda: db.engine)
+    wanted = services.subscribed_events(session.connection)  # the relay's own: it holds the write lock
     if not wanted or ("*" not in wanted and name not in wanted):
         return None  # the common case: nobody subscribed, no query
     ids = services.queue_batch(session, name, payloads)
