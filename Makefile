@@ -59,6 +59,7 @@ bench: dev
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/poll.py
 	$(BIN)/python bench/backup.py
+	$(BIN)/python bench/webhook.py   # needs wrk (apt-get install wrk)
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .ruff_cache
