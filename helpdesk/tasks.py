@@ -111,7 +111,7 @@ _immediate_guard = threading.Lock()
 
 
 @contextmanager
-def task_lease(name: str) -> Iterator[None]:
+def task_lease(name: str, on_busy: Callable[[], None] | None = None) -> Iterator[None]:
     """Run the block as the only holder of ``name`` across every worker process; skip it if another holds it.
 
     Huey's own ``lock_task`` is a plain key with no expiry: a worker killed
@@ -123,13 +123,15 @@ def task_lease(name: str) -> Iterator[None]:
     retried if it has retries, exactly as with ``lock_task``.  In immediate
     mode (one process, tasks run inline, maybe inside the caller's open
     transaction) the lease is a process-local set: a database write there could
-    wait on the caller's own lock.
+    wait on the caller's own lock.  ``on_busy`` runs before a skip, to record it
+    (queued mode only).
     """
     if huey.immediate:
         with _immediate_guard:
-            if name in _immediate_leases:
-                raise TaskLockedException(f"unable to acquire lock {name}")
+            busy = name in _immediate_leases
             _immediate_leases.add(name)
+        if busy:  # inline, inside someone's transaction: no record of the skip, it would commit theirs
+            raise TaskLockedException(f"unable to acquire lock {name}")
         try:
             yield
         finally:
@@ -140,6 +142,8 @@ def task_lease(name: str) -> Iterator[None]:
 
     lease = leases.RenewedLease(db.engine, f"task:{name}", TASK_LEASE_TTL)
     if not lease.take():
+        if on_busy is not None:
+            on_busy()
         raise TaskLockedException(f"unable to acquire lock {name}")
     try:
         yield

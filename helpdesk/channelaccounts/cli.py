@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
 from channels import registry
@@ -170,10 +171,16 @@ channels_cli.add_command(channels_add_cli)
 
 @channels_cli.command("list")
 def channels_list() -> None:
-    """List channel accounts with their health."""
+    """List channel accounts with their health; an account silent for three poll intervals is failing."""
+    from helpdesk.channelaccounts.silence import silence_of
+    from helpdesk.polling.services import interval_of
+
+    default_s = current_app.config["HELPDESK_SETTINGS"].poll_interval_s
     for account in db.session.scalars(sa.select(ChannelAccount).order_by(ChannelAccount.name)):
         state = "enabled" if account.enabled else "disabled"
-        click.echo(f"{account.name:24} {account.kind:12} {state:8} {account.health:8} {account.health_detail or ''}")
+        silence = silence_of(account, interval_of(account, default_s))
+        health, detail = ("failing", silence.sentence()) if silence else (account.health, account.health_detail or "")
+        click.echo(f"{account.name:24} {account.kind:12} {state:8} {health:8} {detail}")
 
 
 @channels_cli.command("kinds")

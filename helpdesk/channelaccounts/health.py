@@ -1,8 +1,8 @@
 """What the channels page says about each account: its state and the warnings a seller acts on.
 
-Silence is an error: an account whose last successful poll is much older
-than its interval is flagged even when no poll reported a failure (a stuck
-worker, a lock that was never released).  So is an account that is
+Silence is an error: an account whose polls have not succeeded for three
+intervals is failing even when no poll reported a failure (a stuck worker,
+a lock that was never released) — see ``silence``.  So is an account that is
 connected but half-silent — orders keep arriving while messages never do,
 usually a messaging permission that was never granted — and a grant that
 is about to end.
@@ -11,7 +11,7 @@ is about to end.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from channels import registry
 from channels.base import Capability
 from helpdesk.channelaccounts.models import ChannelAccount, Health
+from helpdesk.channelaccounts.silence import silence_of
 from helpdesk.channelaccounts.stats import activity_since
 from helpdesk.db import utcnow
 from helpdesk.polling.services import interval_of
@@ -37,13 +38,6 @@ class AccountHealth:
     warnings: list[str] = field(default_factory=list)
     title: str = ""
     can_push: bool = False
-
-
-def _silent_since(account: ChannelAccount, interval_s: int, now: datetime) -> datetime | None:
-    """When the account went quiet, if it has been quiet for much longer than its interval."""
-    allowed = max(timedelta(seconds=3 * interval_s), timedelta(minutes=15))
-    last = account.last_success_at or account.created_at
-    return last if last is not None and now - last > allowed else None
 
 
 def summarise(session: Session, accounts: list[ChannelAccount], default_interval_s: int) -> list[AccountHealth]:
@@ -80,12 +74,12 @@ def summarise(session: Session, accounts: list[ChannelAccount], default_interval
             item.warnings.append(account.health_detail)
         elif account.health == Health.UNKNOWN:
             item.state = "new"
-        silent = _silent_since(account, interval_of(account, default_interval_s), now)
-        if silent is not None and account.health != Health.UNKNOWN:
-            item.state = "failing" if item.state == "failing" else "warning"
-            item.warnings.append(
-                _("No successful poll since %(when)s: check that the worker is running.", when=format_datetime(silent))
-            )
+        silent = silence_of(account, interval_of(account, default_interval_s), now)
+        if silent is not None:
+            item.state = "failing"
+            if account.health == Health.FAILING:  # the failure's own words already lead; say how long
+                item.warnings.remove(account.health_detail or _("The last poll failed."))
+            item.warnings.append(silent.sentence())
         problems = account.problems or {}
         if "backlog" in problems:
             item.warnings.append(_("More records are waiting; the next poll goes on."))

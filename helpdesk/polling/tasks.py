@@ -10,8 +10,19 @@ from helpdesk.polling.services import PollReport, due_accounts, poll_account
 from helpdesk.tasks import huey, task, task_lease
 
 
+def _record_skip(account_id: int) -> None:
+    """Say on the account that this poll did not run, so its silence can be explained (then skip as before)."""
+    from helpdesk.channelaccounts.models import ChannelAccount
+    from helpdesk.channelaccounts.silence import record_skip
+
+    account = db.session.get(ChannelAccount, account_id)
+    if account is not None:
+        record_skip(account, "another poll of this account held its lock")
+        db.session.commit()
+
+
 def _poll_now(account_id: int) -> dict[str, object]:
-    with task_lease(f"poll-account-{account_id}"):
+    with task_lease(f"poll-account-{account_id}", on_busy=lambda: _record_skip(account_id)):
         settings = current_app.config["HELPDESK_SETTINGS"]
         report: PollReport = poll_account(
             db.session,

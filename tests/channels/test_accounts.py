@@ -200,7 +200,7 @@ def test_health_warns_of_silence_a_lapsing_grant_and_a_blocked_stream(app, sessi
     with app.test_request_context():
         (row,) = summarise(session, [account], 60)
     text = " ".join(row.warnings)
-    assert row.state == "warning" and "No successful poll since" in text and "authorisation ends" in text
+    assert row.state == "failing" and "Not polled for 120 minutes" in text and "authorisation ends" in text
 
 
 # --- pushes ---------------------------------------------------------------------------------------------
