@@ -64,6 +64,9 @@ def create_app(
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent / "migrations"))
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)
+    from helpdesk.signin import passwords
+
+    passwords.init_app(app)  # after the overrides: only a test app may hash cheaply
     from helpdesk.api import ratelimit
 
     ratelimit.init_app(app)

@@ -10,13 +10,40 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
     """A HELPDESK_* setting is invalid; the message names it and says what to do."""
+
+
+@dataclass(frozen=True)
+class PasswordHashing:
+    """argon2id cost, in argon2's own notation: ``t`` passes over ``m`` KiB of memory in ``p`` lanes.
+
+    The default is RFC 9106's second recommended profile (what argon2-cffi
+    chooses too).  Stored hashes carry their parameters, so changing these
+    only rehashes each user at their next sign-in.
+    """
+
+    time_cost: int = 3
+    memory_cost: int = 65536
+    parallelism: int = 4
+
+    # OWASP's argon2id minimum (Password Storage Cheat Sheet): 19 MiB, 2 passes, 1 lane.
+    FLOOR: ClassVar[tuple[int, int, int]] = (2, 19456, 1)
+
+    @property
+    def below_floor(self) -> bool:
+        """Cheaper than OWASP's minimum: fine for a test run, never for real passwords."""
+        t, m, p = self.FLOOR
+        return self.time_cost < t or self.memory_cost < m or self.parallelism < p
+
+    def __str__(self) -> str:
+        return f"t={self.time_cost},m={self.memory_cost},p={self.parallelism}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +67,7 @@ class Settings:
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
     api_rate_limit: str = "600/minute"  # per API token (per address without one); a limits string
     api_cors_origins: tuple[str, ...] = ()  # origins whose scripts may call the API; none by default
+    password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
 
     @property
     def is_sqlite(self) -> bool:
@@ -123,6 +151,33 @@ def _api_cors_origins(env: Mapping[str, str]) -> tuple[str, ...]:
                 "(scheme and host, no path; '*' is not allowed: tokens would work from any web page)"
             )
     return origins
+
+
+_HASH_KEYS = {"t": "time_cost", "m": "memory_cost", "p": "parallelism"}
+
+
+def _password_hashing(env: Mapping[str, str]) -> PasswordHashing:
+    """``HELPDESK_PASSWORD_HASH=t=3,m=65536,p=4``: any of the three; the others keep their default.
+
+    Whether a value below OWASP's minimum may run is decided when the app is
+    built (only a test app may), see ``helpdesk.signin.passwords.init_app``.
+    """
+    name = "HELPDESK_PASSWORD_HASH"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return PasswordHashing()
+    values: dict[str, int] = {}
+    for part in raw.split(","):
+        key, _, number = part.strip().partition("=")
+        if key.strip() not in _HASH_KEYS or not number.strip().isdigit():
+            raise ConfigError(
+                f"{name}={raw!r} is not argon2id parameters; write e.g. t=3,m=65536,p=4 (passes, memory in KiB, lanes)"
+            )
+        values[_HASH_KEYS[key.strip()]] = int(number)
+    params = PasswordHashing(**values)
+    if params.time_cost < 1 or params.parallelism < 1 or params.memory_cost < 8 * params.parallelism:
+        raise ConfigError(f"{name}={raw!r} is impossible for argon2: t and p at least 1, m at least 8 KiB per lane")
+    return params
 
 
 def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
@@ -219,6 +274,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         redis_url=_redis_url(env),
         api_rate_limit=_api_rate_limit(env),
         api_cors_origins=_api_cors_origins(env),
+        password_hashing=_password_hashing(env),
         secret_key=secret_key,
         encryption_keys=_encryption_keys(env, secret_key),
         public_url=public_url,

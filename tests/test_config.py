@@ -35,11 +35,22 @@ def test_generated_secret_key_is_kept_private_and_reused(tmp_path: Path) -> None
         ({"HELPDESK_ATTACHMENT_STORAGE": "s3"}, "HELPDESK_ATTACHMENT_STORAGE"),
         ({"HELPDESK_TASKS_IMMEDIATE": "maybe"}, "HELPDESK_TASKS_IMMEDIATE"),
         ({"HELPDESK_POLL_INTERVAL": "-5"}, "HELPDESK_POLL_INTERVAL"),
+        ({"HELPDESK_PASSWORD_HASH": "fast"}, "HELPDESK_PASSWORD_HASH"),
+        ({"HELPDESK_PASSWORD_HASH": "t=3,x=1"}, "HELPDESK_PASSWORD_HASH"),
+        ({"HELPDESK_PASSWORD_HASH": "m=4,p=1"}, "HELPDESK_PASSWORD_HASH"),
+        ({"HELPDESK_PASSWORD_HASH": "t=0"}, "HELPDESK_PASSWORD_HASH"),
     ],
 )
 def test_invalid_setting_is_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         load_settings(env, tmp_path)
+
+
+def test_password_hash_cost_defaults_to_rfc_9106_and_takes_any_of_t_m_p(tmp_path: Path) -> None:
+    assert str(load_settings({}, tmp_path).password_hashing) == "t=3,m=65536,p=4"
+    assert not load_settings({}, tmp_path).password_hashing.below_floor
+    settings = load_settings({"HELPDESK_PASSWORD_HASH": " m=131072 , t=4"}, tmp_path)
+    assert str(settings.password_hashing) == "t=4,m=131072,p=4"
 
 
 def test_postgres_urls_use_psycopg(tmp_path: Path) -> None:

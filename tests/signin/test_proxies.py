@@ -16,11 +16,11 @@ PROXY = "127.0.0.1"
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Any]:
+def app(database_url: str, tmp_path: Path, password_hashing: dict[str, str]) -> Iterator[Any]:
     from helpdesk import create_app
     from helpdesk.extensions import db
 
-    env = {**_env(database_url), "HELPDESK_TRUSTED_PROXIES": "1"}
+    env = {**_env(database_url), **password_hashing, "HELPDESK_TRUSTED_PROXIES": "1"}
     application = create_app(env, instance_path=tmp_path / "instance", overrides={"TESTING": True})
     with application.app_context():
         yield application

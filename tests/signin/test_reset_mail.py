@@ -52,13 +52,14 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, inbox: tuple[Inbox, int]) -> Iterator[Any]:
+def app(database_url: str, tmp_path: Path, inbox: tuple[Inbox, int], password_hashing: dict[str, str]) -> Iterator[Any]:
     """The usual test app, with the helpdesk's own mail going to the loopback server."""
     from helpdesk import create_app
     from helpdesk.extensions import db
 
     env = {
         **_env(database_url),
+        **password_hashing,
         "HELPDESK_SMTP_URL": f"smtp://127.0.0.1:{inbox[1]}",
         "HELPDESK_MAIL_FROM": "helpdesk@example.test",
         "HELPDESK_PUBLIC_URL": PUBLIC,
