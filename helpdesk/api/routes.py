@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from helpdesk.api import directory, docs_views, messages, views
+from helpdesk.api import directory, docs_views, messages, reports, sla, views
 from helpdesk.macros import api as macros_api
 from helpdesk.notifications import api as notifications_api
 
-MODULES: tuple[ModuleType, ...] = (views, docs_views, directory, messages, macros_api, notifications_api)
+MODULES: tuple[ModuleType, ...] = (
+    views,
+    docs_views,
+    directory,
+    messages,
+    reports,
+    sla,
+    macros_api,
+    notifications_api,
+)
