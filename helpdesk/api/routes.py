@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from helpdesk.api import directory, docs_views, messages, reports, sla, views
+from helpdesk.api import channels, directory, docs_views, messages, reports, sla, views, webhooks
 from helpdesk.macros import api as macros_api
 from helpdesk.notifications import api as notifications_api
 
@@ -21,4 +21,6 @@ MODULES: tuple[ModuleType, ...] = (
     sla,
     macros_api,
     notifications_api,
+    channels,
+    webhooks,
 )
