@@ -1,4 +1,4 @@
-"""Every module that adds routes to the API blueprint; importing this module registers them all.
+"""Every module that adds routes to the API blueprint or parts to its document; importing this registers them all.
 
 One line per resource keeps the app factory free of API details, and the
 OpenAPI document complete: a route module not listed here does not exist.
@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from helpdesk.api import channels, directory, docs_views, messages, reports, sla, views, webhooks
+from helpdesk.api import (
+    channels,
+    directory,
+    docs_views,
+    events,
+    inbound,
+    messages,
+    reports,
+    sla,
+    views,
+    webhooks,
+)
 from helpdesk.macros import api as macros_api
 from helpdesk.notifications import api as notifications_api
 
@@ -23,4 +34,6 @@ MODULES: tuple[ModuleType, ...] = (
     notifications_api,
     channels,
     webhooks,
+    events,
+    inbound,
 )

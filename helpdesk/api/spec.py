@@ -129,16 +129,32 @@ def webhook_event(name: str, description: str) -> Any:
     return register
 
 
+#: Operations validated outside SpecTree (the signed ticket webhook checks its signature over the raw body first),
+#: added to the document as written: path → method → (operation, the models its ``$ref``s name).
+UNVALIDATED_PATHS: dict[str, dict[str, tuple[dict[str, Any], tuple[type[BaseModel], ...]]]] = {}
+
+
+def _add_schema(schemas: dict[str, Any], model: type[BaseModel]) -> None:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for key, value in schema.pop("$defs", {}).items():
+        schemas.setdefault(key, value)
+    schemas[model.__name__] = schema
+
+
 def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document: the validated routes, plus the outbound webhooks' payloads."""
+    """The OpenAPI 3.1 document: the validated routes, the signed ticket webhook, the outbound webhooks' payloads."""
     spec = dict(api_spec.spec)
     schemas = dict(spec.get("components", {}).get("schemas", {}))
+    paths = dict(spec.get("paths", {}))
+    for path, operations in UNVALIDATED_PATHS.items():
+        paths[path] = {**paths.get(path, {}), **{method: op for method, (op, _) in operations.items()}}
+        for _op, models in operations.values():
+            for model in models:
+                _add_schema(schemas, model)
+    spec["paths"] = paths
     webhooks: dict[str, Any] = {}
     for name, (model, description) in sorted(WEBHOOK_EVENTS.items()):
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        for key, value in schema.pop("$defs", {}).items():
-            schemas.setdefault(key, value)
-        schemas[model.__name__] = schema
+        _add_schema(schemas, model)
         webhooks[name] = {
             "post": {
                 "summary": description,

@@ -116,6 +116,24 @@ def test_a_cors_origin_with_a_path_or_a_star_is_refused_at_start() -> None:
             load_settings({"HELPDESK_API_CORS_ORIGINS": bad, "HELPDESK_SECRET_KEY": "k" * 40})
 
 
+def test_the_signed_ticket_webhook_is_documented_without_a_token(app: Any) -> None:
+    """It is validated after its signature check, outside SpecTree, so the document describes it from its model."""
+    with app.app_context():
+        doc = document()
+    operation = doc["paths"]["/api/v1/webhooks/tickets"]["post"]
+    assert operation["security"] == []
+    headers = {p["name"]: p for p in operation["parameters"] if p["in"] == "header"}
+    assert (
+        headers["X-Helpdesk-Signature"]["required"] and "HMAC-SHA256" in headers["X-Helpdesk-Signature"]["description"]
+    )
+    assert "X-Helpdesk-Key-Id" in headers and not headers["Idempotency-Key"]["required"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    schema = doc["components"]["schemas"][body]
+    assert {"external_id", "buyer", "body"} <= set(schema["required"])
+    assert schema["properties"]["buyer"]["$ref"].rsplit("/", 1)[1] in doc["components"]["schemas"]
+    assert set(operation["responses"]) >= {"200", "201", "401", "422"}
+
+
 def test_the_older_routes_name_the_field_at_fault(client: Any, world: Any, make_user: Any, bearer: Any) -> None:
     admin = bearer(make_user("admin@example.test", role="admin"), "admin")
     typo = client.post("/api/v1/sla/policies", json={"name": "VIP", "first_respons_hours": 2}, headers=admin)
