@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.routing import IntegerConverter
@@ -40,6 +41,9 @@ def create_app(
         # timeout; Flask refuses a cookie signed longer ago than this, whatever the browser kept.
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         REMEMBER_COOKIE_HTTPONLY=True,
+        # Over HTTPS the cookies never travel in clear text (HELPDESK_HTTPS, on when the public URL is https)
+        SESSION_COOKIE_SECURE=settings.https,
+        REMEMBER_COOKIE_SECURE=settings.https,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent.parent / "translations"),
         WTF_CSRF_TIME_LIMIT=None,
     )
@@ -82,7 +86,7 @@ def create_app(
         app,
         message_queue=settings.redis_url,
         async_mode="threading",
-        cors_allowed_origins=[],
+        cors_allowed_origins=_realtime_origins(settings.public_url),
     )
     tasks.configure(app)
     from helpdesk.outbox import relay
@@ -159,11 +163,32 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def _realtime_origins(public_url: str | None) -> list[str] | None:
+    """Browsers on other sites may not open the live inbox's socket with the agent's cookie.
+
+    ``None`` is Engine.IO's same-origin check (the page's own scheme and
+    host); behind a proxy the public address is the origin pages come from.
+    """
+    if not public_url:
+        return None
+    parts = urlsplit(public_url)
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # The web process, the task consumer and pollers all write: wait for locks instead of failing.
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
     return {"pool_pre_ping": True}
+
+
+def _signed_in() -> bool:
+    from flask import request
+    from flask_login import current_user
+
+    if request.headers.get("Authorization"):
+        return True
+    return bool(request.endpoint not in (None, "static", "vendor.asset") and current_user.is_authenticated)
 
 
 def _security_headers(app: Flask) -> None:
@@ -176,4 +201,8 @@ def _security_headers(app: Flask) -> None:
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if _signed_in():  # a page for one user: no shared or back-button cache may keep it
+            response.headers.setdefault("Cache-Control", "no-store")
+        if app.config["HELPDESK_SETTINGS"].https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

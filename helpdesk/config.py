@@ -68,6 +68,7 @@ class Settings:
     api_rate_limit: str = "600/minute"  # per API token (per address without one); a limits string
     api_cors_origins: tuple[str, ...] = ()  # origins whose scripts may call the API; none by default
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
+    https: bool = False  # served over HTTPS (behind a proxy): Secure cookies and HSTS
 
     @property
     def is_sqlite(self) -> bool:
@@ -287,4 +288,6 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         poll_interval_s=_int(env, "HELPDESK_POLL_INTERVAL", 60),
         run_worker_in_process=_bool(env, "HELPDESK_WORKER_IN_PROCESS", True),
         trusted_proxies=_int(env, "HELPDESK_TRUSTED_PROXIES", 0, minimum=0),
+        # on by default when the public address is https: a deployment that says so is served that way
+        https=_bool(env, "HELPDESK_HTTPS", bool(public_url and public_url.startswith("https://"))),
     )
