@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from helpdesk.config import load_settings
 
@@ -161,6 +162,18 @@ class DatabaseId(IntegerConverter):
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        """Out of range is 404 whatever the method.
+
+        Werkzeug answers a converter's refusal 405 when another rule of the same
+        path takes a different method (``GET`` and ``POST /tickets/<id>/messages``),
+        as if the address existed for that method: there is no such row either way.
+        """
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 def _realtime_origins(public_url: str | None) -> list[str] | None:

@@ -126,6 +126,14 @@ def test_unexpected_error_shows_a_page_without_the_trace(client: Any, app: Any, 
     assert api.get_json()["error"]["code"] == "internal_error"
 
 
+def test_an_id_beyond_64_bits_is_not_found_for_a_post_too(client: Any, world: Any) -> None:
+    """``/tickets/<id>/actions`` takes GET and POST; the POST of an impossible id was 405, as if it were allowed."""
+    login(client, world.eu)
+    token = csrf_token(client, "/")
+    assert client.get(f"/tickets/{2**64}/actions").status_code == 404
+    assert client.post(f"/tickets/{2**64}/actions", data={"csrf_token": token}).status_code == 404
+
+
 def test_api_clients_get_json_errors(client: Any, world: Any) -> None:
     missing = client.get("/api/v1/no-such-thing")
     assert missing.status_code == 404 and missing.mimetype == "application/json"

@@ -69,6 +69,19 @@ def test_ids_beyond_64_bits_are_404_not_a_crash(client: Any, world: Any, bearer:
     assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
 
 
+def test_an_id_beyond_64_bits_is_404_for_each_method_of_its_address(
+    app: Any, client: Any, world: Any, bearer: Any
+) -> None:
+    """Not 405: one address with a rule per method (as GET and POST of a ticket's messages) was 405 for the second."""
+    app.add_url_rule("/api/v1/_test/things/<int:thing_id>", "test_get_thing", lambda thing_id: "", methods=["GET"])
+    app.add_url_rule("/api/v1/_test/things/<int:thing_id>", "test_post_thing", lambda thing_id: "", methods=["POST"])
+    headers = bearer(world.eu)
+    for send in (client.get, client.post):
+        response = send(f"/api/v1/_test/things/{2**64}", headers=headers)
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+    assert client.get("/api/v1/_test/things/7", headers=headers).status_code == 200
+
+
 def test_a_json_body_over_one_megabyte_is_413_in_the_error_shape(client: Any, make_user: Any, bearer: Any) -> None:
     admin = make_user("admin@example.test", role="admin")
     body = b'{"name": "' + b"x" * (1024 * 1024) + b'"}'
