@@ -8,8 +8,9 @@ The database is seeded like a small desk (two stores, teams, agents,
 tickets with replies and notes, customers, orders), and path ids are drawn
 partly from the rows that exist, so the fuzzer reaches past "not found".
 
-Bounded and repeatable: a fixed number of examples per operation,
-derandomized, no example database, no shrinking budget surprises.  It runs
+Bounded and repeatable: a fixed budget of examples shared out over the
+operations (a few at least each), derandomized, no example database, no
+shrinking — the report's curl line reproduces a failure.  It runs
 on SQLite only: the routes are the same on PostgreSQL, whose differences
 the request tests of each resource cover.
 """
@@ -34,12 +35,18 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from channels.base import OrderLineRecord, OrderRecord, Party
-from helpdesk.accounts.models import User
-from helpdesk.customers.models import Customer
+from helpdesk.accounts.models import Team, User
+from helpdesk.audit.models import AuditEvent
+from helpdesk.channelaccounts.models import ChannelAccount
+from helpdesk.customers.models import Customer, MergeSuggestion
 from helpdesk.orders.models import Order
 from helpdesk.orders.services import upsert_orders
-from helpdesk.tickets.models import Message
+from helpdesk.sla.models import SlaPolicy
+from helpdesk.tickets import merging
+from helpdesk.tickets.attachments import upload
+from helpdesk.tickets.models import Attachment, Message, Ticket
 from helpdesk.tickets.services import add_reply, set_tags
+from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.conftest import T0
 
 #: Examples per caller, shared out over the operations and the two generation modes: a few hundred in all.
@@ -47,8 +54,31 @@ BUDGET = 150
 #: Every operation and mode gets at least this many, however long the document grows.
 AT_LEAST = 3
 
+#: Path parameters that take the id of a row, and the rows they take: the fuzzer picks existing ones half the time.
+ID_COLUMNS = {
+    "ticket_id": Ticket.id,
+    "user_id": User.id,
+    "team_id": Team.id,
+    "account_id": ChannelAccount.id,
+    "customer_id": Customer.id,
+    "order_id": Order.id,
+    "message_id": Message.id,
+    "attachment_id": Attachment.id,
+    "suggestion_id": MergeSuggestion.id,
+    "endpoint_id": WebhookSubscription.id,
+    "delivery_id": WebhookDelivery.id,
+    "policy_id": SlaPolicy.id,
+}
+
 #: Body fields that take the id of an existing row, by the path parameter name whose ids they take.
-ID_FIELDS = {"assignee_id": "user_id", "team_id": "team_id", "customer_id": "customer_id", "ticket_id": "ticket_id"}
+ID_FIELDS = {
+    "assignee_id": "user_id",
+    "team_id": "team_id",
+    "customer_id": "customer_id",
+    "ticket_id": "ticket_id",
+    "channel_account_id": "account_id",
+    "into": "ticket_id",
+}
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,
@@ -89,7 +119,7 @@ def _order(account: str, platform: str, number: str, buyer: str) -> OrderRecord:
 @pytest.fixture
 def desk(session: Any, world: Any, make_user: Any, make_ticket: Any) -> dict[str, list[int]]:
     """A small desk in both stores; returns the ids that exist, by the path parameter names that take them."""
-    admin = make_user("admin@example.test", name="Ada", role="admin")
+    make_user("admin@example.test", name="Ada", role="admin")
     upsert_orders(
         session,
         [
@@ -102,23 +132,38 @@ def desk(session: Any, world: Any, make_user: Any, make_ticket: Any) -> dict[str
         make_ticket("shop-de", "buyer_1", order_refs=["27-13905-66214"]),
         make_ticket("shop-de", "buyer_2", subject="Falsche Farbe", body_text="Die Lampe ist grün statt gelb."),
         make_ticket("shop-de", "buyer_1", status="closed", assignee_id=world.eu.id),
+        make_ticket("shop-de", "buyer_1", subject="Noch eine Frage"),
         make_ticket("shop-jp", "buyer_jp", order_refs=["503-1234567-7654321"], subject="配送について"),
         make_ticket("shop-jp", "buyer_jp2", priority="high", body_text="まだ届いていません 🙏"),
     ]
     set_tags(session, tickets[0], ["refund", "dhl"], world.eu)
     add_reply(session, tickets[0], world.eu, "Your parcel left our warehouse today.")
-    add_reply(session, tickets[0], world.eu, "Checked with DHL", internal=True)
-    add_reply(session, tickets[3], world.asia_agent, "ご連絡ありがとうございます。", internal=True)
+    label = upload("label.pdf", "application/pdf", b"%PDF-1.4 shipping label")
+    add_reply(session, tickets[0], world.eu, "Checked with DHL", internal=True, attachments=[label])
+    add_reply(session, tickets[4], world.asia_agent, "ご連絡ありがとうございます。", internal=True)
+    merging.merge(session, tickets[3], tickets[0], world.eu)
+    customers = {c.display_name: c.id for c in session.scalars(sa.select(Customer))}
+    session.add(
+        MergeSuggestion(
+            customer_id=customers["Buyer Jp"], candidate_id=customers["Buyer Jp2"], score=0.8, reason="similar name"
+        )
+    )
+    endpoint = WebhookSubscription(name="erp", url="http://127.0.0.1:9/hook", secret_env="ERP_SECRET", events=["*"])
+    session.add(endpoint)
+    session.flush()
+    session.add(
+        WebhookDelivery(
+            subscription_id=endpoint.id,
+            event="ticket.created",
+            payload={"ticket_id": tickets[0].id},
+            ticket_id=tickets[0].id,
+            status="failed",
+            attempts=3,
+        )
+    )
     session.commit()
-    ids = {
-        "ticket_id": [t.id for t in tickets],
-        "user_id": [world.eu.id, world.asia_agent.id, world.lead.id, admin.id],
-        "team_id": [world.europe.id, world.asia.id],
-        "account_id": [world.de.id, world.jp.id],
-        "customer_id": list(session.scalars(sa.select(Customer.id))),
-        "order_id": list(session.scalars(sa.select(Order.id))),
-        "message_id": list(session.scalars(sa.select(Message.id))),
-    }
+    ids = {name: list(session.scalars(sa.select(column))) for name, column in ID_COLUMNS.items()}
+    ids["event_id"] = list(session.scalars(sa.select(AuditEvent.id).where(AuditEvent.action == "ticket.merged")))
     return {name: values for name, values in ids.items() if values}
 
 
@@ -166,7 +211,7 @@ def _fuzz(app: Any, headers: dict[str, str], known_ids: dict[str, list[int]]) ->
         for mode in modes:
             try:
                 _fuzz_operation(operation, mode, examples, headers, known_ids)
-            except Exception as exc:
+            except (Exception, BaseExceptionGroup) as exc:  # Schemathesis groups its failures
                 failures.append(f"{operation.label} [{mode.value}]: {exc}")
     return failures
 
