@@ -4,8 +4,9 @@ An integration that misses events can see for itself what went out, what
 its endpoint answered and when the next retry is due, and ask for a failed
 delivery again.  Admin role, as the page; reads need a read token, a retry
 the admin scope.  The signing secret is never stored, so it is never shown:
-only the name of the environment variable that holds it.  Subscribing and
-removing endpoints stay in the admin page and the ``webhooks`` commands.
+only the name of the environment variable that holds it.  Admins with an
+admin-scope token may also subscribe, pause, resume and remove endpoints,
+with the admin page's own checks and audit events.
 """
 
 from __future__ import annotations
@@ -115,6 +116,51 @@ def _delivery_out(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> 
     )
 
 
+def _endpoint_out(s: WebhookSubscription, counts: dict[int, dict[str, int]]) -> WebhookEndpointOut:
+    return WebhookEndpointOut(
+        id=s.id,
+        name=s.name,
+        url=s.url,
+        events=list(s.events),
+        active=s.active,
+        secret_env=s.secret_env,
+        created_at=s.created_at,
+        failing_since=s.failing_since,
+        auto_disabled_at=s.auto_disabled_at,
+        deliveries=counts.get(s.id, {}),
+    )
+
+
+class WebhookEndpointIn(ApiModel):
+    name: str = Field(min_length=1, max_length=120, examples=["erp-sla"])
+    url: str = Field(min_length=1, max_length=2000, examples=["https://erp.example.com/hooks/helpdesk"])
+    events: list[str] = Field(min_length=1, max_length=50, examples=[["sla.breached", "sla.warning"]])
+    secret_env: str = Field(
+        min_length=1,
+        max_length=120,
+        description="NAME of the environment variable of the helpdesk's processes that holds the signing secret",
+        examples=["ERP_HOOK_SECRET"],
+    )
+
+
+class WebhookEndpointPatch(ApiModel):
+    active: bool = Field(description="false pauses deliveries; true resumes and starts a new 24-hour failure count")
+
+
+def _endpoint(endpoint_id: int) -> WebhookSubscription:
+    sub = db.session.get(WebhookSubscription, endpoint_id)
+    if sub is None:
+        raise ApiError(404, "not_found", f"no webhook endpoint {endpoint_id}")
+    return sub
+
+
+def _invalid_field(message: str) -> str | None:
+    for field, words in (("name", "name"), ("url", "URL"), ("events", "event"), ("secret_env", "environment")):
+        if words in message:
+            return field
+    return None
+
+
 @bp.get("/webhooks/endpoints")
 @api_auth(roles=ADMINS)
 @api_spec.validate(resp=responses(HTTP_200=WebhookEndpointList), tags=TAGS)
@@ -122,25 +168,50 @@ def list_webhook_endpoints() -> WebhookEndpointList:
     """Every outbound webhook endpoint with its deliveries by status (admins)."""
     rows = db.session.scalars(sa.select(WebhookSubscription).order_by(WebhookSubscription.name))
     counts = subs.status_counts(db.session)
-    body = WebhookEndpointList(
-        endpoints=[
-            WebhookEndpointOut(
-                id=s.id,
-                name=s.name,
-                url=s.url,
-                events=list(s.events),
-                active=s.active,
-                secret_env=s.secret_env,
-                created_at=s.created_at,
-                failing_since=s.failing_since,
-                auto_disabled_at=s.auto_disabled_at,
-                deliveries=counts.get(s.id, {}),
-            )
-            for s in rows
-        ]
-    )
+    body = WebhookEndpointList(endpoints=[_endpoint_out(s, counts) for s in rows])
     db.session.commit()  # last_used_at of the token
     return body
+
+
+@bp.post("/webhooks/endpoints")
+@api_auth(roles=ADMINS, scope=Scope.ADMIN)
+@api_spec.validate(json=WebhookEndpointIn, resp=responses(403, 422, HTTP_201=WebhookEndpointOut), tags=TAGS)
+def create_webhook_endpoint() -> tuple[WebhookEndpointOut, int]:
+    """Subscribe an endpoint to events (admins, admin scope); deliveries are signed with the named variable's secret."""
+    given: WebhookEndpointIn = request.context.json  # type: ignore[attr-defined]
+    try:
+        sub = subs.subscribe(
+            db.session, g.api_user, name=given.name, url=given.url, events=given.events, secret_env=given.secret_env
+        )
+    except subs.WebhookInvalid as exc:
+        db.session.rollback()
+        with force_locale("en"):
+            message = str(exc.args[0])
+        raise ApiError(422, "invalid", message, _invalid_field(message)) from None
+    db.session.commit()
+    return _endpoint_out(sub, {}), 201
+
+
+@bp.patch("/webhooks/endpoints/<int:endpoint_id>")
+@api_auth(roles=ADMINS, scope=Scope.ADMIN)
+@api_spec.validate(json=WebhookEndpointPatch, resp=responses(403, 422, HTTP_200=WebhookEndpointOut), tags=TAGS)
+def update_webhook_endpoint(endpoint_id: int) -> WebhookEndpointOut:
+    """Pause or resume an endpoint (admins, admin scope); audited."""
+    given: WebhookEndpointPatch = request.context.json  # type: ignore[attr-defined]
+    sub = _endpoint(endpoint_id)
+    subs.set_active(db.session, g.api_user, sub, given.active)
+    db.session.commit()
+    return _endpoint_out(sub, subs.status_counts(db.session))
+
+
+@bp.delete("/webhooks/endpoints/<int:endpoint_id>")
+@api_auth(roles=ADMINS, scope=Scope.ADMIN)
+@api_spec.validate(resp=responses(403, HTTP_204=None), tags=TAGS)
+def delete_webhook_endpoint(endpoint_id: int) -> tuple[str, int]:
+    """Remove an endpoint and its delivery log (admins, admin scope); the audit log keeps its name and URL."""
+    subs.delete(db.session, g.api_user, _endpoint(endpoint_id))
+    db.session.commit()
+    return "", 204
 
 
 @bp.get("/webhooks/endpoints/<int:endpoint_id>/deliveries")
