@@ -7,7 +7,9 @@ a buyer quoting only the tracking number is found by the full text.  Full text u
 index (SQLite FTS5 or PostgreSQL ``to_tsvector``, built by migration 0003).
 Only when both find nothing does RapidFuzz compare the query with customer
 names and order numbers, to forgive typos; its candidate list is capped so
-a search never reads a whole table.
+a search never reads a whole table.  Buyers are found by the customer
+search's own functions (``helpdesk.customers.search``), so the inbox and the
+API's customer search agree.
 """
 
 from __future__ import annotations
@@ -18,14 +20,12 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
-from helpdesk.customers.models import Customer, CustomerIdentity
+from helpdesk.customers.search import FUZZY_CANDIDATES, FUZZY_CUTOFF, exact_customer_ids, fuzzy_customer_ids
 from helpdesk.inbox.schema import FTS_TABLE
 from helpdesk.orders.models import Order, OrderLine
 from helpdesk.tickets.models import Message, Ticket
 
 MAX_HITS = 200
-FUZZY_CANDIDATES = 20_000
-FUZZY_CUTOFF = 80
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -43,8 +43,7 @@ def search_ticket_ids(session: Session, query: str, visible: sa.ColumnElement[bo
 
 def _exact(session: Session, query: str, visible: sa.ColumnElement[bool]) -> list[int]:
     by_order = sa.select(Ticket.id).where(Ticket.order_number == query, visible)
-    customers = sa.select(CustomerIdentity.customer_id).where(CustomerIdentity.value.in_({query, query.lower()}))
-    by_buyer = sa.select(Ticket.id).where(Ticket.customer_id.in_(customers), visible)
+    by_buyer = sa.select(Ticket.id).where(Ticket.customer_id.in_(exact_customer_ids(query)), visible)
     # carriers print tracking numbers in groups ("1Z 999 AA1 01 2345 6784") and agents paste them lower-case
     codes = sorted({query, query.upper(), query.replace(" ", "").upper()})
     shipped = sa.select(Order.id).where(Order.tracking_number.in_(codes))
@@ -86,14 +85,6 @@ def _full_text(session: Session, query: str, visible: sa.ColumnElement[bool]) ->
 
 
 def _fuzzy(session: Session, query: str, visible: sa.ColumnElement[bool]) -> list[int]:
-    names = dict(
-        session.execute(
-            sa.select(Customer.id, Customer.display_name)
-            .where(Customer.display_name != "")
-            .order_by(Customer.id.desc())
-            .limit(FUZZY_CANDIDATES)
-        ).all()
-    )
     orders = dict(
         session.execute(
             sa.select(Ticket.id, Ticket.order_number)
@@ -102,9 +93,7 @@ def _fuzzy(session: Session, query: str, visible: sa.ColumnElement[bool]) -> lis
             .limit(FUZZY_CANDIDATES)
         ).all()
     )
-    customer_hits = [
-        key for _, _, key in process.extract(query, names, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF, limit=20)
-    ]
+    customer_hits = fuzzy_customer_ids(session, query)
     order_hits = [
         key for _, _, key in process.extract(query, orders, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=20)
     ]
