@@ -10,6 +10,7 @@ from types import ModuleType
 
 from helpdesk.api import (
     channels,
+    customers,
     directory,
     docs_views,
     events,
@@ -36,4 +37,5 @@ MODULES: tuple[ModuleType, ...] = (
     webhooks,
     events,
     inbound,
+    customers,
 )

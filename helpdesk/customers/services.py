@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy.orm import Session
 
+from helpdesk.accounts.models import User
 from helpdesk.audit.models import AuditEvent
 from helpdesk.customers.models import Customer, CustomerIdentity, MergeSuggestion
 from helpdesk.db import utcnow
@@ -22,8 +23,14 @@ from helpdesk.events import publish
 SUGGEST_THRESHOLD = 88.0
 
 
-def merge_customers(session: Session, keep_id: int, drop_ids: Iterable[int]) -> None:
-    """Move everything of ``drop_ids`` onto ``keep_id`` and mark them merged."""
+def merge_customers(
+    session: Session, keep_id: int, drop_ids: Iterable[int], actor: User | None = None, via: str | None = None
+) -> None:
+    """Move everything of ``drop_ids`` onto ``keep_id`` and mark them merged.
+
+    ``actor`` is the person who asked for it (None: ingest proved it by an exact key), recorded in the audit
+    log with ``via`` (``api``, …) so a wrong merge can be traced to whoever made it.
+    """
     from helpdesk.orders.models import Order
     from helpdesk.tickets.models import Message, Ticket
 
@@ -42,7 +49,12 @@ def merge_customers(session: Session, keep_id: int, drop_ids: Iterable[int]) -> 
     for dropped in drop:
         session.add(
             AuditEvent(
-                at=now, actor_type="system", action="customer.merged", customer_id=keep_id, data={"merged_id": dropped}
+                at=now,
+                actor_type="user" if actor else "system",
+                actor_id=actor.id if actor else None,
+                action="customer.merged",
+                customer_id=keep_id,
+                data={"merged_id": dropped, **({"via": via} if via else {})},
             )
         )
         publish(session, "customer.merged", {"customer_id": keep_id, "merged_id": dropped})
