@@ -16,6 +16,7 @@ from helpdesk.api import (
     events,
     inbound,
     messages,
+    orders,
     reports,
     sla,
     views,
@@ -38,4 +39,5 @@ MODULES: tuple[ModuleType, ...] = (
     events,
     inbound,
     customers,
+    orders,
 )
