@@ -22,8 +22,12 @@ class NotificationQuery(ApiModel):
 
 class NotificationOut(BaseModel):
     id: int
-    kind: str = Field(description="`mention`, `assigned`, `sla_warning` or `sla_breached`")
-    ticket_id: int
+    kind: str = Field(
+        description="`mention`, `assigned`, `sla_warning`, `sla_breached`, or (admins) `webhook_disabled`"
+    )
+    ticket_id: int | None = Field(
+        description="null for a notice about no ticket (`webhook_disabled`: `data` names the webhook, URL and error)"
+    )
     ticket_subject: str = Field(description="empty when the ticket is no longer visible to you")
     ticket_visible: bool = Field(description="false when the ticket moved to a store you do not serve")
     message_id: int | None

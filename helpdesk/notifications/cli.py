@@ -10,7 +10,9 @@ from helpdesk.accounts.models import User
 from helpdesk.extensions import db
 from helpdesk.notifications import services
 
-notifications_cli = AppGroup("notifications", help="Agents' notifications: mentions, assignments, SLA warnings.")
+notifications_cli = AppGroup(
+    "notifications", help="Notifications: mentions, assignments, SLA warnings; disabled webhooks (admins)."
+)
 
 
 def _user(email: str) -> User:
@@ -30,9 +32,11 @@ def list_command(email: str, unread: bool) -> None:
         n = item.notification
         mark = "*" if n.read_at is None else " "
         who = item.actor_name or "-"
-        click.echo(
-            f"{mark} {n.id:>8}  {n.created_at:%Y-%m-%d %H:%M}  {n.kind:<12}  #{n.ticket_id}  {who}  {item.subject}"
-        )
+        if n.ticket_id is None:  # about the desk: a disabled webhook
+            what = f"webhook {n.data.get('name')} ({n.data.get('url')}) disabled: {n.data.get('error') or '-'}"
+        else:
+            what = f"#{n.ticket_id}  {who}  {item.subject}"
+        click.echo(f"{mark} {n.id:>8}  {n.created_at:%Y-%m-%d %H:%M}  {n.kind:<12}  {what}")
     click.echo(f"{services.unread_count(db.session, user.id)} unread.")
 
 

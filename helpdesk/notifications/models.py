@@ -2,8 +2,8 @@
 
 A notification is one row per person and happening; ``key`` names the
 happening (``mention:<message id>``, ``assigned:<ticket id>``,
-``sla_warning:<ticket id>:<clock>:<due>``), so an event relayed twice gives
-one notification, and a ticket assigned to someone again after they read the
+``sla_warning:<ticket id>:<clock>:<due>``, ``webhook_disabled:<webhook id>:<when>``),
+so an event relayed twice gives one notification, and a ticket assigned to someone again after they read the
 first notice wakes that same row instead of piling up another.  The unread
 count per person is kept in its own row in the same transaction as every
 change that moves it: the bell on every page reads one row, never counts.
@@ -26,6 +26,8 @@ class NotificationKind(enum.StrEnum):
     ASSIGNED = "assigned"
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
+    #: To admins: an outbound webhook was disabled after a day of failures (no ticket; ``data`` names it).
+    WEBHOOK_DISABLED = "webhook_disabled"
 
 
 class Notification(Base):
@@ -40,7 +42,8 @@ class Notification(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(sa.String(16))
     key: Mapped[str] = mapped_column(sa.String(200))
-    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    #: The ticket it is about; None for a notice about the desk itself (``kind`` says what, ``data`` which one).
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("message.id", ondelete="SET NULL"))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

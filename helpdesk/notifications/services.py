@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import Role, User
 from helpdesk.db import utcnow
 from helpdesk.events import publish
 from helpdesk.notifications.models import Mention, Notification, NotificationCount, NotificationKind
@@ -45,14 +46,15 @@ def notify(
     session: Session,
     user_id: int,
     kind: NotificationKind,
-    ticket_id: int,
+    ticket_id: int | None,
     key: str,
     *,
     message_id: int | None = None,
     actor_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> Notification | None:
-    """Tell ``user_id`` about something on a ticket; None when they already have that unread notice.
+    """Tell ``user_id`` about something on a ticket (or, ``ticket_id`` None, on the desk); None when they already
+    have that unread notice.
 
     A notice they read already is woken (unread, newest again): being assigned
     the same ticket twice is news twice, an event relayed twice is not.
@@ -131,7 +133,8 @@ class Item:
     """A notification as the list shows it: the ticket's subject and the actor's name joined in.
 
     ``visible`` is false when the person may no longer see the ticket (moved to
-    another team): the notice stays, its subject is not shown.
+    another team): the notice stays, its subject is not shown.  A notice about
+    no ticket has an empty subject and is visible.
     """
 
     notification: Notification
@@ -145,7 +148,7 @@ def recent(session: Session, user: User, *, before_id: int | None = None, unread
     actor = sa.orm.aliased(User)
     stmt = (
         sa.select(Notification, Ticket.subject, actor.name)
-        .join(Ticket, Ticket.id == Notification.ticket_id)
+        .outerjoin(Ticket, Ticket.id == Notification.ticket_id)
         .outerjoin(actor, actor.id == Notification.actor_id)
         .where(Notification.user_id == user.id)
         .order_by(Notification.id.desc())
@@ -161,7 +164,7 @@ def recent(session: Session, user: User, *, before_id: int | None = None, unread
     visible = visible_account_ids(user)
     items = []
     for n, subject, name, account_id in session.execute(stmt):
-        seen = visible is None or account_id in visible
+        seen = n.ticket_id is None or visible is None or account_id in visible
         items.append(Item(n, (subject or "") if seen else "", name, seen))
     return items
 
@@ -312,3 +315,23 @@ def notify_sla(session: Session, name: str, payloads: Sequence[dict[str, Any]]) 
             notify(session, ticket.assignee_id, kind, ticket.id, key, data={"clock": clock, "due_at": due}) is not None
         )
     return made
+
+
+def notify_webhook_disabled(
+    session: Session, *, webhook_id: int, name: str, url: str, error: str | None, disabled_at: datetime
+) -> int:
+    """Tell every active admin that the desk disabled an outbound webhook, and why; how many were told.
+
+    The delivery log says the same, but only to someone who looks: an
+    integration that silently stopped receiving events is found out by its
+    users, days later.  Admins are the ones who can fix and re-enable it.
+    """
+    admins = session.scalars(
+        sa.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
+    ).all()
+    key = f"{NotificationKind.WEBHOOK_DISABLED}:{webhook_id}:{disabled_at.isoformat()}"[:200]
+    data = {"webhook_id": webhook_id, "name": name, "url": url, "error": error or ""}
+    return sum(
+        notify(session, user_id, NotificationKind.WEBHOOK_DISABLED, None, key, data=data) is not None
+        for user_id in admins
+    )

@@ -41,11 +41,16 @@ def unread() -> Response:
 @bp.post("/<int:notification_id>/open")
 @login_required
 def open_ticket(notification_id: int) -> Response:
-    """Mark the notification read and go to its ticket (the ticket page checks who may see it)."""
+    """Mark the notification read and go to what it is about: its ticket, or the disabled webhook's page.
+
+    The page it leads to checks who may see it, as it does for everyone.
+    """
     note = services.mark_read(db.session, current_user, notification_id)
     if note is None:
         abort(404)
     db.session.commit()
+    if note.kind == NotificationKind.WEBHOOK_DISABLED:
+        return redirect(url_for("webhookadmin.show", sub_id=note.data["webhook_id"]))
     anchor = f"message-{note.message_id}" if note.message_id else None
     return redirect(url_for("tickets.show", ticket_id=note.ticket_id, _anchor=anchor))
 

@@ -47,6 +47,48 @@ def list_command() -> None:
         click.echo(f"{sub.name:20} {state:7} {sub.url}  events={','.join(sub.events)}  {counts}")
 
 
+def _named(name: str) -> WebhookSubscription:
+    sub = db.session.scalar(sa.select(WebhookSubscription).where(WebhookSubscription.name == name))
+    if sub is None:
+        raise click.UsageError(f"No webhook named {name}; `webhooks list` shows them.")
+    return sub
+
+
+@webhooks_cli.command("enable")
+@click.argument("name")
+def enable_command(name: str) -> None:
+    """Call the endpoint again (after a pause, or after it was disabled for 24 h of failures); audited."""
+    from helpdesk.webhooks.subscriptions import set_active
+
+    sub = _named(name)
+    if not set_active(db.session, None, sub, True):
+        click.echo(f"{name} is already enabled.")
+        return
+    db.session.commit()
+    failed = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == sub.id, WebhookDelivery.status == "failed")
+    )
+    click.echo(f"Enabled {name}; the next events are sent to {sub.url}.")
+    if failed:
+        click.echo(f"{failed} failed deliveries are not resent by themselves: see `webhooks deliveries {name}`.")
+
+
+@webhooks_cli.command("disable")
+@click.argument("name")
+def disable_command(name: str) -> None:
+    """Stop calling the endpoint until it is enabled again; audited."""
+    from helpdesk.webhooks.subscriptions import set_active
+
+    sub = _named(name)
+    if not set_active(db.session, None, sub, False):
+        click.echo(f"{name} is already disabled.")
+        return
+    db.session.commit()
+    click.echo(f"Disabled {name}; nothing is sent to {sub.url} until `webhooks enable {name}`.")
+
+
 @webhooks_cli.command("deliveries")
 @click.argument("name")
 @click.option("--limit", default=25, show_default=True, help="How many deliveries, latest first.")
@@ -54,9 +96,7 @@ def deliveries_command(name: str, limit: int) -> None:
     """A webhook's latest deliveries with every attempt: status, latency, answer or error."""
     from helpdesk.webhooks.subscriptions import attempts_of, recent_deliveries
 
-    sub = db.session.scalar(sa.select(WebhookSubscription).where(WebhookSubscription.name == name))
-    if sub is None:
-        raise click.UsageError(f"No webhook named {name}; `webhooks list` shows them.")
+    sub = _named(name)
     deliveries = recent_deliveries(db.session, sub, limit)
     attempts = attempts_of(db.session, deliveries)
     if not deliveries:

@@ -5,7 +5,8 @@ jitter, so deliveries that failed together during a receiver's outage do not
 all return in the same second when it comes back.  A delivery is given up a
 day after it was written.  An endpoint whose every attempt has failed for a
 day is disabled: it would only keep a worker busy timing out, and its admin
-needs to know more than the delivery log can tell them.
+needs to know more than the delivery log can tell them: every admin gets a
+notification (the bell) naming the endpoint and its last error.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from helpdesk.audit.models import AuditEvent
+from helpdesk.notifications.services import notify_webhook_disabled
 from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
 BASE_DELAY_S = 10.0
@@ -51,7 +53,7 @@ def after_failure(
         subscription.failing_since = now
     delivery.next_attempt_at = None
     if subscription.active and now - subscription.failing_since >= DISABLE_AFTER:
-        _disable(session, subscription, now)
+        _disable(session, subscription, now, delivery.last_error)
         return None
     if not subscription.active or now - delivery.created_at >= GIVE_UP_AFTER:
         return None
@@ -60,7 +62,8 @@ def after_failure(
     return delay
 
 
-def _disable(session: Session, subscription: WebhookSubscription, now: datetime) -> None:
+def _disable(session: Session, subscription: WebhookSubscription, now: datetime, error: str | None) -> None:
+    """Stop calling the endpoint; audited, and every admin gets a notice naming it, why, and where to enable it."""
     subscription.active = False
     subscription.auto_disabled_at = now
     session.add(
@@ -76,4 +79,12 @@ def _disable(session: Session, subscription: WebhookSubscription, now: datetime)
             },
             at=now,
         )
+    )
+    notify_webhook_disabled(
+        session,
+        webhook_id=subscription.id,
+        name=subscription.name,
+        url=subscription.url,
+        error=error,
+        disabled_at=now,
     )
