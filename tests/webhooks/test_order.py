@@ -24,6 +24,9 @@ from helpdesk.tasks import huey
 from helpdesk.webhooks import services
 from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 from helpdesk.webhooks.tasks import deliver_task, requeue_stranded
+from tests.web import fresh_globals_per_request, login
+
+__all__ = ["fresh_globals_per_request"]
 
 SECRET_ENV = "HELPDESK_TEST_WEBHOOK_SECRET"
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -107,10 +110,10 @@ def _statuses(session: Any) -> list[tuple[str, int]]:
 
 
 def test_one_tickets_events_arrive_once_and_in_order_after_retries_while_other_tickets_go_on(
-    session: Any, receiver: Receiver
+    app: Any, session: Any, receiver: Receiver, make_user: Any
 ) -> None:
     receiver.fail_first = {1: 3}  # ticket 1's first three calls fail; ticket 2 and ticket-less events never do
-    _subscribe(session, receiver.url)
+    sub = _subscribe(session, receiver.url)
     events = [(1, "1a"), (2, "2a"), (1, "1b"), (None, "x"), (2, "2b"), (1, "1c"), (2, "2c")]
     with time_machine.travel(START, tick=False) as traveller:
         ids = _send(session, events)
@@ -128,6 +131,12 @@ def test_one_tickets_events_arrive_once_and_in_order_after_retries_while_other_t
             "delivered",
         ]
         assert services.released_by(session, ids[0]) is None  # 1a, with a retry due, still holds the line
+        # the admin page says why they have not gone
+        client = app.test_client()
+        login(client, make_user("admin@example.test", role="admin"))
+        page = client.get(f"/admin/webhooks/{sub.id}").get_data(as_text=True)
+        assert page.count("waiting its turn") == 2
+        assert "Sent once the older deliveries about ticket #1 have arrived or been given up." in page
         retries = _run_retries(traveller, START + timedelta(hours=1))
     assert [seq for ticket, seq in receiver.accepted if ticket == 1] == ["1a", "1b", "1c"]
     assert receiver.calls[1] == 3 + 3  # three failures of 1a, then each of ticket 1's events once
