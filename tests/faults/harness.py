@@ -1,0 +1,143 @@
+"""Kill a real process at a pseudo-random point of its work, then check what it left behind.
+
+A trial starts the helpdesk (its CLI, or a small entry that builds the app
+from the environment) in a subprocess on the test's database, watches its
+progress *in the database* (rows it committed), and sends SIGKILL once the
+progress passed a point drawn from ``random.Random(seed)`` — plus a small
+random delay, so the kill lands inside a transaction as often as between
+two.  The seed is the trial's parameter: a failing trial is rerun exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from tests.conftest import REPO
+
+#: Kill trials per process kind and backend; the issue asks ≥20 per kind per run over both backends.
+TRIALS = 10
+#: Leases taken in a child last this long, so a trial sees a dead holder's lease lapse quickly.
+CHILD_LEASE_TTL_S = 2
+
+
+def child_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
+    """Another process on the test's database: no Redis, tasks queued, short leases."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    env.update(
+        HELPDESK_DATABASE_URL=database_url,
+        HELPDESK_SECRET_KEY="test-secret-key-not-for-production",
+        HELPDESK_INSTANCE_PATH=str(instance),
+        HELPDESK_TASKS_IMMEDIATE="false",
+        HELPDESK_WORKER_IN_PROCESS="false",
+        PYTHONPATH=str(REPO),
+        **extra,
+    )
+    return env
+
+
+def flask_cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "wsgi", "helpdesk", *args]
+
+
+@contextmanager
+def engine_for(database_url: str) -> Iterator[sa.Engine]:
+    """A connection of the observer's own, beside the process under test (no pool: nothing held between looks)."""
+    engine = sa.create_engine(database_url, poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def scalar(engine: sa.Engine, sql: str, **params: object) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(sql), params).scalar() or 0)
+
+
+@dataclass
+class Kill:
+    """Where a trial's SIGKILL landed: after how much progress, and whether it landed at all."""
+
+    target: int
+    progress: int = -1
+    killed: bool = False
+    returncode: int | None = None
+    stderr: str = ""
+
+
+def kill_at_progress(
+    cmd: list[str],
+    env: dict[str, str],
+    progress: Callable[[], int],
+    target: int,
+    rng: random.Random,
+    *,
+    timeout: float = 60.0,
+) -> Kill:
+    """Run ``cmd`` and SIGKILL it once ``progress()`` reached ``target`` (after 0–30 ms more)."""
+    outcome = Kill(target=target)
+    with subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
+        deadline = time.monotonic() + timeout
+        try:
+            while proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    seen = progress()
+                except sa.exc.OperationalError:  # SQLite busy under the writer: look again
+                    seen = -1
+                if seen >= target:
+                    time.sleep(rng.uniform(0, 0.03))
+                    proc.send_signal(signal.SIGKILL)
+                    outcome.progress, outcome.killed = seen, True
+                    break
+                time.sleep(0.01)
+            else:
+                if proc.poll() is None:
+                    proc.kill()
+        finally:
+            proc.wait(30)
+            outcome.returncode = proc.returncode
+            outcome.stderr = proc.stderr.read()[-3000:] if proc.stderr else ""
+    outcome.killed = outcome.killed and outcome.returncode == -signal.SIGKILL
+    return outcome
+
+
+def run(cmd: list[str], env: dict[str, str], timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` to its end (the restart after a kill)."""
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def leases_held(engine: sa.Engine) -> list[tuple[str, str]]:
+    """Leases unexpired now: once a dead holder's TTL passed, there must be none."""
+    from helpdesk.db import utcnow
+    from helpdesk.leases import Lease
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(Lease.name, Lease.holder).where(Lease.expires_at > utcnow())).all()
+    return [(str(name), str(holder)) for name, holder in rows]
+
+
+def events(engine: sa.Engine, name: str) -> list[dict[str, object]]:
+    """Payloads of event ``name`` in the outbox, one per event published (an outbox row carries a batch)."""
+    from helpdesk.outbox.models import OutboxEvent
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(OutboxEvent.payloads).where(OutboxEvent.name == name)).scalars().all()
+    return [payload for batch in rows for payload in batch]
+
+
+def duplicates(engine: sa.Engine, table: str, key: str) -> list[tuple[str, int]]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(f"SELECT {key}, COUNT(*) FROM {table} GROUP BY {key} HAVING COUNT(*) > 1"))
+        return [(str(k), int(n)) for k, n in rows]
