@@ -88,8 +88,9 @@ class PushReceipt(Base):
 class IdempotentResponse(Base):
     """The first answer to a signed delivery with an ``Idempotency-Key``: a retry gets it again, nothing more.
 
-    Unique per account and key, so two copies of one delivery racing each
-    other make one ticket: the second insert waits for the first and fails.
+    Unique per account and key, recorded in the transaction that did the work
+    (under the ingest write lock), so two copies of one delivery make one
+    ticket, and a delivery that failed left no answer to refuse its retry with.
     """
 
     __tablename__ = "idempotent_response"

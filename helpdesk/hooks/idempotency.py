@@ -1,14 +1,16 @@
 """``Idempotency-Key``: a retried delivery gets the first answer again and changes nothing.
 
-The key is claimed (inserted, flushed) before the work starts, under a
-unique constraint per account: a concurrent copy of the same delivery waits
-on that row and, once the first commits, fails to insert and reads the
-stored answer instead of making a second ticket.  Kept a day and more
-(longer than any sender's retry schedule), then pruned by housekeeping.
+Looked up under the ingest write lock before the work and recorded with it,
+in the same transaction, under a unique constraint per account: a copy of
+the same delivery in a later batch reads the stored answer instead of making
+a second ticket, and a delivery whose work failed left nothing behind, so
+its retry is worked.  Kept a day and more (longer than any sender's retry
+schedule), then pruned by housekeeping.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.channelaccounts.models import IdempotentResponse
 from helpdesk.db import utcnow
+from helpdesk.ingest.batch import select_by_pairs
 
 KEEP = timedelta(hours=48)
 
@@ -27,28 +30,27 @@ class Stored:
     body: str
 
 
-def claim(session: Session, account_id: int, key: str) -> IdempotentResponse | Stored | None:
-    """The claimed row (do the work, then :func:`record`), the earlier answer, or None while it is still running."""
-    try:
-        with session.begin_nested():
-            row = IdempotentResponse(account_id=account_id, key=key, status=0, body="")
-            session.add(row)
-            session.flush()
-        return row
-    except sa.exc.IntegrityError:
-        pass
-    earlier = session.scalar(
-        sa.select(IdempotentResponse).where(IdempotentResponse.account_id == account_id, IdempotentResponse.key == key)
-    )
-    if earlier is None or earlier.status == 0:
-        return None
-    return Stored(earlier.status, earlier.body)
+def lookup(session: Session, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Stored]:
+    """The stored answers among ``pairs`` of (account id, key), in one statement; status 0 means still running."""
+    r = IdempotentResponse.__table__.c
+    columns = (r.account_id, r.key, r.status, r.body)
+    rows = select_by_pairs(session.connection(), columns, r.account_id, r.key, pairs) if pairs else ()
+    return {(row.account_id, row.key): Stored(row.status, row.body) for row in rows}
 
 
-def record(row: IdempotentResponse, status: int, body: str) -> None:
-    """Keep the answer with the claim; the caller commits both with the work."""
-    row.status = status
-    row.body = body
+def record_many(session: Session, answers: Sequence[tuple[int, str, int, str]]) -> None:
+    """Keep each (account id, key, status, body) with the work it answered; the caller commits both.
+
+    The caller holds the ingest write lock from before its :func:`lookup`, so no
+    other batch records the same key in between; if something else did, the
+    unique constraint fails this batch, which stores nothing and can be retried.
+    """
+    if answers:
+        now = utcnow()
+        session.execute(
+            sa.insert(IdempotentResponse),
+            [{"account_id": a, "key": k, "status": s, "body": b, "created_at": now} for a, k, s, b in answers],
+        )
 
 
 def prune(session: Session) -> int:
