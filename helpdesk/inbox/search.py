@@ -26,12 +26,34 @@ from helpdesk.orders.models import Order, OrderLine
 from helpdesk.tickets.models import Message, Ticket
 
 MAX_HITS = 200
+#: A search's cost must not grow with what is typed: longer queries are cut, repeated words counted once.
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 12
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def bounded(query: str) -> tuple[str, bool]:
+    """The query as searched, and whether words were left out (for the page to say so).
+
+    All words must match, so a repeated word adds nothing but cost (3,000 of
+    them kept a worker busy for seconds): each counts once.  Beyond
+    ``MAX_TERMS`` different words or ``MAX_QUERY_CHARS`` characters the rest is
+    left out.  A short query without repeats is searched exactly as typed, so
+    an order number keeps its dashes.
+    """
+    query = query.strip()
+    words = _WORD.findall(query[: MAX_QUERY_CHARS * 4])
+    distinct = list(dict.fromkeys(w.casefold() for w in words))
+    if len(query) <= MAX_QUERY_CHARS and len(distinct) == len(words) <= MAX_TERMS:
+        return query, False
+    kept = distinct[:MAX_TERMS]
+    text = " ".join(kept)[:MAX_QUERY_CHARS]
+    return text, len(kept) < len(distinct) or len(" ".join(distinct)) > MAX_QUERY_CHARS
 
 
 def search_ticket_ids(session: Session, query: str, visible: sa.ColumnElement[bool]) -> list[int]:
     """Ticket ids matching ``query`` (best first), among the tickets ``visible`` allows."""
-    query = query.strip()
+    query, _cut = bounded(query)
     if not query:
         return []
     for finder in (_exact, _full_text, _fuzzy):

@@ -16,7 +16,7 @@ from helpdesk.extensions import db
 from helpdesk.inbox import queries, services
 from helpdesk.inbox.queries import BadCursor, Filters
 from helpdesk.inbox.rows import row_details
-from helpdesk.inbox.search import search_ticket_ids
+from helpdesk.inbox.search import MAX_TERMS, bounded, search_ticket_ids
 from helpdesk.tickets import merging
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.services import TicketError
@@ -104,6 +104,8 @@ def index() -> str:
         names={u.id: u.name for u in options["assignees"]},
         details=row_details(db.session, page.tickets),
         filtered=any(k in FILTER_KEYS for k in kept),
+        search_cut=bounded(request.args.get("q", ""))[1],
+        max_terms=MAX_TERMS,
         next_url=url_for("inbox.index", **kept, cursor=page.next_cursor, p=page.number + 1)
         if page.next_cursor
         else None,
