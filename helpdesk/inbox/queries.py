@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,7 +103,7 @@ def view_clause(view: str, user: User) -> sa.ColumnElement[bool]:
     kind, _, value = view.partition(":")
     if kind == "platform" and value:
         return sa.and_(is_open, Ticket.platform == value)
-    if kind == "account" and value.isdigit():
+    if kind == "account" and value.isascii() and value.isdigit() and int(value) < 2**63:
         return sa.and_(is_open, Ticket.channel_account_id == int(value))
     raise ValueError(f"unknown view {view!r}")
 
@@ -154,9 +154,15 @@ def _encode(kind: str, at: datetime | None, ticket_id: int) -> str:
 def _decode(cursor: str) -> tuple[str, datetime | None, int]:
     try:
         kind, at, ticket_id = cursor.split("~")
-        return kind, (datetime.fromisoformat(at) if at else None), int(ticket_id)
-    except ValueError as exc:
+        last_id = int(ticket_id)
+        parsed = datetime.fromisoformat(at) if at else None
+        if parsed is not None and parsed.tzinfo is not None:
+            parsed.astimezone(UTC)  # year 1 at +05:00 is no instant the database can hold
+    except (ValueError, OverflowError) as exc:
         raise BadCursor(cursor) from exc
+    if not 0 <= last_id < 2**63:  # a database integer: anything else was not written here (and would overflow)
+        raise BadCursor(cursor)
+    return kind, parsed, last_id
 
 
 def _with_tz(at: datetime | None) -> datetime | None:

@@ -40,6 +40,10 @@ UNMERGED = "ticket.unmerged"
 HISTORY_ACTIONS = (MERGED, MERGED_FROM, UNMERGED)
 
 
+class MergeConflict(TicketError):
+    """One of the tickets was merged already: the state, not the request, is in the way (the API answers 409)."""
+
+
 class MergeNotFound(TicketError):
     """The audit event is not a merge (or does not exist): the caller answers 404."""
 
@@ -79,7 +83,7 @@ def check(source: Ticket, target: Ticket) -> None:
     if source.customer_id != target.customer_id:
         raise TicketError("Only tickets of the same customer can be merged.")
     if source.merged_into_id is not None or target.merged_into_id is not None:
-        raise TicketError("One of these tickets was already merged.")
+        raise MergeConflict("One of these tickets was already merged.")
 
 
 def preview(session: Session, source: Ticket, target: Ticket) -> MergePreview:

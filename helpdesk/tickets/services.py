@@ -274,6 +274,32 @@ def set_priority(session: Session, ticket: Ticket, priority: str, actor: User) -
         _updated(session, ticket, actor, {"priority": priority})
 
 
+def set_team(session: Session, ticket: Ticket, team_id: int | None, actor: User) -> None:
+    """Hand the ticket to another team that serves its store (None: no team).
+
+    Ingest gives a ticket the first team of its store; a store served by
+    several teams (a language desk, a night shift) is routed on from there.
+    A team that does not serve the store is refused: its members could not
+    even see the ticket.  The same words answer for a team that does not
+    exist, so the refusal says nothing about other stores' teams.
+    """
+    if team_id == ticket.team_id:
+        return
+    if team_id is not None:
+        serves = session.scalar(
+            sa.select(team_channel_accounts.c.team_id)
+            .where(
+                team_channel_accounts.c.team_id == team_id,
+                team_channel_accounts.c.channel_account_id == ticket.channel_account_id,
+            )
+            .limit(1)
+        )
+        if serves is None:
+            raise TicketError("No team with that id serves this ticket's store.")
+    ticket.team_id = team_id
+    _updated(session, ticket, actor, {"team_id": team_id})
+
+
 def normalise_tags(raw: Iterable[str]) -> list[str]:
     """Lower-case, trimmed, unique tags; commas split."""
     tags: list[str] = []
