@@ -19,6 +19,7 @@ from helpdesk.api import (
     orders,
     reports,
     sla,
+    tickets,
     views,
     webhooks,
 )
@@ -29,6 +30,7 @@ MODULES: tuple[ModuleType, ...] = (
     views,
     docs_views,
     directory,
+    tickets,
     messages,
     reports,
     sla,
