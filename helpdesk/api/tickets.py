@@ -308,14 +308,17 @@ _CASE_FIELDS = {
     "external_id": "external_id",
     "external_thread_id": "external_id",
 }
-IDEMPOTENCY_PREFIX = "api:"
+IDEMPOTENCY_PREFIX = "api:"  # the signed webhook's keys share the table; these never meet them
 
 
 @bp.post("/tickets")
 @api_auth()
 @api_spec.validate(json=TicketCreate, resp=responses(400, 409, 422, HTTP_200=TicketOut, HTTP_201=TicketOut), tags=TAGS)
 def create_ticket() -> tuple[TicketOut, int]:
-    """Open a ticket for a buyer's case (201); the same `external_id` or `Idempotency-Key` again answers 200."""
+    """Open a ticket for a buyer's case (201); the same `external_id` again answers 200 with the ticket it is on.
+
+    A retry with the same `Idempotency-Key` header gets the first answer again (keys are the token's own).
+    """
     body: TicketCreate = request.context.json  # type: ignore[attr-defined]
     account = db.session.get(ChannelAccount, body.channel_account_id)
     if account is None or not may_see_account(account.id):
@@ -325,7 +328,8 @@ def create_ticket() -> tuple[TicketOut, int]:
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
         raise ApiError(400, "bad_idempotency_key", "keep the Idempotency-Key under 201 characters", "Idempotency-Key")
-    claim = idempotency.claim(db.session, account.id, IDEMPOTENCY_PREFIX + key) if key else None
+    scoped = f"{IDEMPOTENCY_PREFIX}{g.api_token.id}:{key}"  # one integration's keys never answer another's
+    claim = idempotency.claim(db.session, account.id, scoped) if key else None
     if isinstance(claim, idempotency.Stored):
         db.session.rollback()
         return TicketOut.model_validate_json(claim.body), claim.status
