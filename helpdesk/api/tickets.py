@@ -35,6 +35,7 @@ from helpdesk.inbox import queries
 from helpdesk.inbox.queries import BadCursor, Filters
 from helpdesk.inbox.search import search_ticket_ids
 from helpdesk.inbox.services import inbox_page
+from helpdesk.ingest.pipeline import take_write_lock
 from helpdesk.tickets import merging, services
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.opening import Case, CaseRefused, open_case
@@ -313,7 +314,7 @@ IDEMPOTENCY_PREFIX = "api:"  # the signed webhook's keys share the table; these 
 
 @bp.post("/tickets")
 @api_auth()
-@api_spec.validate(json=TicketCreate, resp=responses(400, 409, 422, HTTP_200=TicketOut, HTTP_201=TicketOut), tags=TAGS)
+@api_spec.validate(json=TicketCreate, resp=responses(400, 422, HTTP_200=TicketOut, HTTP_201=TicketOut), tags=TAGS)
 def create_ticket() -> tuple[TicketOut, int]:
     """Open a ticket for a buyer's case (201); the same `external_id` again answers 200 with the ticket it is on.
 
@@ -329,12 +330,12 @@ def create_ticket() -> tuple[TicketOut, int]:
     if len(key) > 200:
         raise ApiError(400, "bad_idempotency_key", "keep the Idempotency-Key under 201 characters", "Idempotency-Key")
     scoped = f"{IDEMPOTENCY_PREFIX}{g.api_token.id}:{key}"  # one integration's keys never answer another's
-    claim = idempotency.claim(db.session, account.id, scoped) if key else None
-    if isinstance(claim, idempotency.Stored):
-        db.session.rollback()
-        return TicketOut.model_validate_json(claim.body), claim.status
-    if key and claim is None:
-        raise _refuse(409, "in_progress", "a request with this Idempotency-Key is still running; retry shortly")
+    if key:
+        take_write_lock(db.session)  # held until commit: a copy of this request waits, then reads the answer
+        stored = idempotency.lookup(db.session, [(account.id, scoped)]).get((account.id, scoped))
+        if stored is not None and stored.status:
+            db.session.rollback()
+            return TicketOut.model_validate_json(stored.body), stored.status
     case = Case(
         customer=Party(
             platform_id=body.customer.platform_id,
@@ -355,16 +356,15 @@ def create_ticket() -> tuple[TicketOut, int]:
         opened = open_case(db.session, account, case, caller(), source=f"api:{g.api_token.id}")
     except CaseRefused as exc:
         field = _CASE_FIELDS.get(exc.field or "", exc.field)
-        if claim is not None:  # refusals are not remembered: the corrected case may come with the same key
-            db.session.delete(claim)
+        # refusals are not remembered: the corrected case may come with the same key
         db.session.commit()  # the refused case stays in the quarantine, for an admin to see
         raise ApiError(422, "invalid", _english(exc), field) from None
     except services.TicketError as exc:
         raise _refuse(422, "invalid", _english(exc)) from None
     out = ticket_out(opened.ticket)
     status = 201 if opened.created else 200
-    if claim is not None:
-        idempotency.record(claim, status, out.model_dump_json())
+    if key:
+        idempotency.record_many(db.session, [(account.id, scoped, status, out.model_dump_json())])
     db.session.commit()
     return out, status
 
