@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from flask import request, url_for
@@ -145,7 +145,7 @@ class ReplyIn(ApiModel):
 
 class NoteIn(ApiModel):
     body: str = Field("", max_length=MAX_BODY, description="plain text; `@Name` or `@e-mail` mentions a colleague")
-    mentions: list[int] = Field(
+    mentions: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
         default_factory=list,
         max_length=50,
         description="ids of colleagues mentioned by `@Name` in the body; they are notified if they may see the ticket",

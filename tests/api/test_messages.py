@@ -253,6 +253,19 @@ def test_a_note_with_a_mention_notifies_the_colleague_and_keeps_its_files(
     assert [m.is_internal for m in messages_of(session, ticket)] == [False, True, True]
 
 
+def test_a_mention_id_beyond_64_bits_is_refused_not_a_crash(
+    client: Any, session: Any, world: Any, make_ticket: Any, bearer: Any
+) -> None:
+    ticket = make_ticket()
+    path = f"/api/v1/tickets/{ticket.id}/notes"
+    as_json = client.post(path, json={"body": "hi", "mentions": [world.lead.id, 2**64]}, headers=bearer(world.eu))
+    assert (as_json.status_code, as_json.json["error"]["field"]) == (422, "mentions.1")
+    fields = {"body": "hi", "mentions": [str(-(2**63) - 1)]}
+    as_form = multipart(client, path, bearer(world.eu), fields, [])
+    assert (as_form.status_code, as_form.json["error"]["field"]) == (422, "mentions.0")
+    assert len(messages_of(session, ticket)) == 1
+
+
 def test_refusals_name_the_field_and_change_nothing(
     client: Any, session: Any, world: Any, make_ticket: Any, bearer: Any
 ) -> None:
