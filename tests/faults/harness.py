@@ -1,7 +1,7 @@
 """Kill a real process at a pseudo-random point of its work, then check what it left behind.
 
-A trial starts the helpdesk (its CLI, or a small entry that builds the app
-from the environment) in a subprocess on the test's database, watches its
+A trial starts the helpdesk (one of its CLI commands, in a forked child that
+builds its own app from the environment) on the test's database, watches its
 progress *in the database* (rows it committed), and sends SIGKILL once the
 progress passed a point drawn from ``random.Random(seed)`` — plus a small
 random delay, so the kill lands inside a transaction as often as between
@@ -10,10 +10,10 @@ two.  The seed is the trial's parameter: a failing trial is rerun exactly.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -47,10 +47,6 @@ def child_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]
     return env
 
 
-def flask_cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "flask", "--app", "wsgi", "helpdesk", *args]
-
-
 @contextmanager
 def engine_for(database_url: str) -> Iterator[sa.Engine]:
     """A connection of the observer's own, beside the process under test (no pool: nothing held between looks)."""
@@ -74,48 +70,74 @@ class Kill:
     progress: int = -1
     killed: bool = False
     returncode: int | None = None
-    stderr: str = ""
+
+
+def _run_cli_in_child(env: dict[str, str], instance: str, args: list[str]) -> None:
+    """The forked child: a helpdesk of its own, built from ``env``, running one CLI command to its end."""
+    from helpdesk import create_app
+
+    app = create_app(env, instance_path=Path(instance))
+    result = app.test_cli_runner().invoke(args=["helpdesk", *args])
+    if result.exit_code:
+        sys.stderr.write(result.output[-3000:])
+    os._exit(result.exit_code)
+
+
+def forked_cli(env: dict[str, str], args: list[str]) -> multiprocessing.process.BaseProcess:
+    """Start ``flask helpdesk <args>`` in a forked child of this (already imported) test process.
+
+    A child started with ``python -m flask`` spends seconds importing the
+    helpdesk before it works; forked, it starts at once, so a run affords its
+    hundred-odd kill trials.  It is still a process of its own — its own
+    app, engine and connections — and dies of SIGKILL like any other.  The
+    test's own connections are closed first: a child must not inherit (and
+    talk over) a socket its parent goes on using.
+    """
+    from flask import has_app_context
+
+    from helpdesk.extensions import db
+
+    if has_app_context():
+        db.session.close()
+        for engine in db.engines.values():
+            engine.dispose()
+    child = multiprocessing.get_context("fork").Process(
+        target=_run_cli_in_child, args=(env, env["HELPDESK_INSTANCE_PATH"], args), daemon=True
+    )
+    child.start()
+    return child
 
 
 def kill_at_progress(
-    cmd: list[str],
-    env: dict[str, str],
+    child: multiprocessing.process.BaseProcess,
     progress: Callable[[], int],
     target: int,
     rng: random.Random,
     *,
-    timeout: float = 60.0,
+    timeout: float = 120.0,
 ) -> Kill:
-    """Run ``cmd`` and SIGKILL it once ``progress()`` reached ``target`` (after 0–30 ms more)."""
+    """SIGKILL ``child`` once ``progress()`` reached ``target`` (after 0–30 ms more)."""
     outcome = Kill(target=target)
-    with subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
-        deadline = time.monotonic() + timeout
-        try:
-            while proc.poll() is None and time.monotonic() < deadline:
-                try:
-                    seen = progress()
-                except sa.exc.OperationalError:  # SQLite busy under the writer: look again
-                    seen = -1
-                if seen >= target:
-                    time.sleep(rng.uniform(0, 0.03))
-                    proc.send_signal(signal.SIGKILL)
-                    outcome.progress, outcome.killed = seen, True
-                    break
-                time.sleep(0.01)
-            else:
-                if proc.poll() is None:
-                    proc.kill()
-        finally:
-            proc.wait(30)
-            outcome.returncode = proc.returncode
-            outcome.stderr = proc.stderr.read()[-3000:] if proc.stderr else ""
+    deadline = time.monotonic() + timeout
+    try:
+        while child.is_alive() and time.monotonic() < deadline:
+            try:
+                seen = progress()
+            except sa.exc.OperationalError:  # SQLite busy under the writer: look again
+                seen = -1
+            if seen >= target:
+                time.sleep(rng.uniform(0, 0.03))
+                os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+                outcome.progress, outcome.killed = seen, True
+                break
+            time.sleep(0.01)
+    finally:
+        if child.is_alive() and not outcome.killed:
+            child.kill()
+        child.join(30)
+        outcome.returncode = child.exitcode
     outcome.killed = outcome.killed and outcome.returncode == -signal.SIGKILL
     return outcome
-
-
-def run(cmd: list[str], env: dict[str, str], timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd`` to its end (the restart after a kill)."""
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def leases_held(engine: sa.Engine) -> list[tuple[str, str]]:

@@ -20,14 +20,14 @@ from tests.faults.harness import (
     duplicates,
     engine_for,
     events,
-    flask_cli,
+    forked_cli,
     kill_at_progress,
     leases_held,
     scalar,
 )
 
-VALID = 24
-BATCH = 3
+VALID = 40
+BATCH = 4
 BAD = [
     b'{"channel": "ebay", "account": "shop-de"',  # cut off mid-object
     b'{"channel": "ebay", "account": "shop-de", "external_id": "no-body"}',  # required fields missing
@@ -67,8 +67,7 @@ def test_an_import_killed_anywhere_and_rerun_stores_each_line_once(
     with engine_for(database_url) as engine:
         target = rng.randint(0, VALID - 2 * BATCH)
         kill = kill_at_progress(
-            flask_cli(*args),
-            child_env(database_url, tmp_path / "doomed"),
+            forked_cli(child_env(database_url, tmp_path / "doomed"), args),
             lambda: scalar(engine, "SELECT COUNT(*) FROM message"),
             target,
             rng,
