@@ -13,6 +13,8 @@ so the text falls back to the source language.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask, request
 from flask_login import current_user
 
@@ -76,6 +78,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
 
     app.jinja_env.filters["dt"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
+    # instants kept as ISO text in JSON data (a notification's ``data``)
+    app.jinja_env.filters["isodt"] = lambda value, fmt="short": (
+        format_datetime(datetime.fromisoformat(value), fmt) if value else ""
+    )
     app.jinja_env.filters["money"] = lambda value, currency: (
         format_currency(value, currency) if value is not None else ""
     )

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.orm import Session
 
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.db import utcnow
@@ -23,6 +25,8 @@ from helpdesk.db import utcnow
 MISSED_INTERVALS = 3
 #: Key in ``ChannelAccount.problems`` for the last attempt that did not run, and why.
 SKIPPED = "skipped"
+#: Key in ``ChannelAccount.problems``: the silence (its start) admins were told about, so they are told once.
+NOTICED = "silence_noticed"
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,10 @@ def record_skip(account: ChannelAccount, why: str) -> None:
     account.problems = {**(account.problems or {}), SKIPPED: {"at": utcnow().isoformat(), "why": why}}
 
 
-def clear_skip(account: ChannelAccount) -> None:
-    if account.problems and SKIPPED in account.problems:
-        account.problems = {k: v for k, v in account.problems.items() if k != SKIPPED}
+def clear_after_success(account: ChannelAccount) -> None:
+    """A poll succeeded: forget the skip and the notice, so the next silence is news again."""
+    if account.problems and (SKIPPED in account.problems or NOTICED in account.problems):
+        account.problems = {k: v for k, v in account.problems.items() if k not in (SKIPPED, NOTICED)}
 
 
 def _skipped_at(problems: dict[str, Any] | None) -> datetime | None:
@@ -80,3 +85,31 @@ def silence_of(account: ChannelAccount, interval_s: int, now: datetime | None = 
     if skipped_at and skipped_at > since:
         return Silence(since, minutes, "skipped", (account.problems or {})[SKIPPED].get("why"))
     return Silence(since, minutes, "none")
+
+
+def notice_silent_accounts(session: Session, default_interval_s: int) -> int:
+    """Tell admins, once per silence, about each account that went silent; how many accounts were new news.
+
+    Run by the worker's minutely schedule: it catches polls that fail or are
+    skipped.  A worker that does not run at all cannot report itself — the
+    channels page, ``channels list`` and ``/health`` show that silence.
+    """
+    from helpdesk.notifications.services import notify_channel_silent
+    from helpdesk.polling.services import interval_of
+
+    told = 0
+    for account in session.scalars(sa.select(ChannelAccount).where(ChannelAccount.enabled.is_(True))):
+        silence = silence_of(account, interval_of(account, default_interval_s))
+        if silence is None or (account.problems or {}).get(NOTICED) == silence.since.isoformat():
+            continue
+        notify_channel_silent(
+            session,
+            account_id=account.id,
+            name=account.display_name or account.name,
+            since=silence.since,
+            last_attempt=silence.last_attempt,
+            detail=silence.detail,
+        )
+        account.problems = {**(account.problems or {}), NOTICED: silence.since.isoformat()}
+        told += 1
+    return told

@@ -32,7 +32,9 @@ def list_command(email: str, unread: bool) -> None:
         n = item.notification
         mark = "*" if n.read_at is None else " "
         who = item.actor_name or "-"
-        if n.ticket_id is None:  # about the desk: a disabled webhook
+        if n.kind == "channel_silent":
+            what = f"channel {n.data.get('name')} not polled since {n.data.get('since')} ({n.data.get('last_attempt')})"
+        elif n.ticket_id is None:  # about the desk: a disabled webhook
             what = f"webhook {n.data.get('name')} ({n.data.get('url')}) disabled: {n.data.get('error') or '-'}"
         else:
             what = f"#{n.ticket_id}  {who}  {item.subject}"

@@ -28,6 +28,8 @@ class NotificationKind(enum.StrEnum):
     SLA_BREACHED = "sla_breached"
     #: To admins: an outbound webhook was disabled after a day of failures (no ticket; ``data`` names it).
     WEBHOOK_DISABLED = "webhook_disabled"
+    #: To admins: a channel account's polls have not succeeded for three intervals (``data`` says why).
+    CHANNEL_SILENT = "channel_silent"
 
 
 class Notification(Base):

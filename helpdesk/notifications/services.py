@@ -335,3 +335,35 @@ def notify_webhook_disabled(
         notify(session, user_id, NotificationKind.WEBHOOK_DISABLED, None, key, data=data) is not None
         for user_id in admins
     )
+
+
+def notify_channel_silent(
+    session: Session,
+    *,
+    account_id: int,
+    name: str,
+    since: datetime,
+    last_attempt: str,
+    detail: str | None,
+) -> int:
+    """Tell every active admin that a store stopped being polled, and what became of the last attempt.
+
+    A store whose mail silently stops is the worst failure a helpdesk can
+    have: buyers wait, clocks run, and nothing on the inbox looks wrong.
+    One notice per silence (the key holds when it began).
+    """
+    admins = session.scalars(
+        sa.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
+    ).all()
+    key = f"{NotificationKind.CHANNEL_SILENT}:{account_id}:{since.isoformat()}"[:200]
+    data = {
+        "account_id": account_id,
+        "name": name,
+        "since": since.isoformat(),
+        "last_attempt": last_attempt,
+        "detail": detail or "",
+    }
+    return sum(
+        notify(session, user_id, NotificationKind.CHANNEL_SILENT, None, key, data=data) is not None
+        for user_id in admins
+    )

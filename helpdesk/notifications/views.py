@@ -41,7 +41,7 @@ def unread() -> Response:
 @bp.post("/<int:notification_id>/open")
 @login_required
 def open_ticket(notification_id: int) -> Response:
-    """Mark the notification read and go to what it is about: its ticket, or the disabled webhook's page.
+    """Mark the notification read and go to what it is about: its ticket, or the webhook's or store's page.
 
     The page it leads to checks who may see it, as it does for everyone.
     """
@@ -51,6 +51,8 @@ def open_ticket(notification_id: int) -> Response:
     db.session.commit()
     if note.kind == NotificationKind.WEBHOOK_DISABLED:
         return redirect(url_for("webhookadmin.show", sub_id=note.data["webhook_id"]))
+    if note.kind == NotificationKind.CHANNEL_SILENT:
+        return redirect(url_for("channels.show", account_id=note.data["account_id"]))
     anchor = f"message-{note.message_id}" if note.message_id else None
     return redirect(url_for("tickets.show", ticket_id=note.ticket_id, _anchor=anchor))
 

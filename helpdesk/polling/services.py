@@ -33,7 +33,7 @@ from channels.base import (
 from channels.credentials import REFRESH_EXPIRES
 from helpdesk.channelaccounts.models import ChannelAccount, Health
 from helpdesk.channelaccounts.services import build_connector
-from helpdesk.channelaccounts.silence import clear_skip
+from helpdesk.channelaccounts.silence import clear_after_success
 from helpdesk.channelaccounts.stats import record_activity
 from helpdesk.db import utcnow
 from helpdesk.events import publish
@@ -69,7 +69,7 @@ def _set_health(session: Session, account: ChannelAccount, health: Health, detai
     if health is Health.OK:
         account.consecutive_failures = 0
         account.last_success_at = utcnow()
-        clear_skip(account)
+        clear_after_success(account)
     else:
         account.consecutive_failures += 1
         account.last_error_at = utcnow()

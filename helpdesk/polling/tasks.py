@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import current_app
 from huey import crontab
 
+from helpdesk.channelaccounts.silence import notice_silent_accounts
 from helpdesk.extensions import db
 from helpdesk.polling.services import PollReport, due_accounts, poll_account
 from helpdesk.tasks import huey, task, task_lease
+
+log = logging.getLogger(__name__)
 
 
 def _record_skip(account_id: int) -> None:
@@ -54,4 +59,10 @@ def poll_due_accounts() -> None:
     with _app.app_context():
         for account_id in due_accounts(db.session):
             poll_account_task(account_id)
+        try:
+            notice_silent_accounts(db.session, _app.config["HELPDESK_SETTINGS"].poll_interval_s)
+            db.session.commit()
+        except Exception:  # telling admins must never stop the polls being queued next minute
+            db.session.rollback()
+            log.exception("could not tell admins about silent channel accounts")
         db.session.remove()

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from huey.exceptions import TaskLockedException
 
 from helpdesk import leases, tasks
@@ -15,6 +16,7 @@ from helpdesk.channelaccounts.silence import record_skip, silence_of
 from helpdesk.db import utcnow
 from tests.channels.test_accounts import plain
 from tests.test_cli import run
+from tests.web import post
 
 
 def _quiet_for(session: Any, account: Any, minutes: int) -> None:
@@ -91,3 +93,33 @@ def test_channels_list_and_the_health_endpoint_report_silence(app: Any, session:
     assert health.status_code == 200  # the web server is fine; a monitor alerts on "degraded"
     assert health.json == {"status": "degraded", "database": "ok", "channels": {"silent": 1}}
     assert "plain-de" not in health.get_data(as_text=True)  # no sign-in here: store names stay private
+
+
+def test_admins_are_told_once_per_silence_and_again_after_the_next_one(
+    app: Any, session: Any, client: Any, make_user: Any
+) -> None:
+    from helpdesk.channelaccounts.silence import notice_silent_accounts
+    from helpdesk.notifications.models import Notification
+    from tests.web import login
+
+    admin = make_user("admin@example.test", role="admin")
+    make_user("agent@example.test")
+    account = plain(session)
+    _quiet_for(session, account, 30)
+    assert notice_silent_accounts(session, 60) == 1
+    session.commit()
+    assert notice_silent_accounts(session, 60) == 0  # the next minute's check: nothing new to say
+    notes = session.scalars(sa.select(Notification)).all()
+    assert [(n.user_id, n.kind, n.ticket_id) for n in notes] == [(admin.id, "channel_silent", None)]
+    login(client, admin)
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert "has not been polled since" in page and "check that the worker is running" in page
+    opened = post(client, f"/notifications/{notes[0].id}/open", {}, token_from="/notifications/")
+    assert opened.headers["Location"].endswith(f"/channels/{account.id}")
+    from helpdesk.polling.services import poll_account
+
+    poll_account(session, account.id)  # back to health: the next silence is news again
+    session.expire_all()
+    assert silence_of(account, 60) is None and "silence_noticed" not in account.problems
+    _quiet_for(session, account, 45)
+    assert notice_silent_accounts(session, 60) == 1
