@@ -83,6 +83,21 @@ def _run_cli_in_child(env: dict[str, str], instance: str, args: list[str]) -> No
     os._exit(result.exit_code)
 
 
+def _run_work_in_child(env: dict[str, str], instance: str, work: Callable[[], int]) -> None:
+    """The forked child: a helpdesk of its own, built from ``env``, running ``work`` in its app context."""
+    from helpdesk import create_app
+
+    app = create_app(env, instance_path=Path(instance))
+    with app.app_context():
+        code = work()
+    os._exit(code)
+
+
+def forked_work(env: dict[str, str], work: Callable[[], int]) -> multiprocessing.process.BaseProcess:
+    """Like ``forked_cli``, for work no CLI command exposes with small enough batches (a poll of 3-mail pages)."""
+    return _fork(_run_work_in_child, env, work)
+
+
 def forked_cli(env: dict[str, str], args: list[str]) -> multiprocessing.process.BaseProcess:
     """Start ``flask helpdesk <args>`` in a forked child of this (already imported) test process.
 
@@ -93,6 +108,10 @@ def forked_cli(env: dict[str, str], args: list[str]) -> multiprocessing.process.
     test's own connections are closed first: a child must not inherit (and
     talk over) a socket its parent goes on using.
     """
+    return _fork(_run_cli_in_child, env, args)
+
+
+def _fork(target: Callable[..., None], env: dict[str, str], what: object) -> multiprocessing.process.BaseProcess:
     from flask import has_app_context
 
     from helpdesk.extensions import db
@@ -102,7 +121,7 @@ def forked_cli(env: dict[str, str], args: list[str]) -> multiprocessing.process.
         for engine in db.engines.values():
             engine.dispose()
     child = multiprocessing.get_context("fork").Process(
-        target=_run_cli_in_child, args=(env, env["HELPDESK_INSTANCE_PATH"], args), daemon=True
+        target=target, args=(env, env["HELPDESK_INSTANCE_PATH"], what), daemon=True
     )
     child.start()
     return child
