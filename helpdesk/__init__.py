@@ -156,11 +156,15 @@ def create_app(
     return app
 
 
+#: The largest row id: keys are PostgreSQL ``INTEGER`` (32 bits), and a larger number is refused there, not compared.
+MAX_ID = 2**31 - 1
+
+
 class DatabaseId(IntegerConverter):
-    """``<int:…>`` in every route, bounded to a 64-bit key: a longer number is 404, not a database overflow."""
+    """``<int:…>`` in every route, bounded to the keys' type: a larger number is 404, not a database error."""
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
     def to_python(self, value: str) -> int:

@@ -69,6 +69,14 @@ def test_ids_beyond_64_bits_are_404_not_a_crash(client: Any, world: Any, bearer:
     assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
 
 
+def test_an_id_beyond_the_keys_32_bits_is_404_not_a_postgresql_error(client: Any, world: Any, bearer: Any) -> None:
+    """Keys are PostgreSQL INTEGER: 2**31 in a path was sent to it and refused there ("integer out of range", 500)."""
+    headers = bearer(world.eu)
+    assert client.get(f"/api/v1/users/{world.eu.id}", headers=headers).status_code == 200
+    response = client.get(f"/api/v1/users/{2**31}", headers=headers)
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
 def test_an_id_beyond_64_bits_is_404_for_each_method_of_its_address(
     app: Any, client: Any, world: Any, bearer: Any
 ) -> None:
