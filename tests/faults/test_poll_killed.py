@@ -4,7 +4,7 @@ The poll runs as the worker runs it — under its task lease — in pages of
 three mails.  After the kill: the cursor covers only mail that is in the
 database (cursor with the data), and an account whose first poll never
 stored a page does not claim a success.  The restart gets the lease once the
-dead holder's lapsed (a short TTL here), and then every mail is one message,
+dead holder's lapsed (a 1 s TTL here), and then every mail is one message,
 the broken one one quarantine entry.
 """
 
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,36 +20,19 @@ import sqlalchemy as sa
 
 from tests.email_channel.conftest import BROKEN, mail
 from tests.faults.harness import (
-    CHILD_LEASE_TTL_S,
     TRIALS,
     child_env,
     engine_for,
     forked_work,
     kill_at_progress,
     leases_held,
+    poll_under_lease,
+    restart_poll,
     scalar,
 )
 
 MAILS = 18
 PAGE = 3
-LOCKED = 75  # exit code of a child that found the poll's lease held
-
-
-def _poll(account_id: int) -> int:
-    """The worker's poll of one account, in small pages, under a short-lived task lease."""
-    from huey.exceptions import TaskLockedException
-
-    from helpdesk import tasks
-    from helpdesk.extensions import db
-    from helpdesk.polling.services import poll_account
-
-    tasks.TASK_LEASE_TTL = timedelta(seconds=CHILD_LEASE_TTL_S)
-    try:
-        with tasks.task_lease(f"poll-account-{account_id}"):
-            report = poll_account(db.session, account_id, page_size=PAGE)
-    except TaskLockedException:
-        return LOCKED
-    return 1 if report.error else 0
 
 
 @pytest.mark.parametrize("seed", range(TRIALS))
@@ -69,7 +50,7 @@ def test_a_poll_killed_at_any_page_and_restarted_fetches_each_mail_once(
     with engine_for(database_url) as engine:
         target = rng.randint(0, MAILS - 2 * PAGE)
         kill = kill_at_progress(
-            forked_work(env, lambda: _poll(account_id)),
+            forked_work(env, lambda: poll_under_lease(account_id, PAGE)),
             lambda: scalar(engine, "SELECT COUNT(*) FROM message"),
             target,
             rng,
@@ -92,15 +73,7 @@ def test_a_poll_killed_at_any_page_and_restarted_fetches_each_mail_once(
         if not stored and covered == 0:  # no page went through: no success claimed
             assert success is None and str(health).lower() != "ok"
 
-        started = time.monotonic()
-        while True:  # the restart: skipped while the dead poller's lease is alive, then it proceeds
-            restart = forked_work(env, lambda: _poll(account_id))
-            restart.join(120)
-            if restart.exitcode != LOCKED:
-                break
-            assert time.monotonic() - started < CHILD_LEASE_TTL_S + 10, "the dead poller's lease never lapsed"
-            time.sleep(0.3)
-        assert restart.exitcode == 0
+        assert restart_poll(env, account_id, PAGE) == 0  # skipped while the dead poller's lease lives
 
         with engine.connect() as conn:
             stored_all = list(conn.exec_driver_sql("SELECT external_id FROM message").scalars())
