@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import selectinload
 
+from helpdesk import MAX_ID
 from helpdesk.accounts.models import Role
 from helpdesk.api.access import caller, visible_ids
 from helpdesk.api.auth import api_auth
@@ -34,7 +35,7 @@ from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket
 
 TAGS = ["customers"]
-MAX_ID = 2**63 - 1
+
 CustomerId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import g, request
 from pydantic import BaseModel, Field
 
+from helpdesk import MAX_ID
 from helpdesk.accounts.admin_services import stores_by_team
 from helpdesk.accounts.models import Role, Team, User
 from helpdesk.api.auth import api_auth
@@ -41,7 +42,7 @@ class UserList(BaseModel):
 
 
 class UserQuery(ApiModel):
-    after: int | None = Field(None, ge=0, le=2**62, description="the `next_after` of the page before")
+    after: int | None = Field(None, ge=0, le=MAX_ID, description="the `next_after` of the page before")
     limit: int = Field(100, ge=1, le=500)
     include_inactive: bool = Field(False, description="leads and admins only")
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from channels.base import AttachmentData
+from helpdesk import MAX_ID
 from helpdesk.api.access import caller, visible_ticket
 from helpdesk.api.auth import api_auth
 from helpdesk.api.errors import ApiError
@@ -120,7 +121,7 @@ class PolicyRefusal(BaseModel):
 
 
 class MessageQuery(ApiModel):
-    after: int | None = Field(None, ge=0, le=2**62, description="the `next_after` of the page before")
+    after: int | None = Field(None, ge=0, le=MAX_ID, description="the `next_after` of the page before")
     limit: int = Field(100, ge=1, le=500)
 
 
@@ -132,7 +133,7 @@ class ReplyIn(ApiModel):
     seen_message_id: int | None = Field(
         None,
         ge=0,
-        le=2**62,
+        le=MAX_ID,
         description="the newest message the writer had read: if someone else wrote since, 409 `collision`",
     )
     force: bool = Field(False, description="send even though someone else wrote since `seen_message_id`")
@@ -145,7 +146,7 @@ class ReplyIn(ApiModel):
 
 class NoteIn(ApiModel):
     body: str = Field("", max_length=MAX_BODY, description="plain text; `@Name` or `@e-mail` mentions a colleague")
-    mentions: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+    mentions: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         default_factory=list,
         max_length=50,
         description="ids of colleagues mentioned by `@Name` in the body; they are notified if they may see the ticket",

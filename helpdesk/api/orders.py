@@ -24,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import selectinload
 
 from channels.base import OrderLineRecord, OrderRecord, Party
+from helpdesk import MAX_ID
 from helpdesk.api.access import may_see_account, visible_ids
 from helpdesk.api.auth import api_auth
 from helpdesk.api.errors import ApiError
@@ -133,7 +134,7 @@ class OrderUpsertOut(BaseModel):
 
 class OrderQuery(ApiModel):
     order_ref: str = Field(min_length=1, max_length=MAX_ORDER_REF, description="the order number")
-    account_id: int | None = Field(None, ge=1, le=2**63 - 1, description="only this channel account's order")
+    account_id: int | None = Field(None, ge=1, le=MAX_ID, description="only this channel account's order")
 
 
 def _ticket_ids(order_ids: list[int]) -> dict[int, list[int]]:

@@ -14,6 +14,7 @@ from flask import g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.wrappers import Response
 
+from helpdesk import MAX_ID
 from helpdesk.accounts.models import Role
 from helpdesk.api.auth import api_auth
 from helpdesk.api.errors import ApiError
@@ -32,9 +33,9 @@ class ReportParams(ApiModel):
     end: date | None = Field(None, alias="to", description="last day (inclusive); default today")
     group: Literal["platform", "store", "team", "agent"] = Field("platform", description="SLA report only")
     platform: str | None = None
-    store: int | None = Field(None, ge=1, le=2**63 - 1, description="a channel account id")
-    team: int | None = Field(None, ge=1, le=2**63 - 1)
-    agent: int | None = Field(None, ge=1, le=2**63 - 1, description="SLA: the assignee; agents report: the replier")
+    store: int | None = Field(None, ge=1, le=MAX_ID, description="a channel account id")
+    team: int | None = Field(None, ge=1, le=MAX_ID)
+    agent: int | None = Field(None, ge=1, le=MAX_ID, description="SLA: the assignee; agents report: the replier")
     timezone: str | None = Field(None, description="IANA name for the days' bounds; default the token user's")
 
 

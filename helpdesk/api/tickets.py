@@ -23,6 +23,7 @@ from flask_babel import force_locale
 from pydantic import BaseModel, Field, model_validator
 
 from channels.base import Party
+from helpdesk import MAX_ID
 from helpdesk.api.access import caller, may_see_account, visible_ids, visible_ticket
 from helpdesk.api.auth import api_auth
 from helpdesk.api.errors import ApiError
@@ -89,14 +90,14 @@ class TicketQuery(ApiModel):
         "platform:<platform> or account:<channel account id>",
     )
     platform: str | None = Field(None, max_length=32)
-    account_id: int | None = Field(None, ge=1, le=2**62, description="a channel account id")
+    account_id: int | None = Field(None, ge=1, le=MAX_ID, description="a channel account id")
     status: StatusName | None = None
     priority: PriorityName | None = None
     language: str | None = Field(None, max_length=16)
     tag: str | None = Field(None, max_length=64)
-    assignee_id: int | None = Field(None, ge=1, le=2**62)
+    assignee_id: int | None = Field(None, ge=1, le=MAX_ID)
     unassigned: bool = Field(False, description="only tickets nobody is assigned to (overrides assignee_id)")
-    team_id: int | None = Field(None, ge=1, le=2**62)
+    team_id: int | None = Field(None, ge=1, le=MAX_ID)
     created_from: date | None = Field(
         None, ge=FIRST_DAY, le=LAST_DAY, description="first day, in the token user's time zone"
     )
@@ -126,7 +127,7 @@ class TicketCustomerIn(ApiModel):
 
 
 class TicketCreate(ApiModel):
-    channel_account_id: int = Field(ge=1, le=2**62, description="the store the case belongs to")
+    channel_account_id: int = Field(ge=1, le=MAX_ID, description="the store the case belongs to")
     customer: TicketCustomerIn
     subject: str = Field("", max_length=500)
     message: str = Field(min_length=1, max_length=100_000, description="the buyer's first message, plain text")
@@ -147,13 +148,13 @@ class TicketUpdate(ApiModel):
 
     status: StatusName | None = None
     priority: PriorityName | None = None
-    assignee_id: int | None = Field(None, ge=1, le=2**62)
-    team_id: int | None = Field(None, ge=1, le=2**62)
+    assignee_id: int | None = Field(None, ge=1, le=MAX_ID)
+    team_id: int | None = Field(None, ge=1, le=MAX_ID)
     tags: list[TagName] | None = Field(None, max_length=50, description="the ticket's tags after the change (replaces)")
 
 
 class TicketMergeIn(ApiModel):
-    into: int = Field(ge=1, le=2**62, description="the ticket that keeps the messages (same customer)")
+    into: int = Field(ge=1, le=MAX_ID, description="the ticket that keeps the messages (same customer)")
 
 
 class TicketMergeOut(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any
 from flask import g, request
 from pydantic import BaseModel, Field
 
+from helpdesk import MAX_ID
 from helpdesk.api.auth import api_auth
 from helpdesk.api.spec import ApiModel, api_spec, responses
 from helpdesk.api.views import bp
@@ -16,7 +17,7 @@ from helpdesk.notifications import services
 
 
 class NotificationQuery(ApiModel):
-    before: int | None = Field(None, ge=0, le=2**63 - 1, description="the `next_before` of the page before")
+    before: int | None = Field(None, ge=0, le=MAX_ID, description="the `next_before` of the page before")
     unread: bool = Field(False, description="`1`: unread ones only")
 
 

@@ -77,6 +77,13 @@ def test_an_id_beyond_the_keys_32_bits_is_404_not_a_postgresql_error(client: Any
     assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
 
 
+def test_an_id_in_a_query_beyond_the_keys_is_refused_naming_it(client: Any, world: Any, bearer: Any) -> None:
+    """``after=2**31`` reached PostgreSQL's INTEGER column and was a 500 there."""
+    response = client.get(f"/api/v1/users?after={2**31}", headers=bearer(world.eu))
+    assert response.status_code == 400 and response.json["error"]["field"] == "after"
+    assert client.get(f"/api/v1/users?after={2**31 - 1}", headers=bearer(world.eu)).json["users"] == []
+
+
 def test_an_id_beyond_64_bits_is_404_for_each_method_of_its_address(
     app: Any, client: Any, world: Any, bearer: Any
 ) -> None:
