@@ -5,39 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
-from helpdesk import events
 from helpdesk.audit.models import AuditEvent
 from helpdesk.customers.models import Customer, MergeSuggestion
 from helpdesk.orders.models import Order
 from helpdesk.tickets.models import Ticket
+from tests.customers.test_suggestion_decisions import lookalikes, published
 
-
-@pytest.fixture
-def published() -> Any:
-    seen: list[tuple[str, dict[str, Any]]] = []
-
-    def record(name: str, payload: Any) -> None:
-        seen.append((name, dict(payload)))
-
-    events.listen("customer.suggestion_accepted", "customer.suggestion_rejected", "customer.merged")(record)
-    yield seen
-    events.unlisten(record)
-
-
-@pytest.fixture
-def lookalikes(session: Any, world: Any, make_ticket: Any) -> tuple[Ticket, Ticket, MergeSuggestion]:
-    """Jonas Weber and "Weber Jonas" each wrote to shop-de; ingest suggested them as one person."""
-    first, second = make_ticket(buyer="jonas_weber"), make_ticket(buyer="weber_jonas")
-    session.get(Customer, first.customer_id).email = "jonas.weber@example.test"
-    session.get(Customer, second.customer_id).email = "jonasweber@example.test"
-    session.commit()
-    pair = {first.customer_id, second.customer_id}
-    rows = [r for r in session.scalars(sa.select(MergeSuggestion)) if {r.customer_id, r.candidate_id} == pair]
-    assert len(rows) == 1
-    return first, second, rows[0]
+__all__ = ["lookalikes", "published"]  # fixtures shared with the UI tests
 
 
 def test_a_customer_with_identities_for_whoever_sees_one_of_their_tickets(
