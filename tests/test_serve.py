@@ -161,6 +161,7 @@ def test_served_process_runs_the_task_consumer(sqlite_template: Path, tmp_path: 
         HELPDESK_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
         HELPDESK_MAIL_FROM="helpdesk@example.test",
         HELPDESK_PUBLIC_URL="https://help.example.test",
+        HELPDESK_HTTPS="false",  # the test speaks plain HTTP to the loopback port: no Secure cookies
         NEW_PASSWORD="correct horse battery",
     )
     flask = [sys.executable, "-m", "flask", "--app", "wsgi", "helpdesk"]
@@ -209,7 +210,11 @@ def test_ctrl_c_while_serve_is_starting_exits_quietly(sqlite_template: Path, tmp
     )
     try:
         if moment == "loading the app":
-            time.sleep(0.5)  # the interpreter is up, the app (about two seconds to build) is not
+            # create_app opens the task queue's file midway: the app is being built, the server not started.
+            # (A fixed delay raced Flask's own start-up, which imports its plugins before our code runs.)
+            deadline = time.monotonic() + 60
+            while not (tmp_path / "tasks.db").exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
             first = ""
         else:
             first = proc.stdout.readline()  # type: ignore[union-attr]  # printed just before Gunicorn starts
