@@ -317,6 +317,14 @@ def notify_sla(session: Session, name: str, payloads: Sequence[dict[str, Any]]) 
     return made
 
 
+def _notify_admins(session: Session, kind: NotificationKind, key: str, data: dict[str, Any]) -> int:
+    """One desk-wide notice (no ticket) to every active admin; how many got it as news."""
+    admins = session.scalars(
+        sa.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
+    ).all()
+    return sum(notify(session, user_id, kind, None, key[:200], data=data) is not None for user_id in admins)
+
+
 def notify_webhook_disabled(
     session: Session, *, webhook_id: int, name: str, url: str, error: str | None, disabled_at: datetime
 ) -> int:
@@ -326,15 +334,9 @@ def notify_webhook_disabled(
     integration that silently stopped receiving events is found out by its
     users, days later.  Admins are the ones who can fix and re-enable it.
     """
-    admins = session.scalars(
-        sa.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
-    ).all()
-    key = f"{NotificationKind.WEBHOOK_DISABLED}:{webhook_id}:{disabled_at.isoformat()}"[:200]
+    key = f"{NotificationKind.WEBHOOK_DISABLED}:{webhook_id}:{disabled_at.isoformat()}"
     data = {"webhook_id": webhook_id, "name": name, "url": url, "error": error or ""}
-    return sum(
-        notify(session, user_id, NotificationKind.WEBHOOK_DISABLED, None, key, data=data) is not None
-        for user_id in admins
-    )
+    return _notify_admins(session, NotificationKind.WEBHOOK_DISABLED, key, data)
 
 
 def notify_channel_silent(
@@ -352,10 +354,7 @@ def notify_channel_silent(
     have: buyers wait, clocks run, and nothing on the inbox looks wrong.
     One notice per silence (the key holds when it began).
     """
-    admins = session.scalars(
-        sa.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
-    ).all()
-    key = f"{NotificationKind.CHANNEL_SILENT}:{account_id}:{since.isoformat()}"[:200]
+    key = f"{NotificationKind.CHANNEL_SILENT}:{account_id}:{since.isoformat()}"
     data = {
         "account_id": account_id,
         "name": name,
@@ -363,7 +362,4 @@ def notify_channel_silent(
         "last_attempt": last_attempt,
         "detail": detail or "",
     }
-    return sum(
-        notify(session, user_id, NotificationKind.CHANNEL_SILENT, None, key, data=data) is not None
-        for user_id in admins
-    )
+    return _notify_admins(session, NotificationKind.CHANNEL_SILENT, key, data)
