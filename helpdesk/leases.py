@@ -139,15 +139,3 @@ class RenewedLease:
         if self._renewer is not None:
             self._renewer.join()
         release(self.engine, self.name, self.holder)
-
-
-@contextmanager
-def renewed(engine: sa.Engine, name: str, *, ttl: timedelta = timedelta(seconds=90)) -> Iterator[str]:
-    """Hold ``name`` while the block runs (see RenewedLease); LeaseBusy at once if another holds it."""
-    lease = RenewedLease(engine, name, ttl)
-    if not lease.take():
-        raise LeaseBusy(f"lease {name!r} is held by another process")
-    try:
-        yield lease.holder
-    finally:
-        lease.release()
