@@ -75,7 +75,6 @@ def test_counters_live_in_redis_when_the_helpdesk_has_one() -> None:
     assert storage_uri("unix:///run/redis.sock") == "redis+unix:///run/redis.sock"
 
 
-@pytest.mark.xdist_group("redis-db-13")  # its runs share Redis db 13 and clear its counters: never side by side
 def test_with_redis_every_process_shares_the_count(sqlite_template: Any, tmp_path: Any) -> None:
     """A second app (another worker process) sees the first one's requests: the counters are in Redis."""
     import shutil
