@@ -10,6 +10,9 @@ limiter has no default limits and is never applied to a blueprint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
@@ -26,7 +29,20 @@ def _rate() -> str:
     return current_app.config["HELPDESK_SETTINGS"].api_rate_limit
 
 
-limiter = Limiter(key_func=rate_key, default_limits=[])  # storage and headers come from init_app
+_EXTENSION = "helpdesk_api_rate_limit"
+
+
+@dataclass(frozen=True)
+class _ApiRateLimit:
+    """One app's limiter and its counting call.
+
+    One limiter per app, not one per process: Flask-Limiter keeps the first
+    app's key prefix and the last app's storage, so two apps in one process
+    (tests, or an embedding server) counted in each other's buckets.
+    """
+
+    limiter: Limiter
+    count: Callable[[], None]
 
 
 def storage_uri(redis_url: str | None) -> str:
@@ -44,18 +60,21 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # Redis down must not take the API down with it: the request then goes through uncounted (and is logged).
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    limiter = Limiter(key_func=rate_key, default_limits=[])
     limiter.init_app(app)
+    app.extensions[_EXTENSION] = _ApiRateLimit(
+        limiter, limiter.shared_limit(_rate, scope="api", key_func=rate_key)(_one_request)
+    )
 
 
-@limiter.shared_limit(_rate, scope="api", key_func=rate_key)
-def _count() -> None:
+def _one_request() -> None:
     """One request against the caller's budget; shared by every API route (one ``scope``)."""
 
 
 def count_request() -> None:
     """Count this API request; over the limit, a 429 in the API's error shape with ``Retry-After``."""
     try:
-        _count()
+        current_app.extensions[_EXTENSION].count()
     except RateLimitExceeded as exc:
         retry_after = _retry_after()
         raise ApiError(
@@ -70,7 +89,7 @@ def _retry_after() -> int:
     import math
     import time
 
-    current = limiter.current_limit
+    current = current_app.extensions[_EXTENSION].limiter.current_limit
     if current is None:
         return 1
     return max(1, math.ceil(current.reset_at - time.time()))
