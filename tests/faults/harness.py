@@ -28,6 +28,11 @@ from tests.conftest import REPO
 
 #: Kill trials per process kind and backend; the issue asks ≥20 per kind per run over both backends.
 TRIALS = 10
+#: A forked poll pauses this long before each commit.  Loopback IMAP and HTTP answer
+#: in well under the observer's 10 ms look, so on a quiet machine a whole poll could
+#: end between two looks and its kill never land; a real platform's round trip takes
+#: longer than this anyway.  The kill still lands mid-page or mid-transaction.
+CHILD_COMMIT_PAUSE_S = 0.03
 #: Leases taken in a child last this long, so a trial sees a dead holder's lease lapse quickly.
 CHILD_LEASE_TTL_S = 1
 
@@ -85,8 +90,12 @@ def _run_cli_in_child(env: dict[str, str], instance: str, args: list[str]) -> No
 
 def _run_work_in_child(env: dict[str, str], instance: str, work: Callable[[], int]) -> None:
     """The forked child: a helpdesk of its own, built from ``env``, running ``work`` in its app context."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
     from helpdesk import create_app
 
+    event.listen(Session, "before_commit", lambda _session: time.sleep(CHILD_COMMIT_PAUSE_S))
     app = create_app(env, instance_path=Path(instance))
     with app.app_context():
         code = work()
