@@ -200,12 +200,19 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 
 def _signed_in() -> bool:
+    """Whether the response is someone's own page; when the database cannot say (it is down), assume so."""
+    import sqlalchemy as sa
     from flask import request
     from flask_login import current_user
 
     if request.headers.get("Authorization"):
         return True
-    return bool(request.endpoint not in (None, "static", "vendor.asset") and current_user.is_authenticated)
+    if request.endpoint in (None, "static", "vendor.asset"):
+        return False
+    try:
+        return bool(current_user.is_authenticated)
+    except sa.exc.DBAPIError:
+        return True
 
 
 def _security_headers(app: Flask) -> None:

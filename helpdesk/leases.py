@@ -135,7 +135,16 @@ class RenewedLease:
                 log.warning("lease %s could not be renewed; retrying", self.name, exc_info=True)
 
     def release(self) -> None:
+        """Stop renewing and give the lease back; if the database is unreachable, let it lapse instead.
+
+        Raising here would replace the error that ended the work (often the
+        same outage) with this one, and nothing is gained: unrenewed, the
+        lease expires within ``ttl``.
+        """
         self._stop.set()
         if self._renewer is not None:
             self._renewer.join()
-        release(self.engine, self.name, self.holder)
+        try:
+            release(self.engine, self.name, self.holder)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            log.warning("lease %s could not be released (%s); it lapses within %s", self.name, exc.orig, self.ttl)

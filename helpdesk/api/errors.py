@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -42,6 +43,12 @@ def register_errors(bp: Blueprint) -> None:
     @bp.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
         return json_error(exc.code or 500, http_error_code(exc), exc.description or exc.name)
+
+    from helpdesk.errors.views import database_unavailable
+
+    # before the catch-all below: a database that is down or busy is a 503 to retry, not a 500
+    bp.register_error_handler(sa.exc.OperationalError, database_unavailable)
+    bp.register_error_handler(sa.exc.InterfaceError, database_unavailable)
 
     @bp.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Flask, Response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -47,6 +48,13 @@ MESSAGES = {
         _l("What you sent is too large. Make the attachment smaller or send fewer files, then try again."),
     ),
     429: (_l("Too many requests"), _l("You sent many requests in a short time. Wait a minute, then try again.")),
+    503: (
+        _l("Database busy or unreachable"),
+        _l(
+            "The helpdesk could not reach its database just now, so nothing was changed. "
+            "Wait a few seconds, then try again; if it keeps happening, tell your admin."
+        ),
+    ),
     500: (
         _l("Something went wrong"),
         _l(
@@ -59,6 +67,9 @@ CSRF_MESSAGE = (
     _l("The form was open too long or came from another page. Go back, reload the page and send it again."),
 )
 
+
+#: Seconds a client is asked to wait after the database was busy or unreachable.
+RETRY_AFTER_S = 5
 
 #: What Flask-Login flashes when it sends someone to sign in (its default is English only).
 LOGIN_MESSAGE = _l("Sign in to open that page.")
@@ -93,7 +104,10 @@ def render_error(status: int, title: str, message: str, code: str) -> tuple[Resp
         return render_template(
             "errors/error.html", status=status, title=title, message=message, back_url=_back_url()
         ), status
-    except Exception:  # the layout itself failed (e.g. the database is down): plain text, still no trace
+    except sa.exc.DBAPIError as exc:  # the layout asks for the signed-in user: the database is down or busy
+        log.warning("error page rendered as text: %s", exc.__class__.__name__)
+        return Response(f"{status} {title}\n{message}\n", mimetype="text/plain"), status  # type: ignore[return-value]
+    except Exception:  # the layout itself failed: plain text, still no trace
         log.exception("error page could not be rendered")
         return Response(f"{status} {title}\n{message}\n", mimetype="text/plain"), status  # type: ignore[return-value]
 
@@ -120,6 +134,9 @@ def init_app(app: Flask) -> None:
             message = _l("No such resource.")
         return render_error(status, str(title), str(message), http_error_code(exc))
 
+    app.register_error_handler(sa.exc.OperationalError, database_unavailable)
+    app.register_error_handler(sa.exc.InterfaceError, database_unavailable)
+
     @app.errorhandler(InternalServerError)
     def _internal(exc: InternalServerError) -> tuple[Response | str, int]:
         original = getattr(exc, "original_exception", None)
@@ -128,6 +145,23 @@ def init_app(app: Flask) -> None:
         _rollback()
         title, message = MESSAGES[500]
         return render_error(500, str(title), str(message), "internal_error")
+
+
+def database_unavailable(exc: sa.exc.DBAPIError) -> tuple[Response, int]:
+    """The database refused or dropped the connection, or SQLite stayed locked past its busy timeout.
+
+    Not a bug of the page, and nothing was written (the transaction is
+    rolled back), so the user is told to retry, with ``Retry-After``, as a
+    page or as the API's JSON; the log gets one line, not a trace.  The
+    pool's pre-ping replaces dead connections once the database is back.
+    """
+    log.warning("database unavailable for %s %s: %s", request.method, request.path, str(exc.orig).strip())
+    _rollback()
+    title, message = MESSAGES[503]
+    body, status = render_error(503, str(title), str(message), "database_unavailable")
+    response = body if isinstance(body, Response) else Response(body, mimetype="text/html")
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response, status
 
 
 def _rollback() -> None:

@@ -138,12 +138,32 @@ def poll_account(
     retry_after = None
     try:
         retry_after = _run_pages(session, account, connector, report, max_pages, page_size, max_attachment_bytes)
+    except DATABASE_UNAVAILABLE as exc:
+        return _database_unavailable(session, report, exc)
     finally:
         connector.close()
     _note_grant_expiry(account, connector)
     account.last_polled_at = utcnow()
     _schedule_next(account, interval_s, retry_after, started)
     session.commit()
+    return report
+
+
+#: The database refused or dropped the connection (or SQLite stayed locked past its busy timeout).
+DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+def _database_unavailable(session: Session, report: PollReport, exc: sa.exc.DBAPIError) -> PollReport:
+    """A page could not be stored: nothing of it was committed, and neither was its cursor.
+
+    The account cannot be marked (the database is what failed), and need not
+    be: its next poll time did not move either, so the next sweep polls it
+    again from the stored cursor, and if the outage lasts, its silence shows.
+    """
+    with suppress(Exception):
+        session.rollback()
+    report.error = f"database unavailable: {str(exc.orig).strip()}"
+    log.warning("poll of %s stopped, the database is unavailable: %s", report.account, str(exc.orig).strip())
     return report
 
 
