@@ -1,0 +1,1 @@
+"""One module per translation service; :mod:`helpdesk.translation.registry` names them."""
