@@ -69,6 +69,7 @@ class Settings:
     api_cors_origins: tuple[str, ...] = ()  # origins whose scripts may call the API; none by default
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
     https: bool = False  # served over HTTPS (behind a proxy): Secure cookies and HSTS
+    query_timeout_ms: int = 10_000  # each statement of a web request; 0: none (see helpdesk.querybudget)
 
     @property
     def is_sqlite(self) -> bool:
@@ -288,6 +289,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         poll_interval_s=_int(env, "HELPDESK_POLL_INTERVAL", 60),
         run_worker_in_process=_bool(env, "HELPDESK_WORKER_IN_PROCESS", True),
         trusted_proxies=_int(env, "HELPDESK_TRUSTED_PROXIES", 0, minimum=0),
+        query_timeout_ms=_int(env, "HELPDESK_QUERY_TIMEOUT_MS", 10_000, minimum=0),
         # on by default when the public address is https: a deployment that says so is served that way
         https=_bool(env, "HELPDESK_HTTPS", bool(public_url and public_url.startswith("https://"))),
     )

@@ -123,3 +123,10 @@ def test_cli_with_a_bad_setting_prints_one_line_and_exits_2(tmp_path: Path) -> N
         "Configuration error: HELPDESK_SECRET_KEY is shorter than 16 characters; use a long random value"
     ]
     assert not (tmp_path / "desk.db").exists()
+
+
+def test_the_budget_is_a_setting(tmp_path: Path) -> None:
+    assert load_settings({}, tmp_path).query_timeout_ms == 10_000
+    assert load_settings({"HELPDESK_QUERY_TIMEOUT_MS": "0"}, tmp_path).query_timeout_ms == 0  # no budget
+    with pytest.raises(ConfigError, match="HELPDESK_QUERY_TIMEOUT_MS"):
+        load_settings({"HELPDESK_QUERY_TIMEOUT_MS": "ten"}, tmp_path)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from channels.base import Direction
 from helpdesk.attachments import store
+from helpdesk.attachments.names import safe_filename
 from helpdesk.audit.models import AuditEvent
 from helpdesk.customers.models import Customer, CustomerIdentity
 from helpdesk.customers.services import merge_customers
@@ -156,7 +157,7 @@ def _write_messages(session: Session, items: list[Item], now: datetime) -> None:
         {
             "message_id": item.message_id,
             "sha256": sha_of[id(a.content)],
-            "filename": a.filename[:255],
+            "filename": safe_filename(a.filename),
             "content_type": a.content_type[:127],
             "size": len(a.content),
             "inline": a.inline,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import mimetypes
 import re
-import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -25,14 +24,13 @@ from sqlalchemy.orm import Session
 from channels import registry
 from channels.base import AttachmentData, AttachmentLimits, Capability
 from helpdesk.attachments import store
+from helpdesk.attachments.names import safe_filename
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.tickets.models import Attachment, Message, Ticket
 from helpdesk.tickets.services import TicketError
 
 #: Files on one internal note; its bytes are bounded by the helpdesk's upload limit.
 MAX_NOTE_FILES = 20
-MAX_FILENAME = 255
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
 class AttachmentRefused(TicketError):
@@ -96,23 +94,6 @@ def reply_limits(session: Session, ticket: Ticket) -> AttachmentLimits:
 
 def limits_for(session: Session, ticket: Ticket, *, internal: bool) -> AttachmentLimits:
     return note_limits() if internal else reply_limits(session, ticket)
-
-
-def safe_filename(name: str) -> str:
-    """The file's own name without folders or characters that break headers and file systems.
-
-    Letters of every script stay (a Chinese invoice keeps its name); a name
-    that is nothing but dots or unsafe characters becomes ``attachment``.
-    """
-    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip(" ._")
-    if not name:
-        return "attachment"
-    if len(name) > MAX_FILENAME:
-        stem, dot, ext = name.rpartition(".")
-        ext = ext[:16] if dot else ""
-        name = (stem if dot else name)[: MAX_FILENAME - len(ext) - 1].rstrip() + (f".{ext}" if ext else "")
-    return name
 
 
 def content_type_of(filename: str, declared: str | None) -> str:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from channels.base import AttachmentData
 from helpdesk.accounts.services import visible_account_ids
 from helpdesk.attachments import store
+from helpdesk.attachments.names import safe_filename
 from helpdesk.customers import suggestions as customer_suggestions
 from helpdesk.extensions import db
 from helpdesk.inbox.queries import visibility
@@ -426,7 +427,8 @@ def attachment_response(item: Attachment, data: bytes) -> Response:
     kind = "application/octet-stream" if active else item.content_type
     response = Response(data, mimetype=kind)
     disposition = "inline" if inline else "attachment"
-    response.headers["Content-Disposition"] = content_disposition(disposition, item.filename or "attachment")
+    # cleaned again on the way out: rows stored before names were cleaned may hold line breaks
+    response.headers["Content-Disposition"] = content_disposition(disposition, safe_filename(item.filename))
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
