@@ -13,7 +13,7 @@ request each statement gets ``HELPDESK_QUERY_TIMEOUT_MS`` (10 s by default):
   deadline (``sqlite3.OperationalError: interrupted``).
 
 The web request then answers 503 with a message that says what to do
-(:func:`init_app`), instead of a stuck worker or a 500 with a trace.  The
+(:func:`refusal`), instead of a stuck worker or a 500 with a trace.  The
 task worker, pollers and CLI commands run outside a request and keep no
 budget: an import or a backfill may legitimately run long.
 """
@@ -104,29 +104,31 @@ def is_budget_exceeded(exc: BaseException) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Install the budget on the app's engine and answer a stopped statement with 503 and what to do."""
+    """Install the budget on the app's engine (the error pages answer a stopped statement: :func:`refusal`)."""
+    from helpdesk.extensions import db
+
+    with app.app_context():
+        install(db.engine, app.config["HELPDESK_SETTINGS"].query_timeout_ms)
+
+
+def refusal(exc: sa.exc.DBAPIError) -> tuple[Any, int]:
+    """503 and what to do, as a page or the API's JSON: not "retry later" (the same search would stop again).
+
+    Called by the app's and the API's database error handler
+    (``helpdesk.errors.views.database_unavailable``) for the errors
+    :func:`is_budget_exceeded` recognises.
+    """
+    from flask import current_app, request
+
     from helpdesk.errors.views import render_error
     from helpdesk.extensions import db
 
-    budget_ms = app.config["HELPDESK_SETTINGS"].query_timeout_ms
-    with app.app_context():
-        install(db.engine, budget_ms)
-
-    @app.errorhandler(sa.exc.OperationalError)
-    def _stopped(exc: sa.exc.OperationalError) -> Any:
-        if not is_budget_exceeded(exc):
-            raise exc
-        db.session.rollback()
-        app.logger.warning("statement stopped by the query budget: %s %s", _method_and_path(), exc.statement)
-        message = _(
-            "The database needed more than %(seconds)s seconds for this page, so it was stopped. If you were "
-            "searching, narrow the search (fewer or more specific words, a store or status filter) and try again.",
-            seconds=f"{budget_ms / 1000:g}",
-        )
-        return render_error(503, str(TITLE), message, "query_timeout")
-
-
-def _method_and_path() -> str:
-    from flask import request
-
-    return f"{request.method} {request.path}"
+    db.session.rollback()
+    current_app.logger.warning("statement stopped by the query budget: %s %s", request.method, request.path)
+    budget_ms = current_app.config["HELPDESK_SETTINGS"].query_timeout_ms
+    message = _(
+        "The database needed more than %(seconds)s seconds for this page, so it was stopped. If you were "
+        "searching, narrow the search (fewer or more specific words, a store or status filter) and try again.",
+        seconds=f"{budget_ms / 1000:g}",
+    )
+    return render_error(503, str(TITLE), message, "query_timeout")

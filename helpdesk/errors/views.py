@@ -154,7 +154,13 @@ def database_unavailable(exc: sa.exc.DBAPIError) -> tuple[Response, int]:
     rolled back), so the user is told to retry, with ``Retry-After``, as a
     page or as the API's JSON; the log gets one line, not a trace.  The
     pool's pre-ping replaces dead connections once the database is back.
+    A statement stopped by the query budget is not that: it gets its own
+    answer (narrow the search), see :mod:`helpdesk.querybudget`.
     """
+    from helpdesk import querybudget
+
+    if querybudget.is_budget_exceeded(exc):
+        return querybudget.refusal(exc)  # type: ignore[return-value]
     log.warning("database unavailable for %s %s: %s", request.method, request.path, str(exc.orig).strip())
     _rollback()
     title, message = MESSAGES[503]

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from helpdesk.api.tokens import create_token
 from helpdesk.inbox.queries import visibility
 from helpdesk.inbox.schema import FTS_TABLE
 from helpdesk.inbox.search import search_ticket_ids
@@ -93,6 +94,12 @@ def test_a_runaway_search_is_stopped_with_a_page_that_says_to_narrow_it(
     assert answer.status_code == 503
     assert answer.get_json()["error"]["code"] == "query_timeout"
     assert "narrow the search" in answer.get_json()["error"]["message"]
+    # and so do API clients
+    _row, token = create_token(session, world.lead, "budget test")
+    session.commit()
+    api = client.get("/api/v1/tickets", query_string={"q": "parcel"}, headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 503
+    assert api.get_json()["error"]["code"] == "query_timeout"
     # the worker is free and its connection usable: the next pages answer normally
     assert client.get("/", query_string={"q": "teapot"}).status_code == 200
     assert client.get("/").status_code == 200
