@@ -42,6 +42,11 @@ from helpdesk.webhooks import retries
 from helpdesk.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 TIMEOUT_S = 10
+#: What an attempt says until its answer is recorded; it stays when the sender died during the call.
+NO_ANSWER = (
+    "no answer recorded: the sender stopped during this call (the receiver may have it; "
+    "it is sent again with the same delivery id)"
+)
 #: How much of a receiver's answer the delivery log keeps (characters), and how many bytes are read for it.
 EXCERPT_CHARS = 500
 EXCERPT_READ = 4 * EXCERPT_CHARS
@@ -181,10 +186,14 @@ def released_by(session: Session, delivery_id: int) -> int | None:
 
 
 def stranded(session: Session, older_than: timedelta) -> list[int]:
-    """Deliveries whose job was lost, not merely queued: never attempted, or a retry overdue by ``older_than``.
+    """Deliveries whose job was lost, not merely queued: still pending, or a retry overdue, by ``older_than``.
 
     The outbox relay commits a delivery row and then queues its job; a
     process that dies between the two leaves the row without a job.  A
+    worker killed during the call leaves it pending with an unanswered
+    attempt on record (its job died with it).  A pending delivery whose job
+    is merely running is queued again harmlessly: the second job is skipped
+    while the first holds the delivery's task lease, or finds it delivered.  A
     delivery waiting behind an older one of its ticket has no job on purpose
     and is left alone; once nothing older is on its way, it counts as
     stranded too: its release was lost (a crash, or a release that read the
@@ -195,11 +204,7 @@ def stranded(session: Session, older_than: timedelta) -> list[int]:
         sa.select(WebhookDelivery.id)
         .where(
             sa.or_(
-                sa.and_(
-                    WebhookDelivery.status == "pending",
-                    WebhookDelivery.attempts == 0,
-                    WebhookDelivery.created_at < cutoff,
-                ),
+                sa.and_(WebhookDelivery.status == "pending", WebhookDelivery.created_at < cutoff),
                 sa.and_(WebhookDelivery.status == "failed", WebhookDelivery.next_attempt_at < cutoff),
                 sa.and_(WebhookDelivery.status == "waiting", WebhookDelivery.created_at < cutoff),
             ),
@@ -217,8 +222,14 @@ def deliver(
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
     rng: Callable[[], float] = random.random,
+    checkpoint: Callable[[], None] | None = None,
 ) -> None:
     """POST one delivery; records the attempt; raises DeliveryFailed (with ``retry_in``) when it failed.
+
+    ``checkpoint`` (the worker's commit) runs just before the call, with the
+    attempt on record as unanswered: a worker killed during the call leaves
+    that in the log instead of nothing, and the delivery, still pending,
+    is sent again by the stranded sweep.
 
     ``clock`` gives the signature's timestamp (each attempt signs afresh, so a
     retry hours later is not refused as a replay) and the time the back-off
@@ -241,7 +252,7 @@ def deliver(
         return
     now = datetime.fromtimestamp(clock(), UTC)
     try:
-        _send(session, delivery, subscription, os.environ if env is None else env, clock, now)
+        _send(session, delivery, subscription, os.environ if env is None else env, clock, now, checkpoint)
     except DeliveryFailed as exc:
         exc.retry_in = retries.after_failure(session, subscription, delivery, now, rng)
         if not subscription.active:
@@ -261,6 +272,7 @@ def _send(
     env: Mapping[str, str],
     clock: Callable[[], float],
     now: datetime,
+    checkpoint: Callable[[], None] | None = None,
 ) -> None:
     delivery.attempts += 1
     attempt = WebhookAttempt(delivery_id=delivery.id, number=delivery.attempts, at=now)
@@ -288,6 +300,10 @@ def _send(
             "X-Helpdesk-Signature-Body": sign_body(secret, body),
         },
     )
+    if checkpoint is not None:
+        attempt.error = NO_ANSWER
+        checkpoint()
+        attempt.error = None
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310

@@ -34,7 +34,7 @@ def deliver_task(delivery_id: int) -> None:
     # delivery of that ticket go now, after the commit that its job will read.
     with task_lease(f"webhook-delivery:{delivery_id}"):
         try:
-            services.deliver(db.session, delivery_id)
+            services.deliver(db.session, delivery_id, checkpoint=db.session.commit)
         except services.DeliveryFailed as exc:
             if exc.retry_in is not None:
                 db.session.commit()  # keep the attempt on record before the next one is scheduled
