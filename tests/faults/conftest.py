@@ -1,5 +1,28 @@
-"""The fault suite reuses the email channel's real Dovecot (one per session) and its mailbox fixtures."""
+"""Fixtures of the fault suite: the email channel's real Dovecot (one per session), and a webhook receiver."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
 
 from tests.email_channel.conftest import dovecot_server, email_account, mailbox, oauth_provider
+from tests.faults.receiver import Receiver, receiver
 
-__all__ = ["dovecot_server", "email_account", "mailbox", "oauth_provider"]
+__all__ = ["dovecot_server", "email_account", "mailbox", "oauth_provider", "subscribed"]
+
+SECRET_ENV = "FAULTS_WEBHOOK_SECRET"  # no HELPDESK_ prefix: a forked child keeps it in its environment
+
+
+@pytest.fixture
+def subscribed(session: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """A receiver on loopback and an active subscription sending it every event."""
+    from helpdesk.webhooks import services
+    from helpdesk.webhooks.models import WebhookSubscription
+
+    monkeypatch.setenv(SECRET_ENV, "whsec-faults")
+    with receiver() as box:
+        session.add(WebhookSubscription(name="erp", url=box.url, secret_env=SECRET_ENV, events=["*"]))
+        session.commit()
+        services.forget_cache()
+        yield box
+    services.forget_cache()

@@ -88,23 +88,32 @@ def _run_cli_in_child(env: dict[str, str], instance: str, args: list[str]) -> No
     os._exit(result.exit_code)
 
 
-def _run_work_in_child(env: dict[str, str], instance: str, work: Callable[[], int]) -> None:
+def _run_work_in_child(env: dict[str, str], instance: str, job: tuple[Callable[[], int], bool]) -> None:
     """The forked child: a helpdesk of its own, built from ``env``, running ``work`` in its app context."""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
     from helpdesk import create_app
 
-    event.listen(Session, "before_commit", lambda _session: time.sleep(CHILD_COMMIT_PAUSE_S))
+    work, paused = job
+    if paused:
+        event.listen(Session, "before_commit", lambda _session: time.sleep(CHILD_COMMIT_PAUSE_S))
     app = create_app(env, instance_path=Path(instance))
     with app.app_context():
         code = work()
     os._exit(code)
 
 
-def forked_work(env: dict[str, str], work: Callable[[], int]) -> multiprocessing.process.BaseProcess:
-    """Like ``forked_cli``, for work no CLI command exposes with small enough batches (a poll of 3-mail pages)."""
-    return _fork(_run_work_in_child, env, work)
+def forked_work(
+    env: dict[str, str], work: Callable[[], int], *, paused: bool = True
+) -> multiprocessing.process.BaseProcess:
+    """Like ``forked_cli``, for work no CLI command exposes with small enough batches (a poll of 3-mail pages).
+
+    ``paused``: the child pauses ``CHILD_COMMIT_PAUSE_S`` before each commit,
+    so a kill can land in the middle of it; work that is not to be killed
+    (a restart) runs at full speed.
+    """
+    return _fork(_run_work_in_child, env, (work, paused))
 
 
 def forked_cli(env: dict[str, str], args: list[str]) -> multiprocessing.process.BaseProcess:
@@ -168,42 +177,81 @@ def kill_at_progress(
     return outcome
 
 
-LOCKED = 75  # exit code of a poll that found its account's lease held
+LOCKED = 75  # exit code of work that found its task's lease held
 
 
-def poll_under_lease(account_id: int, page_size: int) -> int:
-    """The worker's poll of one account (its task lease, with the short TTL), in small pages; the exit code."""
+def under_task_lease(name: str, work: Callable[[], int]) -> int:
+    """``work`` as the worker runs it: under task lease ``name`` (with the short TTL); its exit code, LOCKED if held."""
     from datetime import timedelta
 
     from huey.exceptions import TaskLockedException
 
     from helpdesk import tasks
-    from helpdesk.extensions import db
-    from helpdesk.polling.services import poll_account
 
     tasks.TASK_LEASE_TTL = timedelta(seconds=CHILD_LEASE_TTL_S)
     try:
-        with tasks.task_lease(f"poll-account-{account_id}"):
-            report = poll_account(db.session, account_id, page_size=page_size)
+        with tasks.task_lease(name):
+            return work()
     except TaskLockedException:
         return LOCKED
-    return 1 if report.error else 0
 
 
-def restart_poll(env: dict[str, str], account_id: int, page_size: int) -> int:
-    """Start the poll again, as the next scheduled run would, until it is no longer skipped for the lease.
+def poll_under_lease(account_id: int, page_size: int) -> int:
+    """The worker's poll of one account (its task lease, with the short TTL), in small pages; the exit code."""
+    from helpdesk.extensions import db
+    from helpdesk.polling.services import poll_account
+
+    def poll() -> int:
+        report = poll_account(db.session, account_id, page_size=page_size)
+        return 1 if report.error else 0
+
+    return under_task_lease(f"poll-account-{account_id}", poll)
+
+
+def restart(env: dict[str, str], work: Callable[[], int]) -> int:
+    """Start ``work`` again, as the next scheduled run would, until it is no longer skipped for its lease.
 
     Returns the exit code of the run that went through; fails if the dead
     holder's lease outlives its TTL by more than a few seconds.
     """
     started = time.monotonic()
     while True:
-        child = forked_work(env, lambda: poll_under_lease(account_id, page_size))
+        child = forked_work(env, work, paused=False)
         child.join(120)
         if child.exitcode != LOCKED:
             return int(child.exitcode if child.exitcode is not None else -1)
-        assert time.monotonic() - started < CHILD_LEASE_TTL_S + 10, "the dead poller's lease never lapsed"
+        assert time.monotonic() - started < CHILD_LEASE_TTL_S + 10, "the dead holder's lease never lapsed"
         time.sleep(0.2)
+
+
+def restart_poll(env: dict[str, str], account_id: int, page_size: int) -> int:
+    """Poll again until the dead poller's lease lapsed (see ``restart``); the exit code of the poll that ran."""
+    return restart(env, lambda: poll_under_lease(account_id, page_size))
+
+
+def hold() -> None:
+    """Stop here until killed: put before a child's last unit of work, so no trial ends before its kill.
+
+    The observer kills at a random point before that unit; whatever the
+    machine's speed, the child is still working when the kill lands.
+    """
+    while True:
+        time.sleep(60)
+
+
+def drain_queue() -> int:
+    """Run the jobs waiting in this child's task queue (``tasks.db`` of its instance) until none is left; how many.
+
+    What a restarted worker's consumer does first; jobs that scheduled
+    themselves for later (a retry's back-off) are not waited for.
+    """
+    from helpdesk.tasks import huey
+
+    ran = 0
+    while (job := huey.dequeue()) is not None:
+        huey.execute(job)
+        ran += 1
+    return ran
 
 
 def leases_held(engine: sa.Engine) -> list[tuple[str, str]]:
