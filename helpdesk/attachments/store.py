@@ -42,11 +42,16 @@ def _path(sha: str) -> Path:
     return _root() / sha[:2] / sha[2:4] / sha
 
 
-def store_many(session: Session, blobs: Iterable[bytes]) -> dict[int, str]:
+def store_many(session: Session, blobs: Iterable[bytes], *, unsaved: dict[str, str] | None = None) -> dict[int, str]:
     """Store every distinct blob not yet stored; return each given blob's SHA-256 by ``id(blob)``.
 
     The caller names its rows by those digests without hashing the bytes a
     second time (an imported mail's original is hashed once, not twice).
+    A file that cannot be written (the disk is full, a quota or size limit)
+    raises ``OSError``; or, when the caller passes ``unsaved``, is left out
+    and its digest recorded there with the reason, so the caller can keep
+    the rest (a buyer's text must not be lost for want of room for a photo).
+    Either way no part-written file is left behind.
     """
     sha_of: dict[int, str] = {}
     by_sha: dict[str, bytes] = {}
@@ -70,10 +75,21 @@ def store_many(session: Session, blobs: Iterable[bytes]) -> dict[int, str]:
             continue
         in_db = all_in_db or len(data) <= SMALL_BLOB_BYTES
         if not in_db:
-            _write_file(sha, data)
+            try:
+                _write_file(sha, data)
+            except OSError as exc:
+                if unsaved is None:
+                    raise
+                unsaved[sha] = unsaved_reason(exc)
+                continue
         rows.append({"sha256": sha, "size": len(data), "data": data if in_db else None, "created_at": now})
     bulk_insert(conn, table, rows)
     return sha_of
+
+
+def unsaved_reason(exc: OSError) -> str:
+    """Why a file was not written, in words an admin can act on ("No space left on device")."""
+    return f"not saved: {os.strerror(exc.errno) if exc.errno else exc}"
 
 
 _made_dirs: set[Path] = set()

@@ -7,12 +7,14 @@ after that commit.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from channels.base import Direction
+from channels.base import Direction, InboundMessage
 from helpdesk.attachments import store
 from helpdesk.attachments.names import safe_filename
 from helpdesk.audit.models import AuditEvent
@@ -23,6 +25,8 @@ from helpdesk.events import publish, publish_many
 from helpdesk.inbox.fts import index_messages
 from helpdesk.ingest.batch import CHANGE_TRACKED, CustomerSlot, IngestResult, Item, TicketSlot
 from helpdesk.tickets.models import Attachment, DeliveryState, Message, Ticket, TicketTag
+
+log = logging.getLogger(__name__)
 
 
 def _write_customers(session: Session, new_customers: list[CustomerSlot], items: list[Item], now: datetime) -> None:
@@ -117,11 +121,19 @@ def _write_tickets(session: Session, slots: list[TicketSlot], now: datetime) -> 
 def _write_messages(session: Session, items: list[Item], now: datetime) -> None:
     blobs = [a.content for item in items for a in item.msg.attachments]
     blobs += [item.msg.original for item in items if item.msg.original is not None]
-    sha_of = store.store_many(session, blobs)
+    unsaved: dict[str, str] = {}
+    sha_of = store.store_many(session, blobs, unsaved=unsaved)
+    if unsaved:
+        log.error(
+            "%d attachment file(s) could not be written (%s); their messages are kept without them",
+            len(unsaved),
+            "; ".join(sorted(set(unsaved.values()))),
+        )
     rows = []
     for item in items:
         msg = item.msg
         customer = item.customer.resolved() if item.customer else None
+        meta, original_sha = _note_unsaved(msg, sha_of, unsaved)
         rows.append(
             {
                 "ticket_id": item.ticket.id if item.ticket else None,
@@ -139,12 +151,12 @@ def _write_messages(session: Session, items: list[Item], now: datetime) -> None:
                 "language": msg.language,
                 "in_reply_to": (msg.in_reply_to or None) and msg.in_reply_to[:255],
                 "references": " ".join(msg.references) or None,
-                "meta": dict(msg.meta),
+                "meta": meta,
                 "sent_at": msg.sent_at,
                 "received_at": now,
                 "delivery_state": DeliveryState.RECEIVED if msg.direction is Direction.IN else DeliveryState.SENT,
                 "delivery_attempts": 0,
-                "original_sha256": sha_of[id(msg.original)] if msg.original is not None else None,
+                "original_sha256": original_sha,
             }
         )
     new_ids = bulk_insert(session.connection(), Message.__table__, rows, return_ids=True)
@@ -165,8 +177,33 @@ def _write_messages(session: Session, items: list[Item], now: datetime) -> None:
         }
         for item in items
         for a in item.msg.attachments
+        if sha_of[id(a.content)] not in unsaved
     ]
     bulk_insert(session.connection(), Attachment.__table__, attachment_rows)
+
+
+def _note_unsaved(
+    msg: InboundMessage, sha_of: dict[int, str], unsaved: dict[str, str]
+) -> tuple[dict[str, Any], str | None]:
+    """The message's meta, naming the attachments whose files could not be written, and its original's digest.
+
+    The message is stored all the same: its text is what the agent needs
+    first, and the failure is on the message for the agent to see (ask the
+    buyer to send the file again) and in the log for the admin (free space).
+    """
+    meta = dict(msg.meta)
+    failed = [
+        f"{a.filename} ({len(a.content)} bytes): {unsaved[sha]}"
+        for a in msg.attachments
+        if (sha := sha_of[id(a.content)]) in unsaved
+    ]
+    if failed:
+        meta["failed_attachments"] = "\n".join(failed)
+    original_sha = sha_of[id(msg.original)] if msg.original is not None else None
+    if original_sha in unsaved:
+        meta["original_unsaved"] = unsaved[original_sha]
+        original_sha = None
+    return meta, original_sha
 
 
 def _audit_and_publish(session: Session, items: list[Item], slots: list[TicketSlot], now: datetime) -> None:

@@ -51,6 +51,13 @@ class AttachmentRefused(TicketError):
         return str(self.text)
 
 
+#: An agent's files could not be written (disk full, quota): nothing of the message is kept, so nothing half-sent.
+NOT_WRITTEN = _l(
+    "The server could not save the attachments (its disk may be full), so nothing was sent. "
+    "Tell your admin, then send again."
+)
+
+
 def size_text(n: int) -> str:
     """Bytes as people read them (``14.7 MB``), the same way the composer shows limits."""
     return do_filesizeformat(n)
@@ -157,7 +164,10 @@ def attach(session: Session, message: Message, files: Sequence[AttachmentData]) 
     """Store the files' bytes (once per content) and link them to ``message``; flushes."""
     if not files:
         return []
-    digests = store.store_many(session, [f.content for f in files])
+    try:
+        digests = store.store_many(session, [f.content for f in files])
+    except OSError as exc:  # the disk is full (or a quota): the agent's message is refused whole, not half-sent
+        raise AttachmentRefused(NOT_WRITTEN, "storage") from exc
     rows = [
         Attachment(
             message_id=message.id,
