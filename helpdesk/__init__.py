@@ -120,6 +120,7 @@ def create_app(
     from helpdesk.signin.views import bp as signin_bp
     from helpdesk.sla.views import bp as sla_bp
     from helpdesk.tickets.views import bp as tickets_bp
+    from helpdesk.translation.views import bp as translationadmin_bp
     from helpdesk.vendor.views import bp as vendor_bp
     from helpdesk.webhooks.views import bp as webhookadmin_bp
 
@@ -150,6 +151,7 @@ def create_app(
     app.register_blueprint(webhookadmin_bp)
     app.register_blueprint(backup_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(translationadmin_bp)
     cli.register(app)
     errors.init_app(app)
     querybudget.init_app(app)

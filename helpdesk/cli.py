@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
     from helpdesk.reports.cli import reports_cli
     from helpdesk.signin import cli as _signin_cli  # noqa: F401 - adds its commands to the users group
     from helpdesk.sla.cli import sla_cli
+    from helpdesk.translation.cli import translation_cli
     from helpdesk.webhooks.cli import webhooks_cli
 
     helpdesk_cli.add_command(sla_cli)
@@ -44,6 +45,7 @@ def register(app: Flask) -> None:
     helpdesk_cli.add_command(notifications_cli)
     helpdesk_cli.add_command(users_cli)
     helpdesk_cli.add_command(teams_cli)
+    helpdesk_cli.add_command(translation_cli)
     helpdesk_cli.add_command(backup_command)
     helpdesk_cli.add_command(restore_command)
     helpdesk_cli.add_command(export_command)

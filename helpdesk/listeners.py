@@ -14,6 +14,7 @@ MODULES = (
     "helpdesk.orders.freshness",
     "helpdesk.notifications.tasks",
     "helpdesk.notifications.live",
+    "helpdesk.translation.tasks",
 )
 
 

@@ -29,6 +29,7 @@ from helpdesk.tickets.models import (
     TicketStatus,
     TicketTag,
 )
+from helpdesk.translation.models import GlossaryTerm, MessageTranslation, TranslationProvider, TranslationUsage
 from helpdesk.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Customer",
     "CustomerIdentity",
     "DeliveryState",
+    "GlossaryTerm",
     "Health",
     "IdempotentResponse",
     "Lease",
@@ -49,6 +51,7 @@ __all__ = [
     "Mention",
     "MergeSuggestion",
     "Message",
+    "MessageTranslation",
     "Notification",
     "NotificationCount",
     "Order",
@@ -70,6 +73,8 @@ __all__ = [
     "Ticket",
     "TicketStatus",
     "TicketTag",
+    "TranslationProvider",
+    "TranslationUsage",
     "TwoFactorRequirement",
     "User",
     "WebhookDelivery",

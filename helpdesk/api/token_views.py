@@ -17,7 +17,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from helpdesk.accounts.models import Role, User
+from helpdesk.accounts.models import User
+from helpdesk.admin.access import admins_only
 from helpdesk.admin.sections import Section, add_section
 from helpdesk.api.models import ApiToken, Scope
 from helpdesk.api.tokens import ScopeTooWide, issue, revoke
@@ -36,12 +37,7 @@ add_section(
 )
 
 
-@bp.before_request
-def _admins_only() -> None:
-    if not current_user.is_authenticated:
-        return  # login_required on the view sends strangers to sign in
-    if current_user.role != Role.ADMIN:
-        abort(404)
+bp.before_request(admins_only)
 
 
 def _page(new_token: str | None = None, status: int = 200) -> tuple[str, int]:

@@ -29,22 +29,27 @@ DEFAULT_TIMEOUT_S = 30.0
 class TranslationError(Exception):
     """A translation could not be made; ``str()`` is a sentence an agent or admin can act on."""
 
+    kind: ClassVar[str] = "error"  # stored with a failed translation; services.explain_kind words it
     retryable: ClassVar[bool] = False
 
 
 class ProviderUnreachable(TranslationError):
     """No answer: the service is down, the address is wrong, or it timed out."""
 
+    kind = "unreachable"
     retryable = True
 
 
 class AuthRefused(TranslationError):
     """The service refused the key (missing, wrong, or revoked)."""
 
+    kind = "auth"
+
 
 class RateLimited(TranslationError):
     """Too many requests for now; ``retry_after_s`` is the service's own wait when it gave one."""
 
+    kind = "rate_limited"
     retryable = True
 
     def __init__(self, message: str, retry_after_s: float | None = None) -> None:
@@ -55,13 +60,19 @@ class RateLimited(TranslationError):
 class QuotaExceeded(TranslationError):
     """The plan's characters (or the desk's own monthly cap) are spent until the next period."""
 
+    kind = "quota"
+
 
 class BadRequest(TranslationError):
     """The service refused the request itself (an unsupported language pair, a text too long)."""
 
+    kind = "bad_request"
+
 
 class NotConfigured(TranslationError):
     """No provider is configured: nothing pretends to translate."""
+
+    kind = "not_configured"
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,11 +86,14 @@ class PseudoTranslator:
         if _CJK.search(text):
             return "zh", 0.95
         words = [w.lower() for w in _TOKEN.findall(text)]
-        scores = {src: sum(w in table for w in words) for (src, _), table in _WORDS.items()}
+        known: dict[str, set[str]] = {}
+        for (src, _), table in _WORDS.items():
+            known.setdefault(src, set()).update(table)
+        scores = {src: sum(w in vocabulary for w in words) for src, vocabulary in known.items()}
         best = max(scores, key=lambda k: scores[k])
         return (best, 0.9) if scores[best] else ("en", 0.3)
 
-    def free(self, text: str, source: str, target: str) -> str:
+    def free(self, text: str, source: str, target: str, *, at_start: bool = True) -> str:
         """Translate a stretch that nothing protects."""
         if source == target:
             return text
@@ -111,7 +114,7 @@ class PseudoTranslator:
             if found is None:
                 return token.capitalize()
             before = m.string[: m.start()].rstrip()
-            sentence_start = not before or before[-1] in ".!?:"
+            sentence_start = before[-1] in ".!?:" if before else at_start
             return found[0].upper() + found[1:] if sentence_start else found
 
         return _TOKEN.sub(word, text)
@@ -136,13 +139,13 @@ class PseudoTranslator:
         splitter = re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL)
         out, at = [], 0
         for m in splitter.finditer(text):
-            out.append(self.free(text[at : m.start()], source, target))
+            out.append(self.free(text[at : m.start()], source, target, at_start=at == 0))
             kept = m.group(0)
             if glossary and kept in glossary:
                 kept = glossary[kept]
             out.append("" if drop_kept else kept)
             at = m.end()
-        out.append(self.free(text[at:], source, target))
+        out.append(self.free(text[at:], source, target, at_start=at == 0))
         return "".join(out), source
 
 
