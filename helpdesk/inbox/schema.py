@@ -1,8 +1,8 @@
 """Database objects for full-text search that are not models.
 
-The SQLite FTS5 table (and its shadow tables) and the PostgreSQL GIN
-expression index are created by migration 0003 and maintained by the
-database itself; schema comparison and autogenerate must leave them alone.
+The SQLite FTS5 tables (and their shadow tables) and the PostgreSQL GIN
+expression indexes are created by migrations 0003 (messages) and 0025
+(customer names); schema comparison and autogenerate must leave them alone.
 """
 
 from __future__ import annotations
@@ -11,8 +11,13 @@ from typing import Any
 
 FTS_TABLE = "message_fts"
 FTS_INDEX = "ix_message_fts"
+#: the customer name search's (migration 0025, ``helpdesk.customers.search``)
+NAME_FTS_TABLE = "customer_name_fts"
+NAME_INDEX = "ix_customer_name_words"
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic hook: skip the search objects, which no model describes."""
-    return not (name and (name == FTS_INDEX or name.startswith(FTS_TABLE)))
+    if not name:
+        return True
+    return name not in (FTS_INDEX, NAME_INDEX) and not name.startswith((FTS_TABLE, NAME_FTS_TABLE))

@@ -20,12 +20,14 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
-from helpdesk.customers.search import FUZZY_CANDIDATES, FUZZY_CUTOFF, exact_customer_ids, fuzzy_customer_ids
+from helpdesk.customers.search import FUZZY_CUTOFF, exact_customer_ids, fuzzy_customer_ids
 from helpdesk.inbox.schema import FTS_TABLE
 from helpdesk.orders.models import Order, OrderLine
 from helpdesk.tickets.models import Message, Ticket
 
 MAX_HITS = 200
+#: Order numbers compared by RapidFuzz: the newest this many (customer names are found by word instead).
+FUZZY_ORDER_CANDIDATES = 20_000
 #: A search's cost must not grow with what is typed: longer queries are cut, repeated words counted once.
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
@@ -112,7 +114,7 @@ def _fuzzy(session: Session, query: str, visible: sa.ColumnElement[bool]) -> lis
             sa.select(Ticket.id, Ticket.order_number)
             .where(Ticket.order_number.is_not(None), visible)
             .order_by(Ticket.id.desc())
-            .limit(FUZZY_CANDIDATES)
+            .limit(FUZZY_ORDER_CANDIDATES)
         ).all()
     )
     customer_hits = fuzzy_customer_ids(session, query)
