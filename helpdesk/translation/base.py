@@ -131,6 +131,8 @@ class Provider(ABC):
     needs_key: ClassVar[bool] = False
     needs_model: ClassVar[bool] = False
     default_url: ClassVar[str] = ""
+    #: The longest text sent in one piece (longer ones are cut at paragraph and sentence breaks).
+    max_chars: ClassVar[int] = 5000
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings

@@ -14,7 +14,7 @@ from helpdesk.translation.protect import mask, protected_spans, unmask
 from helpdesk.translation.providers.deepl import DeepL
 from helpdesk.translation.providers.libretranslate import LibreTranslate
 from helpdesk.translation.providers.openai_chat import OpenAIChat
-from helpdesk.translation.roundtrip import translate_protected
+from helpdesk.translation.roundtrip import pieces, translate_protected
 
 PROTECTED = [
     "123-4567890-1234567",  # Amazon order
@@ -100,3 +100,37 @@ def test_xml_masking_escapes_the_rest_and_restores_exactly() -> None:
     assert unmask(masked.text, masked) == (text, ())
     sentinel = mask(text)
     assert unmask(sentinel.text.replace("⟦0⟧", "⟦ 0 ⟧"), sentinel) == (text, ())
+
+
+def test_a_glossary_deleted_at_deepl_is_uploaded_again(deepl) -> None:
+    provider = DeepL(ProviderSettings(base_url=deepl.url, api_key=deepl.key))
+    translate_protected(provider, ["Die LampWorks Aurora"], "de", "en", GLOSSARY)
+    deepl.glossaries.clear()  # removed in DeepL's own dashboard
+    out = translate_protected(provider, ["Die LampWorks Aurora"], "de", "en", GLOSSARY)
+    assert out[0].text == "The LampWorks Aurora" and len(deepl.glossaries) == 1
+
+
+def test_long_texts_go_in_pieces_and_keep_their_paragraphs(chat) -> None:
+    provider = OpenAIChat(ProviderSettings(base_url=chat.url, model="qwen2.5:7b"))
+    paragraph = "Wo ist meine Bestellung 123-4567890-1234567? " * 20  # about 900 characters
+    text = f"\n\n{paragraph.strip()}\n\n{paragraph.strip()}\n\n\n{paragraph.strip()}\n"
+    [out] = translate_protected(provider, [text], "de", "en")
+    assert len(chat.requests_to("/v1/chat/completions")) == 2  # 2,000 characters at most per request
+    assert out.text.startswith("\n\nWhere is my order 123-4567890-1234567?") and out.text.endswith("?\n")
+    assert out.text.count("\n\n") == 3 and out.text.count("123-4567890-1234567") == 60 and out.missing == ()
+
+
+def test_blank_texts_are_not_sent(libre) -> None:
+    provider = LibreTranslate(ProviderSettings(base_url=libre.url))
+    assert [t.text for t in translate_protected(provider, ["  \n", "Danke", ""], "de", "en")] == ["  \n", "Thanks", ""]
+    assert libre.requests_to("/translate")[0].json()["q"] == ["Danke"]
+    assert translate_protected(provider, [" "], "de", "en")[0].text == " " and len(libre.requests) == 1
+
+
+def test_pieces_cut_at_the_largest_break_that_fits() -> None:
+    assert pieces("short", 10) == ["short"]
+    assert pieces("one. two. three.", 10) == ["one. two. ", "three."]
+    assert pieces("a\n\nb\nc", 4) == ["a\n\n", "b\nc"]
+    assert pieces("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+    text = "Satz eins. " * 500
+    assert "".join(pieces(text, 300)) == text and max(map(len, pieces(text, 300))) <= 300

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from helpdesk.translation.base import (
+    BadRequest,
     Detection,
     Glossary,
     Language,
@@ -81,7 +82,15 @@ class DeepL(Provider):
             body["source_lang"] = source.upper()
         if glossary and glossary.terms and source and self.applies_glossary(source, target):
             body["glossary_id"] = self._glossary_id(glossary, source, target)
-        answer = self.call("POST", "/v2/translate", json=body, headers=self._auth(), what="translation").json()
+        try:
+            answer = self.call("POST", "/v2/translate", json=body, headers=self._auth(), what="translation").json()
+        except BadRequest:
+            if "glossary_id" not in body or not source or glossary is None:
+                raise
+            # the glossary was deleted at DeepL (by hand, or the account changed): upload it again, once
+            self.settings.state.get("glossaries", {}).pop(self._glossary_key(glossary, source, target), None)
+            body["glossary_id"] = self._glossary_id(glossary, source, target)
+            answer = self.call("POST", "/v2/translate", json=body, headers=self._auth(), what="translation").json()
         rows = answer.get("translations") or []
         if len(rows) != len(texts):
             raise ProviderUnreachable(f"DeepL answered {len(rows)} translations for {len(texts)} texts.")
@@ -90,9 +99,13 @@ class DeepL(Provider):
             for row in rows
         ]
 
+    @staticmethod
+    def _glossary_key(glossary: Glossary, source: str, target: str) -> str:
+        return f"{glossary.name}:{source.lower()}:{target.lower()}"
+
     def _glossary_id(self, glossary: Glossary, source: str, target: str) -> str:
         """The DeepL glossary for these terms and this pair, created once and replaced when the terms change."""
-        key = f"{glossary.name}:{source.lower()}:{target.lower()}"
+        key = self._glossary_key(glossary, source, target)
         digest = hashlib.sha256("\n".join(sorted(glossary.terms)).encode()).hexdigest()[:16]
         known = self.settings.state.setdefault("glossaries", {})
         kept = known.get(key)

@@ -59,6 +59,7 @@ class OpenAIChat(Provider):
     kind = "openai"
     label = "OpenAI-compatible endpoint"
     needs_model = True
+    max_chars = 2000  # a small local model keeps to the text better a few paragraphs at a time
     default_url = "http://127.0.0.1:11434"
 
     def _path(self) -> str:
