@@ -130,23 +130,35 @@ def sweep(session: Session, now: datetime | None = None, limit: int = SWEEP_LIMI
     warned = [r for r in rows if r.due_at >= now and r.warned_at is None]
     dialect = session.get_bind().dialect.name
     breached_ids, warned_ids = [r.id for r in breached], [r.id for r in warned]
+    # Another sweep may have marked some of these since they were read (a sweeper frozen past its lease, an
+    # admin's `sla sweep`): only the clocks this update changed are this sweep's to announce.
     if breached_ids:
-        session.execute(
-            sa.update(SlaClock.__table__)
-            .where(any_of(c.id, breached_ids, dialect), c.status == ClockStatus.RUNNING)
-            .values(status=ClockStatus.BREACHED, breached_at=now, next_check_at=None)
+        won = set(
+            session.scalars(
+                sa.update(SlaClock.__table__)
+                .where(any_of(c.id, breached_ids, dialect), c.status == ClockStatus.RUNNING)
+                .values(status=ClockStatus.BREACHED, breached_at=now, next_check_at=None)
+                .returning(c.id)
+            )
         )
+        breached = [r for r in breached if r.id in won]
+    if breached:
         session.execute(
             sa.update(Ticket.__table__)
             .where(any_of(t.id, {r.ticket_id for r in breached}, dialect))
             .values(sla_state="breached")
         )
     if warned_ids:
-        session.execute(
-            sa.update(SlaClock.__table__)
-            .where(any_of(c.id, warned_ids, dialect))
-            .values(warned_at=now, next_check_at=c.due_at)
+        won = set(
+            session.scalars(
+                sa.update(SlaClock.__table__)
+                .where(any_of(c.id, warned_ids, dialect), c.status == ClockStatus.RUNNING, c.warned_at.is_(None))
+                .values(warned_at=now, next_check_at=c.due_at)
+                .returning(c.id)
+            )
         )
+        warned = [r for r in warned if r.id in won]
+    if warned:
         session.execute(
             sa.update(Ticket.__table__)
             .where(
