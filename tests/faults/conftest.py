@@ -1,4 +1,4 @@
-"""Fixtures of the fault suite: the email channel's real Dovecot (one per session), and a webhook receiver."""
+"""Fixtures of the fault suite: the email channel's real Dovecot (one per session), a webhook receiver, an ERP."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -7,8 +7,9 @@ import pytest
 
 from tests.email_channel.conftest import dovecot_server, email_account, mailbox, oauth_provider
 from tests.faults.receiver import Receiver, receiver
+from tests.webhook_channel.conftest import erp
 
-__all__ = ["dovecot_server", "email_account", "mailbox", "oauth_provider", "subscribed"]
+__all__ = ["dovecot_server", "email_account", "erp", "mailbox", "oauth_provider", "subscribed"]
 
 SECRET_ENV = "FAULTS_WEBHOOK_SECRET"  # no HELPDESK_ prefix: a forked child keeps it in its environment
 
