@@ -38,9 +38,9 @@ def create_app(
         MAX_CONTENT_LENGTH=settings.attachment_max_bytes + 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        # Sessions are permanent (see the sign-in view) and re-signed on each request, so this is an idle
-        # timeout; Flask refuses a cookie signed longer ago than this, whatever the browser kept.
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # Sessions are permanent (see the sign-in view) and re-signed on each request, so the cookie lives
+        # as long as the idle lifetime; the session record (helpdesk.signin.records) is what really ends it.
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_idle_minutes),
         REMEMBER_COOKIE_HTTPONLY=True,
         # Over HTTPS the cookies never travel in clear text (HELPDESK_HTTPS, on when the public URL is https)
         SESSION_COOKIE_SECURE=settings.https,
@@ -68,6 +68,9 @@ def create_app(
         configure_sqlite(extensions.db.engine)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent / "migrations"))
     extensions.login_manager.init_app(app)
+    from helpdesk.signin import cookie
+
+    cookie.init_app(app)  # each signed-in request keeps its session record alive
     extensions.csrf.init_app(app)
     from helpdesk.signin import passwords
 

@@ -61,7 +61,8 @@ class Settings:
     run_worker_in_process: bool
     encryption_keys: tuple[bytes, ...] = ()
     public_url: str | None = None
-    session_hours: int = 12
+    session_idle_minutes: int = 120  # a session unused this long ends (HELPDESK_SESSION_IDLE_MINUTES)
+    session_max_hours: int = 12  # and every session ends this long after sign-in, used or not
     smtp_url: str | None = None  # the helpdesk's own mail (password links), not a channel's mailbox
     mail_from: str | None = None
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed
@@ -182,6 +183,24 @@ def _password_hashing(env: Mapping[str, str]) -> PasswordHashing:
     return params
 
 
+def _session_lifetimes(env: Mapping[str, str]) -> tuple[int, int]:
+    """Idle and absolute session lifetimes; the idle one cannot be the longer (it would never apply)."""
+    if "HELPDESK_SESSION_HOURS" in env:
+        raise ConfigError(
+            "HELPDESK_SESSION_HOURS was replaced by HELPDESK_SESSION_IDLE_MINUTES (how long an unused session "
+            "lasts, default 120) and HELPDESK_SESSION_MAX_HOURS (how long any session lasts, default 12); "
+            "set those instead"
+        )
+    idle = _int(env, "HELPDESK_SESSION_IDLE_MINUTES", 120)
+    most = _int(env, "HELPDESK_SESSION_MAX_HOURS", 12)
+    if idle > most * 60:
+        raise ConfigError(
+            f"HELPDESK_SESSION_IDLE_MINUTES={idle} is longer than HELPDESK_SESSION_MAX_HOURS={most} hours; "
+            "lower it or raise the maximum"
+        )
+    return idle, most
+
+
 def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     raw = env.get("HELPDESK_SECRET_KEY")
     if raw is not None:
@@ -270,6 +289,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
     secret_key = _secret_key(env, instance_path)
     public_url = _public_url(env)
     smtp_url, mail_from = _smtp(env, public_url)
+    idle_minutes, max_hours = _session_lifetimes(env)
     return Settings(
         instance_path=instance_path,
         database_url=_database_url(env, instance_path),
@@ -280,7 +300,8 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         secret_key=secret_key,
         encryption_keys=_encryption_keys(env, secret_key),
         public_url=public_url,
-        session_hours=_int(env, "HELPDESK_SESSION_HOURS", 12),
+        session_idle_minutes=idle_minutes,
+        session_max_hours=max_hours,
         smtp_url=smtp_url,
         mail_from=mail_from,
         attachment_max_bytes=_int(env, "HELPDESK_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024),

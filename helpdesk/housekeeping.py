@@ -2,7 +2,7 @@
 
 Push delivery ids older than any platform's retry window, the stored
 answers to signed ticket deliveries (Idempotency-Key) after two days, sign-in throttle
-rows that no longer slow anyone down, leases that lapsed long ago (a lease
+rows that no longer slow anyone down, session records over for a week, leases that lapsed long ago (a lease
 row outlives its holder by design; only its expiry matters), and outbox
 events older than a day that every once-only listener has passed (browsers
 only need the last seconds of them) are deleted once a day.
@@ -21,6 +21,8 @@ from helpdesk.hooks.idempotency import prune as prune_idempotent
 from helpdesk.hooks.services import prune_receipts
 from helpdesk.leases import Lease
 from helpdesk.outbox.store import prune as prune_outbox
+from helpdesk.signin.records import Lifetimes
+from helpdesk.signin.records import prune as prune_sessions
 from helpdesk.signin.throttle import prune as prune_throttles
 from helpdesk.tasks import huey
 
@@ -42,6 +44,7 @@ def daily_housekeeping() -> None:
         prune_idempotent(db.session)
         prune_leases()
         prune_throttles(db.session)
+        prune_sessions(db.session, Lifetimes.of(_app.config["HELPDESK_SETTINGS"]))
         prune_outbox(db.session, OUTBOX_RETENTION)
         db.session.commit()
         db.session.remove()

@@ -17,7 +17,7 @@ from helpdesk.macros.models import MacroFavourite, MacroUsage, PolicyOverride, S
 from helpdesk.notifications.models import Mention, Notification, NotificationCount
 from helpdesk.orders.models import Order, OrderLine
 from helpdesk.outbox.models import OutboxConsumer, OutboxEvent
-from helpdesk.signin.models import PasswordLink, RecoveryCode, SigninThrottle, TwoFactorRequirement
+from helpdesk.signin.models import PasswordLink, RecoveryCode, SigninThrottle, TwoFactorRequirement, UserSession
 from helpdesk.sla.models import SlaClock, SlaPolicy
 from helpdesk.tickets.models import (
     Attachment,
@@ -77,6 +77,7 @@ __all__ = [
     "TranslationUsage",
     "TwoFactorRequirement",
     "User",
+    "UserSession",
     "WebhookDelivery",
     "WebhookSubscription",
     "team_channel_accounts",

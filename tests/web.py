@@ -56,9 +56,18 @@ def fresh_request_globals() -> None:
         g.pop(key, None)
 
 
-#: What requests cache on ``g``: the signed-in user, the CSRF token, the locale, and the API caller's token,
-#: user and visible stores (without the last, a second token in one test would see what the first one saw).
-REQUEST_CACHES = ("_login_user", "csrf_token", "_flask_babel", "api_user", "api_token", "api_visible_ids")
+#: What requests cache on ``g``: the signed-in user and their session record, the CSRF token, the locale, and the
+#: API caller's token, user and visible stores (without the last, a second token in one test would see what the
+#: first one saw).
+REQUEST_CACHES = (
+    "_login_user",
+    "session_record",
+    "csrf_token",
+    "_flask_babel",
+    "api_user",
+    "api_token",
+    "api_visible_ids",
+)
 
 
 @pytest.fixture(autouse=True)

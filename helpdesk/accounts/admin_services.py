@@ -24,6 +24,7 @@ from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.db import utcnow
 from helpdesk.i18n import LANGUAGES, catalog_for
 from helpdesk.settings.services import timezones
+from helpdesk.signin.services import end_sessions
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket
 
 
@@ -228,7 +229,7 @@ def update_user(
 
 
 def deactivate_user(session: Session, actor: User | None, user: User) -> bool:
-    """Stop the user signing in; their sessions and API tokens stop working at their next request.
+    """Stop the user signing in; their sessions end and API tokens stop working at their next request.
 
     Their tickets stay assigned (the users list shows how many) so a lead can
     reassign them knowingly rather than have them silently dropped back in the queue.
@@ -238,6 +239,7 @@ def deactivate_user(session: Session, actor: User | None, user: User) -> bool:
         return False
     _guard_last_admin(session, user)
     user.active = False
+    end_sessions(session, user)  # reactivating them later must not bring an old cookie back to life
     session.flush()
     audit(session, actor, "user.deactivated", {"user_id": user.id, "email": user.email})
     return True

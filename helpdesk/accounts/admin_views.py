@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, user_logged_in
 from werkzeug.wrappers import Response
 
@@ -24,8 +25,10 @@ from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.extensions import db
 from helpdesk.i18n import LANGUAGES, catalog_for
 from helpdesk.settings.services import timezones
-from helpdesk.signin.admin_services import hand_over_link
+from helpdesk.signin import cookie
+from helpdesk.signin.admin_services import end_sessions_for, hand_over_link
 from helpdesk.signin.mail import mail_configured
+from helpdesk.signin.records import live_counts
 
 bp = Blueprint("useradmin", __name__, url_prefix="/admin")
 
@@ -88,8 +91,13 @@ def _refused(exc: svc.AdminError) -> None:
 @login_required
 def users() -> str:
     _require_admin()
+    rows = svc.user_rows(db.session)
     return render_template(
-        "admin/users.html", rows=svc.user_rows(db.session), languages=LANGUAGES, catalog_for=catalog_for
+        "admin/users.html",
+        rows=rows,
+        sessions=live_counts(db.session, [r.user.id for r in rows], cookie.lifetimes()),
+        languages=LANGUAGES,
+        catalog_for=catalog_for,
     )
 
 
@@ -209,6 +217,26 @@ def deactivate(user_id: int) -> Response:
             _("%(name)s can no longer sign in; their tickets stay assigned until you reassign them.", name=user.name),
             "success",
         )
+    return redirect(url_for("useradmin.users"))
+
+
+@bp.post("/users/<int:user_id>/end-sessions")
+@login_required
+def end_sessions(user_id: int) -> Response:
+    """Sign someone out on every device at once: a lost laptop, a leaver, a password that got out."""
+    _require_admin()
+    user = _user(user_id)
+    ended = end_sessions_for(db.session, current_user, user)
+    db.session.commit()
+    flash(
+        ngettext(
+            "Ended %(num)d session of %(name)s; they must sign in again.",
+            "Ended %(num)d sessions of %(name)s; they must sign in again.",
+            ended,
+            name=user.name,
+        ),
+        "success",
+    )
     return redirect(url_for("useradmin.users"))
 
 

@@ -13,7 +13,7 @@ from helpdesk.accounts.models import Role, User
 from helpdesk.audit.services import ACTIONS
 from helpdesk.signin import throttle, totp
 from helpdesk.signin.links import HANDOVER_LINK_LIFETIME, make_password_link
-from helpdesk.signin.services import set_password
+from helpdesk.signin.services import end_sessions, set_password
 
 # How the audit log page words these events (the audit package lists the actions features declare).
 ACTIONS.update(
@@ -26,6 +26,10 @@ ACTIONS.update(
         "signin.throttle_cleared": (
             _l("Sign-in throttle cleared"),
             _l("%(actor)s cleared %(rows)s sign-in throttle row(s)"),
+        ),
+        "signin.sessions_ended": (
+            _l("Sessions ended"),
+            _l("%(actor)s ended the sessions of %(email)s"),
         ),
         "signin.two_factor_reset": (
             _l("Two-factor sign-in reset"),
@@ -50,6 +54,13 @@ def set_password_for(session: Session, actor: User | None, user: User, password:
     """An admin sets ``user``'s password: the user's sessions end, outstanding links stop working."""
     set_password(session, user, password)
     audit(session, actor, "signin.password_set", {"user_id": user.id, "email": user.email})
+
+
+def end_sessions_for(session: Session, actor: User | None, user: User) -> int:
+    """An admin signs ``user`` out everywhere (a lost laptop, a leaver); returns how many sessions were open."""
+    ended = end_sessions(session, user)
+    audit(session, actor, "signin.sessions_ended", {"user_id": user.id, "email": user.email, "sessions": ended})
+    return ended
 
 
 def clear_throttles(

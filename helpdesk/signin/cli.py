@@ -77,6 +77,16 @@ def _user(email: str) -> User:
     return user
 
 
+@users_cli.command("end-sessions")
+@click.argument("email")
+def end_sessions_command(email: str) -> None:
+    """Sign EMAIL out on every device at once (a lost laptop, a leaver); they can sign in again."""
+    user = _user(email)
+    ended = admin_services.end_sessions_for(db.session, None, user)
+    db.session.commit()
+    click.echo(f"Ended {ended} session(s) of {user.email}; every browser they used must sign in again.")
+
+
 @users_cli.command("reset-2fa")
 @click.argument("email")
 def reset_two_factor_command(email: str) -> None:

@@ -64,3 +64,24 @@ class TwoFactorRequirement(Base):
     role: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     required: Mapped[bool] = mapped_column(default=False)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserSession(Base):
+    """One signed-in browser: the cookie carries a random id, the database only its hash.
+
+    The record is what makes a session end for good: signing out, "end" on
+    the security page or an admin's "End sessions" stamp ``ended_at``, and a
+    saved copy of the cookie opens nothing afterwards.  Idle and absolute
+    lifetimes are checked against ``last_seen_at`` and ``created_at``.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    ended_at: Mapped[datetime | None]
+    device: Mapped[str] = mapped_column(sa.String(120), default="")  # "Firefox on Windows", from the User-Agent
+    address: Mapped[str] = mapped_column(sa.String(64), default="")  # where the sign-in came from

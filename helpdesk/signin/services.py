@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.accounts.models import User
 from helpdesk.db import utcnow
-from helpdesk.signin import throttle
+from helpdesk.signin import records, throttle
 from helpdesk.signin.models import PasswordLink
 from helpdesk.signin.passwords import MIN_PASSWORD, hash_password, spend_like_a_check, verify_password
 
@@ -68,7 +68,7 @@ def set_password(session: Session, user: User, password: str) -> None:
     """A new password: every other session ends and every outstanding password link stops working."""
     validate_new_password(password)
     user.password_hash = hash_password(password)
-    end_sessions(user)
+    end_sessions(session, user)
     session.execute(
         sa.update(PasswordLink)
         .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
@@ -78,6 +78,11 @@ def set_password(session: Session, user: User, password: str) -> None:
     session.flush()
 
 
-def end_sessions(user: User) -> None:
-    """Sign the user out everywhere: sessions carry the epoch they were made in, and it moves on."""
+def end_sessions(session: Session, user: User) -> int:
+    """Sign the user out everywhere; returns how many sessions were still open.
+
+    Every session record ends, and the epoch moves on too: a two-factor
+    sign-in half-way through (which has no record yet) carries the epoch.
+    """
     user.session_epoch += 1
+    return records.end_all(session, user)

@@ -97,12 +97,14 @@ def _bump(session: Session, email: str, address: str, rule: Rule, now: datetime)
     return delay
 
 
-def reset_request_allowed(session: Session, address: str, now: datetime | None = None) -> bool:
-    """Count a "forgot password?" request from ``address``; False while that address must wait.
+def reset_request_wait(session: Session, address: str, now: datetime | None = None) -> int:
+    """Count a "forgot password?" request from ``address``; the seconds that address must still wait (0: go on).
 
     Each user gets at most one mail every few minutes anyway; this stops one
     address from mailing every user of the desk. Sign-in failures do not
     count here: the wait message itself suggests resetting the password.
+    The count is per source address, whatever e-mail address is asked for,
+    so being told to wait says nothing about which addresses have accounts.
     """
     now = now or utcnow()
     address = normalise_address(address)
@@ -112,9 +114,9 @@ def reset_request_allowed(session: Session, address: str, now: datetime | None =
         )
     )
     if until is not None and until > now:
-        return False
+        return max(1, math.ceil((until - now).total_seconds()))
     _bump(session, RESET_KEY, address, PASSWORD_RESETS, now)
-    return True
+    return 0
 
 
 def record_success(session: Session, email: str, address: str) -> None:

@@ -22,7 +22,7 @@ from helpdesk.crypto import SealError
 from helpdesk.extensions import db
 from helpdesk.signin import admin_services, throttle, totp
 from helpdesk.signin.passwords import verify_password
-from helpdesk.signin.views import client_address, start_session, wait_message
+from helpdesk.signin.views import client_address, retry_after, start_session, wait_message
 
 bp = Blueprint("two_factor", __name__)
 
@@ -53,7 +53,7 @@ def _pending_user() -> User | None:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-def code() -> str | Response | tuple[str, int]:
+def code() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     user = _pending_user()
     if user is None:
         session.pop(PENDING, None)
@@ -65,7 +65,7 @@ def code() -> str | Response | tuple[str, int]:
     wait = throttle.wait_seconds(db.session, user.email, address)
     if wait:
         flash(wait_message(wait), "error")
-        return render_template("signin/code.html"), 429
+        return render_template("signin/code.html"), 429, retry_after(wait)
     if totp.check_code(db.session, user, request.form.get("code", "")):
         throttle.record_success(db.session, user.email, address)
         db.session.commit()

@@ -7,18 +7,18 @@ calls :func:`start_session` here once the password is right.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from helpdesk.accounts.models import Role, User
 from helpdesk.admin.sections import Section, add_section
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
-from helpdesk.signin import admin_services, throttle, totp
+from helpdesk.signin import admin_services, cookie, records, throttle, totp
 from helpdesk.signin.links import find_link, use_link
 from helpdesk.signin.mail import mail_configured
 from helpdesk.signin.passwords import verify_password
@@ -50,10 +50,14 @@ def wait_message(seconds: int) -> str:
     )
 
 
+def retry_after(seconds: int) -> dict[str, str]:
+    """The header that tells a client (and a script) when a throttled form may be tried again."""
+    return {"Retry-After": str(max(1, seconds))}
+
+
 def start_session(user: User) -> None:
-    """Sign ``user`` in on this browser with a session that lasts ``HELPDESK_SESSION_HOURS`` of inactivity."""
-    session.permanent = True
-    login_user(user)
+    """Sign ``user`` in on this browser: a new session record, cookie and CSRF token (``cookie.begin``)."""
+    cookie.begin(user)
 
 
 def _require_admin() -> None:
@@ -64,10 +68,37 @@ def _require_admin() -> None:
 # --- the user's own sign-in security ---------------------------------------------------------------
 
 
+def _security_page(status: int = 200) -> tuple[str, int]:
+    lifetimes = cookie.lifetimes()
+    return render_template(
+        "signin/security.html",
+        sessions=records.live_for(db.session, current_user, lifetimes),
+        this=cookie.this_record(),
+        idle_minutes=int(lifetimes.idle.total_seconds() // 60),
+        max_hours=int(lifetimes.absolute.total_seconds() // 3600),
+    ), status
+
+
 @bp.get("/settings/security")
 @login_required
-def security() -> str:
-    return render_template("signin/security.html")
+def security() -> tuple[str, int]:
+    return _security_page()
+
+
+@bp.post("/settings/security/sessions/<int:record_id>/end")
+@login_required
+def end_session(record_id: int) -> Response:
+    """End one of the user's sessions (a lost phone, a shared computer); this one signs this browser out."""
+    this = cookie.this_record()
+    if not records.end_one(db.session, current_user, record_id):
+        abort(404)  # not theirs, or over already: nothing to end
+    db.session.commit()
+    if this is not None and this.id == record_id:
+        cookie.finish()
+        flash(_("You have been signed out on this device. Sign in again to go on."), "info")
+        return redirect(url_for("accounts.login"))
+    flash(_("That session has ended: whoever uses it must sign in again."), "info")
+    return redirect(url_for("signin.security"))
 
 
 @bp.post("/settings/security/password")
@@ -76,7 +107,7 @@ def change_password() -> str | Response | tuple[str, int]:
     ok, _rehash = verify_password(current_user.password_hash, request.form.get("current", ""))
     if not ok:
         flash(_("Your current password is not right; nothing was changed."), "error")
-        return render_template("signin/security.html"), 422
+        return _security_page(422)
     try:
         new = request.form.get("password", "")
         validate_new_password(new, request.form.get("repeat", ""))
@@ -84,7 +115,7 @@ def change_password() -> str | Response | tuple[str, int]:
     except PasswordError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return render_template("signin/security.html"), 422
+        return _security_page(422)
     db.session.commit()
     # This browser stays signed in under the new epoch; every other one is out.
     start_session(current_user._get_current_object())
@@ -95,9 +126,9 @@ def change_password() -> str | Response | tuple[str, int]:
 @bp.post("/settings/security/sign-out-everywhere")
 @login_required
 def sign_out_everywhere() -> Response:
-    end_sessions(current_user)
+    end_sessions(db.session, current_user)
     db.session.commit()
-    logout_user()
+    cookie.finish()
     flash(_("You have been signed out on every device, this one too. Sign in again to go on."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -183,15 +214,25 @@ def admin_password() -> Response | tuple[str, int]:
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
-def forgot() -> str | Response:
+def forgot() -> str | Response | tuple[str, int, dict[str, str]]:
     settings = current_app.config["HELPDESK_SETTINGS"]
     if not mail_configured(settings):
         return render_template("signin/forgot.html", can_mail=False)
     if request.method == "POST":
         email = request.form.get("email", "").strip()
-        allowed = throttle.reset_request_allowed(db.session, client_address())
+        wait = throttle.reset_request_wait(db.session, client_address())
         db.session.commit()
-        if "@" in email and allowed:  # a refused request gets the same answer: nothing to learn from it
+        if wait:  # counted per source address, so this says nothing about the e-mail address typed
+            flash(
+                ngettext(
+                    "Too many password links were asked for from your address. Try again in %(num)d second.",
+                    "Too many password links were asked for from your address. Try again in %(num)d seconds.",
+                    wait,
+                ),
+                "error",
+            )
+            return render_template("signin/forgot.html", can_mail=True), 429, retry_after(wait)
+        if "@" in email:
             mail_password_link(email)
         flash(
             _(
@@ -207,7 +248,7 @@ def forgot() -> str | Response:
 @bp.route("/password/<token>", methods=["GET", "POST"])
 def password_link(token: str) -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
-        logout_user()  # the link is for whoever it was given to, not whoever is signed in on this browser
+        cookie.finish()  # the link is for whoever it was given to, not whoever is signed in on this browser
     if find_link(db.session, token) is None:
         return render_template("signin/link.html", usable=False), 404
     if request.method == "POST":

@@ -47,6 +47,7 @@ def test_delays_grow_after_the_free_attempts_and_say_how_long(client: Any, make_
                 assert f"Try again in {wait} second" in page
                 early = sign_in(client, "agent@example.test", PASSWORD, address=ATTACKER)
                 assert early.status_code == 429 and f"Try again in {wait} second" in early.get_data(as_text=True)
+                assert early.headers["Retry-After"] == str(wait)
                 traveller.shift(timedelta(seconds=wait))
     assert waits == [0, 0, 0, 0, 2, 4, 8, 16, 32]
     with time_machine.travel(T + timedelta(hours=1), tick=False):

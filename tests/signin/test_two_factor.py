@@ -89,6 +89,7 @@ def test_wrong_codes_are_throttled(app: Any, client: Any, make_user: Any) -> Non
         send(browser, "/login/code", {"code": "000000"}, "/login/code")
     refused = send(browser, "/login/code", {"code": pyotp.TOTP(secret).now()}, "/login/code")
     assert refused.status_code == 429 and "Try again in" in refused.get_data(as_text=True)
+    assert int(refused.headers["Retry-After"]) >= 1
 
 
 def test_the_code_step_expires(app: Any, client: Any, make_user: Any) -> None:
