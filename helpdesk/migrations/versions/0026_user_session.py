@@ -1,7 +1,7 @@
 """Server-side session records: signing out ends a session for good, idle and absolute lifetimes
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 
 Sessions made before this version have no record, so everybody signs in once
 more after the upgrade.
@@ -10,8 +10,8 @@ more after the upgrade.
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0025"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
