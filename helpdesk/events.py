@@ -46,6 +46,9 @@ CATALOGUE: dict[str, str] = {
     "message.received": "ticket_id, message_id, channel_account_id, team_id, direction, auto",
     "message.created": "ticket_id, message_id, channel_account_id, team_id, direction, is_internal",
     "message.delivery": "ticket_id, message_id, channel_account_id, team_id, state, error",
+    "message.translated": (
+        "ticket_id, message_id, channel_account_id, team_id, translation_id, target, provider, status"
+    ),
     "customer.created": "customer_ids (every customer a batch created)",
     "customer.merged": "customer_id, merged_id",
     "customer.suggestion_accepted": "suggestion_id, customer_id, candidate_id, kept_id, merged_id, score, actor_id",

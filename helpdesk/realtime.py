@@ -88,6 +88,7 @@ def _audience() -> dict[str, Any]:
     "message.received",
     "message.created",
     "message.delivery",
+    "message.translated",
     "sla.warning",
     "sla.breached",
 )

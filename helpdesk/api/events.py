@@ -68,6 +68,14 @@ class MessageDeliveryData(TicketRef):
     error: str | None = Field(description="why the platform refused it, when it failed")
 
 
+class MessageTranslatedData(TicketRef):
+    message_id: int
+    translation_id: int
+    target: str = Field(description="the language translated into, e.g. `zh`")
+    provider: str = Field(description="`libretranslate`, `deepl` or `openai`")
+    status: str = Field(description="`done` or `failed` (retries in between are not announced)")
+
+
 class CustomerCreatedData(BaseModel):
     customer_ids: list[int] = Field(description="every customer one batch created")
 
@@ -146,6 +154,7 @@ _event("ticket.reopened", TicketReopenedData, "A buyer wrote again on a solved o
 _event("message.received", MessageReceivedData, "A message arrived from a channel.")
 _event("message.created", MessageCreatedData, "An agent wrote a reply or an internal note.")
 _event("message.delivery", MessageDeliveryData, "A reply's delivery to the marketplace moved on (sent or failed).")
+_event("message.translated", MessageTranslatedData, "A machine translation of a message is ready, or failed for good.")
 _event("customer.created", CustomerCreatedData, "New customers were recorded.")
 _event("customer.merged", CustomerMergedData, "Two customers were merged into one.")
 _event("customer.suggestion_accepted", SuggestionAcceptedData, "A suggested customer merge was accepted.")

@@ -24,9 +24,11 @@ Layers, each usable without the ones above it:
       per message, target language and provider).  A missing row is created
       ``pending`` and a job is queued (``tasks.translate_message_task``); the
       job retries rate limits and outages with back-off and ends ``done`` or
-      ``failed`` with a message for the agent.  Call it from a request, commit,
-      and show the row's ``status``/``text``/``error``; the original message
-      is never touched.
+      ``failed`` (``error_kind`` for :func:`~.services.explain`, ``error`` in
+      the service's words) and publishes ``message.translated`` (ticket room
+      over Socket.IO, webhooks).  It commits: call it at a request's boundary
+      and show the row's ``status``/``text``/``source_language``/``missing``;
+      the original message is never touched.
 
   ``translate_draft(session, text, source, target, store_id) -> Translated``
       Synchronous, for the composer: raises the typed errors above (their

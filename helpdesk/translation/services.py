@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpdesk.db import utcnow
-from helpdesk.tickets.models import Message
+from helpdesk.events import publish
+from helpdesk.tickets.models import Message, Ticket
 from helpdesk.translation import configuration, glossary, usage
 from helpdesk.translation.base import (
     NotConfigured,
@@ -171,7 +172,7 @@ def run_message_translation(session: Session, translation_id: int) -> Outcome:
     row.attempts += 1
     row.updated_at = utcnow()
     if message is None:
-        return _fail(row, "lost", "")
+        return _fail(session, row, None, "lost", "")
     text = message.stripped_text or message.body_text or ""
     try:
         active = configuration.active(session)
@@ -180,7 +181,7 @@ def run_message_translation(session: Session, translation_id: int) -> Outcome:
         out = translate_texts(session, [text], message.language, row.target, message.channel_account_id)[0]
     except TranslationError as exc:
         if not exc.retryable or row.attempts >= MAX_ATTEMPTS:
-            return _fail(row, exc.kind, str(exc))
+            return _fail(session, row, message, exc.kind, str(exc))
         row.error_kind, row.error = exc.kind, str(exc)
         wait = exc.retry_after_s if isinstance(exc, RateLimited) and exc.retry_after_s else None
         return Outcome(TranslationStatus.PENDING, min(wait, MAX_WAIT_S) if wait else _backoff(row.attempts))
@@ -189,10 +190,32 @@ def run_message_translation(session: Session, translation_id: int) -> Outcome:
     row.source_language = out.source or message.language
     row.missing = list(out.missing)
     row.error = row.error_kind = None
-    session.flush()
+    _announce(session, row, message)
     return Outcome(TranslationStatus.DONE)
 
 
-def _fail(row: MessageTranslation, kind: str, detail: str) -> Outcome:
+def _fail(session: Session, row: MessageTranslation, message: Message | None, kind: str, detail: str) -> Outcome:
     row.status, row.error_kind, row.error = TranslationStatus.FAILED, kind, detail
+    if message is not None:
+        _announce(session, row, message)
     return Outcome(TranslationStatus.FAILED)
+
+
+def _announce(session: Session, row: MessageTranslation, message: Message) -> None:
+    """``message.translated`` for the ticket's room (the page shows it) and webhooks, with the job's commit."""
+    session.flush()
+    ticket = session.get(Ticket, message.ticket_id)
+    publish(
+        session,
+        "message.translated",
+        {
+            "ticket_id": message.ticket_id,
+            "message_id": message.id,
+            "channel_account_id": message.channel_account_id,
+            "team_id": ticket.team_id if ticket else None,
+            "translation_id": row.id,
+            "target": row.target,
+            "provider": row.provider,
+            "status": row.status,
+        },
+    )

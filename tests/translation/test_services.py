@@ -148,3 +148,28 @@ def test_glossary_terms_are_per_store(session, make_account) -> None:
     assert glossary.remove_term(session, None, de, term.id) == "LampWorks Aurora"
     with pytest.raises(glossary.GlossaryInvalid):
         glossary.add_terms(session, None, de, " , ")
+
+
+def test_a_finished_translation_is_announced_to_the_ticket_and_webhooks(session, libre, message_id) -> None:
+    from helpdesk.api.events import PAYLOADS
+    from helpdesk.outbox.models import OutboxEvent
+
+    _libre(session, libre.url)
+    row = services.translate_message(message_id, "en")
+    libre.fail_next(400, path="/translate", body={"error": "xx is not supported"})
+    failed = services.translate_message(message_id, "ja")
+    events = [
+        p
+        for e in session.scalars(sa.select(OutboxEvent).order_by(OutboxEvent.id))
+        if e.name == "message.translated"
+        for p in e.payloads
+    ]
+    assert [(e["translation_id"], e["target"], e["status"]) for e in events] == [
+        (row.id, "en", "done"),
+        (failed.id, "ja", "failed"),
+    ]
+    message = session.get(Message, message_id)
+    assert events[0]["ticket_id"] == message.ticket_id and events[0]["provider"] == "libretranslate"
+    for payload in events:
+        PAYLOADS["message.translated"].model_validate(payload)
+        assert set(payload) <= set(PAYLOADS["message.translated"].model_fields)
