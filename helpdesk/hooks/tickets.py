@@ -21,16 +21,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app
 from flask import request as flask_request
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy.orm import Session
 
 from channels import registry
-from channels.base import AccountConfig, Capability, ChannelError, InboundMessage, InvalidDelivery, PushRejected
-from helpdesk.channelaccounts.models import ChannelAccount
-from helpdesk.channelaccounts.services import account_config
+from channels.base import Capability, InboundMessage, InvalidDelivery, PushRejected
+from helpdesk.channelaccounts.verifying import Verifier, verifiers
 from helpdesk.extensions import csrf, db
 from helpdesk.hooks import idempotency
 from helpdesk.hooks.batcher import GroupCommit
@@ -59,32 +57,28 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> Re
     return _json(status, {"error": {"code": code, "message": message, "field": field}})
 
 
-def _verified(headers: dict[str, str], raw: bytes) -> tuple[ChannelAccount, InboundMessage | InvalidDelivery]:
+def _ticket_kinds() -> list[str]:
+    return [k for k in registry.kinds() if Capability.TICKETS_IN in registry.get(k).capabilities]
+
+
+def _verified(headers: dict[str, str], raw: bytes) -> tuple[Verifier, InboundMessage | InvalidDelivery]:
     """The account whose secret signed ``raw``, with its message (or why its body is wrong); PushRejected if none."""
-    kinds = [k for k in registry.kinds() if Capability.TICKETS_IN in registry.get(k).capabilities]
-    accounts = db.session.scalars(
-        sa.select(ChannelAccount).where(ChannelAccount.kind.in_(kinds), ChannelAccount.enabled.is_(True))
-    ).all()
-    by_kind: dict[str, list[AccountConfig]] = {}
-    rows: dict[tuple[str, str], ChannelAccount] = {}
-    for account in accounts:
-        try:
-            by_kind.setdefault(account.kind, []).append(account_config(account, as_loaded=True))
-            rows[(account.kind, account.name)] = account
-        except ChannelError as exc:  # its secret is missing: it cannot verify anything
-            log.warning("ticket webhook account %s skipped: %s", account.name, exc)
+    by_kind: dict[str, list[Verifier]] = {}
+    for verifier in verifiers(current_app, db.session, _ticket_kinds()):
+        by_kind.setdefault(verifier.kind, []).append(verifier)
     refusal = PushRejected(
         "X-Helpdesk-Key-Id names no enabled webhook account", code="unknown_key", field="X-Helpdesk-Key-Id"
     )
-    for kind, configs in by_kind.items():
+    for kind, candidates in by_kind.items():
+        by_name = {v.name: v for v in candidates}
         try:
-            config, message = registry.get(kind).receive_ticket(headers, raw, configs)
+            config, message = registry.get(kind).receive_ticket(headers, raw, [v.config for v in candidates])
         except InvalidDelivery as bad:
-            return rows[(kind, bad.account or "")], bad
+            return by_name[bad.account or ""], bad
         except PushRejected as exc:
             refusal = exc if exc.code != "unknown_key" else refusal
             continue
-        return rows[(kind, config.name)], message
+        return by_name[config.name], message
     raise refusal
 
 
@@ -229,7 +223,7 @@ def receive_ticket() -> Response:
     key = headers.get("idempotency-key", "").strip()
     if len(key) > 255:
         return _error(400, "bad_idempotency_key", "keep the Idempotency-Key under 256 characters", "Idempotency-Key")
-    delivery = Delivery(account.id, account.name, body, key, raw)
+    delivery = Delivery(account.account_id, account.name, body, key, raw)
     # End the read transaction and hand the connection back before waiting: a waiting request holding one
     # would keep it from the batch that has to run first.
     db.session.rollback()

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, request
 from werkzeug.wrappers import Response
 
 from channels import registry
-from channels.base import Capability, ChannelError, PushRejected, PushRequest
-from helpdesk.channelaccounts.models import ChannelAccount
-from helpdesk.channelaccounts.services import account_config
+from channels.base import Capability, PushRejected, PushRequest
+from helpdesk.channelaccounts.verifying import verifiers
 from helpdesk.extensions import csrf, db
 from helpdesk.hooks.services import accept
 
@@ -44,15 +42,7 @@ def receive(kind: str) -> Response:
         abort(404)
     if Capability.PUSH not in cls.capabilities:
         abort(404)
-    accounts = db.session.scalars(
-        sa.select(ChannelAccount).where(ChannelAccount.kind == kind, ChannelAccount.enabled.is_(True))
-    ).all()
-    configs = []
-    for account in accounts:
-        try:
-            configs.append(account_config(account, as_loaded=True))
-        except ChannelError as exc:  # a missing secret: that account cannot verify anything
-            log.warning("push for %s: account %s skipped: %s", kind, account.name, exc)
+    configs = [v.config for v in verifiers(current_app, db.session, [kind])]
     if not configs:
         abort(404)
     push = PushRequest(
