@@ -16,6 +16,11 @@ Two jobs, one loop:
 A commit in this process wakes the relay at once; commits of other processes
 (the worker, the CLI, another web process) are found by polling every
 ``poll_s`` seconds: one primary-key range read when nothing happened.
+Broadcast follows every wake-up; the once-only listeners run at most every
+``once_every_s`` seconds, so under a stream of small commits (webhook
+deliveries stored dozens of times a second) one pass, with its lease, its
+cursor transactions and the jobs it queues, covers every commit of that
+moment instead of each one paying for its own.
 
 In immediate mode (tests, ``HELPDESK_TASKS_IMMEDIATE``) there is no thread:
 the committing thread relays right after its commit, as tasks run inline.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -42,6 +48,7 @@ log = logging.getLogger(__name__)
 EXTENSION = "helpdesk.outbox"
 LEASE = "outbox:once"
 POLL_S = 0.5
+ONCE_EVERY_S = 0.25
 BATCH = 500
 
 
@@ -53,12 +60,14 @@ class Relay:
         app: Flask,
         *,
         poll_s: float = POLL_S,
+        once_every_s: float = ONCE_EVERY_S,
         batch: int = BATCH,
         lease_ttl: timedelta = timedelta(seconds=30),
         immediate: bool = False,
     ) -> None:
         self.app = app
         self.poll_s = poll_s
+        self.once_every_s = once_every_s
         self.batch = batch
         self.lease_ttl = lease_ttl
         self.immediate = immediate
@@ -103,14 +112,21 @@ class Relay:
 
     def _loop(self) -> None:
         failures = 0
+        once_at = 0.0  # monotonic time of the last pass of the once-only listeners
         while not self._stop.is_set():
+            once = time.monotonic() - once_at >= self.once_every_s
+            if once:
+                once_at = time.monotonic()
             try:
-                self.run_once()
+                self.run_once(once=once)
                 failures = 0
             except Exception:
                 failures += 1
                 log.exception("outbox relay pass failed (%d in a row); retrying", failures)
-            self._wake.wait(self.poll_s * min(2**failures, 20))
+            wait = self.poll_s * min(2**failures, 20)
+            if not once:  # they were skipped: come back for them when they are due
+                wait = min(wait, max(0.0, once_at + self.once_every_s - time.monotonic()))
+            self._wake.wait(wait)
             self._wake.clear()
 
     # --- hooks from helpdesk.events -----------------------------------------------------------
@@ -130,8 +146,11 @@ class Relay:
 
     # --- relaying -----------------------------------------------------------------------------
 
-    def run_once(self) -> int:
-        """Relay everything committed so far; how many events were handed on (broadcast and once)."""
+    def run_once(self, *, once: bool = True) -> int:
+        """Relay everything committed so far; how many events were handed on (broadcast and once).
+
+        ``once=False`` broadcasts only: the relay's own loop spaces out the once-only listeners.
+        """
         with self._lock:
             if self._running:  # a listener committed inside a pass of this same thread: go round again
                 self._again = True
@@ -145,7 +164,8 @@ class Relay:
                         self._again = False
                         if self.broadcast or self.immediate:
                             total += self._broadcast(engine)
-                        total += self._once(engine)
+                        if once or self.immediate:
+                            total += self._once(engine)
                         if not self._again:
                             return total
             finally:

@@ -337,3 +337,44 @@ def test_a_relay_follows_an_outbox_that_went_back(app: Any, session: Any) -> Non
     finally:
         events.unlisten(grab)
     assert heard == ["after"]
+
+
+def test_a_stream_of_commits_reaches_once_only_listeners_in_few_passes(app: Any, session: Any, monkeypatch) -> None:
+    """Every commit wakes the relay and broadcast follows each one; the once-only listeners (with their lease,
+    their cursor transactions, the jobs they queue) run at most every ``once_every_s``, each pass covering
+    the commits of that moment: none lost, none twice, in order."""
+    from helpdesk import events
+
+    once_calls: list[list[str]] = []
+    broadcast: list[str] = []
+
+    def hear_once(_session: Any, _name: str, payloads: list[Any]) -> None:
+        once_calls.append([p["detail"] for p in payloads])
+
+    def hear(_name: str, payload: Any) -> None:
+        broadcast.append(payload["detail"])
+
+    events.listen_once("test.paced", "channel.health")(hear_once)
+    events.listen("channel.health")(hear)
+    relay = relay_for(app)
+    monkeypatch.setattr(relay, "immediate", False)  # its own thread, as when served
+    monkeypatch.setattr(relay, "once_every_s", 1.0)
+    relay.start()
+    try:
+        started = time.monotonic()
+        for n in range(6):
+            events.publish(session, "channel.health", {"channel_account_id": None, "health": "ok", "detail": str(n)})
+            session.commit()
+        elapsed = time.monotonic() - started
+        deadline = time.monotonic() + 30
+        while (sum(len(c) for c in once_calls) < 6 or len(broadcast) < 6) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        relay.stop()
+        events.unlisten(hear_once)
+        events.unlisten(hear)
+    expected = [str(n) for n in range(6)]
+    assert [d for call in once_calls for d in call] == expected
+    assert broadcast == expected
+    # a pass may fall between the commits; more than one per second of committing would mean no pacing
+    assert len(once_calls) <= 2 + int(elapsed / 1.0), once_calls
