@@ -83,10 +83,11 @@ def suggest_merges(session: Session, customer_ids: Iterable[int], limit: int = 5
             stmt = stmt.where(Customer.country == country)
         names: dict[int, str] = {}
         by_phone: dict[str, list[int]] = {}
-        for row in session.execute(stmt):
-            names[row.id] = row.display_name
-            if row.phone:
-                by_phone.setdefault(row.phone, []).append(row.id)
+        for customer_id, display_name, phone in session.execute(stmt):
+            if display_name:
+                names[customer_id] = _sorted_words(display_name)
+            if phone:
+                by_phone.setdefault(phone, []).append(customer_id)
         pools[country] = (names, by_phone)
     # Every pair ever recorded, in either direction and whatever its status: a rejected pair is never
     # suggested again, and A~B is not suggested a second time as B~A.
@@ -99,14 +100,15 @@ def suggest_merges(session: Session, customer_ids: Iterable[int], limit: int = 5
             )
         )
     }
-    added = 0
+    found: list[dict[str, object]] = []
     for customer in news:
         names, by_phone = pools[customer.country]
+        # token_sort_ratio is ratio() of the words sorted; the pool's names were sorted once, above
         matches = process.extract(
-            customer.display_name,
+            _sorted_words(customer.display_name),
             names,
-            scorer=fuzz.token_sort_ratio,
-            processor=utils.default_process,
+            scorer=fuzz.ratio,
+            processor=None,
             score_cutoff=SUGGEST_THRESHOLD,
             limit=limit + 1,  # the customer itself is in the pool
         )
@@ -118,9 +120,14 @@ def suggest_merges(session: Session, customer_ids: Iterable[int], limit: int = 5
             pair = frozenset((customer.id, candidate_id))
             if pair not in known:
                 known.add(pair)
-                session.add(
-                    MergeSuggestion(customer_id=customer.id, candidate_id=candidate_id, score=score, reason=reason)
+                found.append(
+                    {"customer_id": customer.id, "candidate_id": candidate_id, "score": score, "reason": reason}
                 )
-                added += 1
-    session.flush()
-    return added
+    if found:
+        session.execute(sa.insert(MergeSuggestion), found)  # one statement: a batch can bring hundreds
+    return len(found)
+
+
+def _sorted_words(name: str) -> str:
+    """The name as ``token_sort_ratio`` compares it: lower case, punctuation off, words in order."""
+    return " ".join(sorted(utils.default_process(name).split()))
