@@ -104,6 +104,23 @@ def task(**options: Any) -> Callable[[F], TaskWrapper]:
     return decorator
 
 
+def in_app(work: Callable[[], Any]) -> None:
+    """Run a periodic task's ``work`` in the configured app's context (nothing before an app exists).
+
+    Periodic tasks are plain Huey tasks, not :func:`task`: a sweep decides
+    itself where its transactions end; the session is removed afterwards.
+    """
+    if _app is None:
+        return
+    from helpdesk.extensions import db
+
+    with _app.app_context():
+        try:
+            work()
+        finally:
+            db.session.remove()
+
+
 #: How long a task's lease outlives a holder that stopped renewing it (killed, frozen, machine gone).
 TASK_LEASE_TTL = timedelta(seconds=90)
 _immediate_leases: set[str] = set()

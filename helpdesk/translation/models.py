@@ -68,7 +68,16 @@ class MessageTranslation(Base):
     """A stored message in another language, by one provider; the message itself is never changed."""
 
     __tablename__ = "message_translation"
-    __table_args__ = (sa.UniqueConstraint("message_id", "target", "provider"),)
+    __table_args__ = (
+        sa.UniqueConstraint("message_id", "target", "provider"),
+        # the sweep that queues again a job lost in a crash reads only pending rows
+        sa.Index(
+            "ix_message_translation_next_attempt_at",
+            "next_attempt_at",
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(sa.ForeignKey("message.id", ondelete="CASCADE"))
@@ -84,5 +93,7 @@ class MessageTranslation(Base):
     error_kind: Mapped[str | None] = mapped_column(sa.String(32))
     error: Mapped[str | None] = mapped_column(sa.Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    #: When the job of a pending row is due (now, or after a back-off); None once done or failed.
+    next_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

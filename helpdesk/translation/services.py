@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -38,6 +39,8 @@ from helpdesk.translation.roundtrip import translate_protected
 MAX_ATTEMPTS = 6
 #: The longest wait between attempts, whatever a service's Retry-After asks.
 MAX_WAIT_S = 3600.0
+#: A pending translation this long past its due time lost its job (jobs start within seconds).
+STRANDED_AFTER = timedelta(minutes=5)
 
 
 def explain(kind: str) -> str:
@@ -116,7 +119,9 @@ def request_translation(session: Session, message_id: int, target: str) -> tuple
     provider = configuration.require_active(session).kind
     row = cached(session, message_id, target, provider)
     if row is None:
-        row = MessageTranslation(message_id=message_id, target=target, provider=provider, missing=[])
+        row = MessageTranslation(
+            message_id=message_id, target=target, provider=provider, missing=[], next_attempt_at=utcnow()
+        )
         try:
             with session.begin_nested():  # another agent may ask for the same translation at the same moment
                 session.add(row)
@@ -127,7 +132,7 @@ def request_translation(session: Session, message_id: int, target: str) -> tuple
         return row, True
     if row.status == TranslationStatus.FAILED:
         row.status, row.attempts, row.error, row.error_kind = TranslationStatus.PENDING, 0, None, None
-        row.updated_at = utcnow()
+        row.updated_at = row.next_attempt_at = utcnow()
         session.flush()
         return row, True
     return row, False
@@ -184,8 +189,11 @@ def run_message_translation(session: Session, translation_id: int) -> Outcome:
             return _fail(session, row, message, exc.kind, str(exc))
         row.error_kind, row.error = exc.kind, str(exc)
         wait = exc.retry_after_s if isinstance(exc, RateLimited) and exc.retry_after_s else None
-        return Outcome(TranslationStatus.PENDING, min(wait, MAX_WAIT_S) if wait else _backoff(row.attempts))
+        delay = min(wait, MAX_WAIT_S) if wait else _backoff(row.attempts)
+        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        return Outcome(TranslationStatus.PENDING, delay)
     row.status = TranslationStatus.DONE
+    row.next_attempt_at = None
     row.text = out.text
     row.source_language = out.source or message.language
     row.missing = list(out.missing)
@@ -196,9 +204,25 @@ def run_message_translation(session: Session, translation_id: int) -> Outcome:
 
 def _fail(session: Session, row: MessageTranslation, message: Message | None, kind: str, detail: str) -> Outcome:
     row.status, row.error_kind, row.error = TranslationStatus.FAILED, kind, detail
+    row.next_attempt_at = None
     if message is not None:
         _announce(session, row, message)
     return Outcome(TranslationStatus.FAILED)
+
+
+def stranded(session: Session, grace: timedelta = STRANDED_AFTER) -> list[int]:
+    """Pending translations whose job should have run ``grace`` ago: lost between a commit and the queue."""
+    return list(
+        session.scalars(
+            sa.select(MessageTranslation.id)
+            .where(
+                MessageTranslation.status == TranslationStatus.PENDING,
+                MessageTranslation.next_attempt_at < utcnow() - grace,
+            )
+            .order_by(MessageTranslation.next_attempt_at)
+            .limit(500)
+        )
+    )
 
 
 def _announce(session: Session, row: MessageTranslation, message: Message) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from huey import crontab
+
 from helpdesk.extensions import db
-from helpdesk.tasks import task, task_lease
+from helpdesk.tasks import huey, in_app, task, task_lease
 from helpdesk.translation import services
 
 
@@ -17,3 +19,17 @@ def translate_message_task(translation_id: int) -> str:
     if outcome.retry_in is not None:
         translate_message_task.schedule(args=(translation_id,), delay=outcome.retry_in)
     return outcome.status
+
+
+def requeue_stranded() -> int:
+    """Queue a job for every pending translation whose job was lost; how many."""
+    ids = services.stranded(db.session)
+    db.session.rollback()  # only read: end the transaction before the jobs (inline in tests) write
+    for translation_id in ids:
+        translate_message_task(translation_id)
+    return len(ids)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def requeue_stranded_task() -> None:
+    in_app(requeue_stranded)

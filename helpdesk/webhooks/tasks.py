@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.events import Payload, listen_once
 from helpdesk.extensions import db
-from helpdesk.tasks import huey, task, task_lease
+from helpdesk.tasks import huey, in_app, task, task_lease
 from helpdesk.webhooks import services
 
 #: A delivery still unattempted this long after its row was written lost its job (jobs start within seconds).
@@ -82,12 +82,4 @@ def requeue_stranded(older_than: timedelta = STRANDED_AFTER) -> int:
 
 @huey.periodic_task(crontab(minute="*/10"))
 def requeue_stranded_task() -> None:
-    from helpdesk.tasks import _app
-
-    if _app is None:
-        return
-    with _app.app_context():
-        try:
-            requeue_stranded()
-        finally:
-            db.session.remove()
+    in_app(requeue_stranded)

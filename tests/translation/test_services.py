@@ -173,3 +173,43 @@ def test_a_finished_translation_is_announced_to_the_ticket_and_webhooks(session,
     for payload in events:
         PAYLOADS["message.translated"].model_validate(payload)
         assert set(payload) <= set(PAYLOADS["message.translated"].model_fields)
+
+
+def test_a_job_lost_in_a_crash_is_queued_again(session, libre, message_id) -> None:
+    from datetime import timedelta
+
+    from helpdesk.db import utcnow
+    from helpdesk.translation.tasks import requeue_stranded
+
+    _libre(session, libre.url)
+    row, queue = services.request_translation(session, message_id, "en")
+    session.commit()  # committed, then the process died before the job was queued
+    assert queue and requeue_stranded() == 0  # not overdue yet: its job may still be on its way
+    row.next_attempt_at = utcnow() - timedelta(minutes=10)
+    session.commit()
+    assert services.stranded(session) == [row.id]
+    assert requeue_stranded() == 1
+    session.expire_all()
+    assert session.get(MessageTranslation, row.id).status == "done" and services.stranded(session) == []
+
+
+def test_the_counter_starts_again_each_month(session, libre) -> None:
+    import time_machine
+
+    _libre(session, libre.url, monthly_char_cap=12)
+    with time_machine.travel("2026-11-30 23:59:00+00:00", tick=False):
+        services.translate_draft(session, "Danke Danke", "de", "en", None)
+        session.commit()
+        with pytest.raises(QuotaExceeded):
+            services.translate_draft(session, "Danke", "de", "en", None)
+    with time_machine.travel("2026-12-01 00:00:01+00:00", tick=False):
+        assert services.translate_draft(session, "Danke", "de", "en", None).text == "Thanks"
+        session.commit()
+        assert [(u.provider, u.characters) for u in usage.this_month(session)] == [("libretranslate", 5)]
+    assert usage.used(session, "libretranslate", at=usage_month("2026-11")) == 11
+
+
+def usage_month(month: str):
+    from datetime import UTC, datetime
+
+    return datetime.strptime(month + "-15", "%Y-%m-%d").replace(tzinfo=UTC)
