@@ -413,3 +413,37 @@ class FakeChatCompletions(_TranslationFake):
                 }
             },
         )
+
+
+FAKES: dict[str, type[_TranslationFake]] = {
+    "libretranslate": FakeLibreTranslate,
+    "deepl": FakeDeepL,
+    "openai": FakeChatCompletions,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m helpdesk.translation.fake KIND --port N``: one fake in the foreground, for trying the UI by hand."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("kind", choices=sorted(FAKES))
+    parser.add_argument("--port", type=int, default=5055)
+    args = parser.parse_args(argv)
+    fake = FAKES[args.kind](port=args.port).start()
+    hint = {
+        "libretranslate": f"--provider libretranslate --url {fake.url}",
+        "deepl": f"--provider deepl --url {fake.url} --key-env KEY  (KEY={getattr(fake, 'key', '')})",
+        "openai": f"--provider openai --url {fake.url} --model qwen2.5:7b",
+    }[args.kind]
+    print(f"fake {args.kind} on {fake.url}; configure it with: flask --app wsgi helpdesk translation configure {hint}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
