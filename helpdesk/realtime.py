@@ -22,6 +22,8 @@ from flask_socketio import emit, join_room, leave_room
 
 from helpdesk.events import Payload, listen_batch
 from helpdesk.extensions import db, socketio
+from helpdesk.signin.cookie import lifetimes, this_record
+from helpdesk.signin.records import still_live
 
 
 def rooms_for(payload: Payload) -> list[str]:
@@ -48,6 +50,9 @@ def _connect(auth: Any = None) -> bool:
     if must_set_up(db.session, current_user):
         return False  # like every page, live updates wait until required two-factor sign-in is set up
 
+    record = this_record()
+    if record is not None:
+        _session_of[request.sid] = record.id  # type: ignore[attr-defined]
     _ensure_relay()
     join_room(f"user:{current_user.id}")
     visible = visible_account_ids(current_user)
@@ -81,6 +86,21 @@ def _audience() -> dict[str, Any]:
     return server.manager.rooms.get("/", {})
 
 
+# The session record each of this process's sockets was opened under: a socket outlives the page that
+# opened it, so when its session ends (sign-out, "end", expiry) it is closed before the next event goes out.
+_session_of: dict[str, int] = {}
+
+
+def _close_ended_sessions() -> None:
+    if not _session_of:
+        return
+    live = still_live(db.session, set(_session_of.values()), lifetimes())
+    for sid, record_id in list(_session_of.items()):
+        if record_id not in live:
+            _session_of.pop(sid, None)
+            socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+
+
 @listen_batch(
     "ticket.created",
     "ticket.updated",
@@ -93,6 +113,7 @@ def _audience() -> dict[str, Any]:
     "sla.breached",
 )
 def _emit(name: str, payloads: list[Payload]) -> None:
+    _close_ended_sessions()
     audience = _audience()
     if not audience:
         return  # nobody is connected to this process: an import costs one call per event name
@@ -171,6 +192,7 @@ def _ticket_leave(data: Any) -> None:
 
 @socketio.on("disconnect")
 def _disconnect(*_args: Any) -> None:
+    _session_of.pop(request.sid, None)  # type: ignore[attr-defined]
     for ticket_id in _ticket_rooms.pop(request.sid, set()):  # type: ignore[attr-defined]
         if current_user.is_authenticated:
             emit("presence", _me(ticket_id, "leave"), to=f"ticket:{ticket_id}", include_self=False)

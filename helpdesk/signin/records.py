@@ -139,6 +139,17 @@ def live_for(session: Session, user: User, lifetimes: Lifetimes, now: datetime |
     )
 
 
+def still_live(session: Session, record_ids: set[int], lifetimes: Lifetimes, now: datetime | None = None) -> set[int]:
+    """Which of these records are still live (for live-update sockets opened under them)."""
+    if not record_ids:
+        return set()
+    return set(
+        session.scalars(
+            sa.select(UserSession.id).where(UserSession.id.in_(record_ids), _live(lifetimes, now or utcnow()))
+        )
+    )
+
+
 def live_counts(
     session: Session, user_ids: list[int], lifetimes: Lifetimes, now: datetime | None = None
 ) -> dict[int, int]:

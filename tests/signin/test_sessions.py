@@ -344,3 +344,27 @@ def test_the_device_summary_names_browser_and_system(user_agent: str, summary: s
     from helpdesk.signin.devices import describe_device
 
     assert describe_device(user_agent) == summary
+
+
+def test_a_live_update_socket_closes_when_its_session_ends(
+    app: Any, session: Any, world: Any, make_ticket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpdesk.extensions import socketio
+    from helpdesk.tickets.services import add_reply
+
+    monkeypatch.setattr(socketio.server, "async_handlers", False)
+    ticket = make_ticket("shop-de")
+    http, other = app.test_client(), app.test_client()
+    login(http, world.eu)
+    login(other, world.eu)
+    fresh_request_globals()
+    ended = socketio.test_client(app, flask_test_client=http)
+    fresh_request_globals()
+    going_on = socketio.test_client(app, flask_test_client=other)
+    assert ended.is_connected() and going_on.is_connected()
+
+    post(http, "/logout", {})
+    add_reply(session, ticket, world.lead, "hello", internal=True)
+    session.commit()
+    assert not ended.is_connected()  # closed before the event went out
+    assert [r["name"] for r in going_on.get_received()] == ["message.created"]
