@@ -7,11 +7,15 @@ request cost more than the rest of the request, so each process keeps the
 opened configuration of each account, keyed by the stored values it was made
 from (name, settings, secret references, sealed secrets and the like).
 
-Every request still reads those values (one small statement, no ORM rows):
-a disabled account, a changed key id or a rotated secret counts from the
-next request, in every process, whoever changed it.  Only an unchanged row
-is served from memory.  Sealing uses a fresh random IV, so new secrets never
-seal to the text of the old ones.
+:meth:`VerifierCache.enabled` reads those values (one small statement, no
+ORM rows) and opens only what changed since.  Sealing uses a fresh random
+IV, so new secrets never seal to the text of the old ones.  Each verifier
+carries the values it was opened from (its ``stamp``): a caller that
+verified with :meth:`VerifierCache.known` (no statement at all) compares
+stamps with what :meth:`~VerifierCache.enabled` reads later, in the
+transaction that acts on the delivery, so a disabled account, a changed key
+id or a rotated secret still counts from the next delivery, in every
+process, whoever changed it.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class Verifier:
 
     account_id: int
     config: AccountConfig
+    stamp: tuple[Any, ...]  # the stored values it was opened from
 
     @property
     def name(self) -> str:
@@ -90,9 +95,18 @@ class VerifierCache:
 
     def __init__(self) -> None:
         self._opened: dict[int, tuple[tuple[Any, ...], AccountConfig]] = {}
+        self._latest: dict[tuple[str, ...], list[Verifier]] = {}
+
+    def known(self, kinds: Iterable[str]) -> list[Verifier] | None:
+        """What :meth:`enabled` last answered for ``kinds`` in this process (None before it ever did).
+
+        No statement: the caller must check the stamps in the transaction that acts on what it verified.
+        """
+        return self._latest.get(tuple(kinds))
 
     def enabled(self, session: Session, kinds: Iterable[str]) -> list[Verifier]:
         """The enabled accounts of ``kinds`` that can verify (an account whose secret is missing cannot)."""
+        kinds = tuple(kinds)
         rows = session.connection().execute(_statement(), {"kinds": list(kinds)}).all()
         verifiers: list[Verifier] = []
         for row in rows:
@@ -105,14 +119,19 @@ class VerifierCache:
                     log.warning("account %s cannot verify deliveries: %s", row[2], exc)
                     continue
                 self._opened[row[0]] = known
-            verifiers.append(Verifier(row[0], known[1]))
+            verifiers.append(Verifier(row[0], known[1], stored))
         if len(self._opened) > 2 * len(rows) + 16:  # accounts deleted or disabled: forget their secrets
             current = {row[0] for row in rows}
             self._opened = {k: v for k, v in self._opened.items() if k in current}
+        self._latest[kinds] = verifiers
         return verifiers
 
 
+def verifier_cache(app: Flask) -> VerifierCache:
+    """``app``'s cache (one per process and app)."""
+    return app.extensions.get(EXTENSION) or app.extensions.setdefault(EXTENSION, VerifierCache())
+
+
 def verifiers(app: Flask, session: Session, kinds: Iterable[str]) -> list[Verifier]:
-    """The enabled accounts of ``kinds`` that can verify a delivery, from ``app``'s cache."""
-    cache = app.extensions.get(EXTENSION) or app.extensions.setdefault(EXTENSION, VerifierCache())
-    return cache.enabled(session, kinds)
+    """The enabled accounts of ``kinds`` that can verify a delivery, as stored now, from ``app``'s cache."""
+    return verifier_cache(app).enabled(session, kinds)

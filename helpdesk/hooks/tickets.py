@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from flask import Blueprint, Flask, Response, current_app
 from flask import request as flask_request
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from channels import registry
 from channels.base import Capability, InboundMessage, InvalidDelivery, PushRejected
-from helpdesk.channelaccounts.verifying import Verifier, verifiers
+from helpdesk.channelaccounts.verifying import Verifier, verifier_cache
 from helpdesk.extensions import csrf, db
 from helpdesk.hooks import idempotency
 from helpdesk.hooks.batcher import GroupCommit
@@ -61,18 +61,20 @@ def _ticket_kinds() -> list[str]:
     return [k for k in registry.kinds() if Capability.TICKETS_IN in registry.get(k).capabilities]
 
 
-def _verified(headers: dict[str, str], raw: bytes) -> tuple[Verifier, InboundMessage | InvalidDelivery]:
-    """The account whose secret signed ``raw``, with its message (or why its body is wrong); PushRejected if none."""
+def _checked(
+    candidates: Sequence[Verifier], headers: Mapping[str, str], raw: bytes
+) -> tuple[Verifier, InboundMessage | InvalidDelivery]:
+    """The account among ``candidates`` whose secret signed ``raw``, with its message (or why its body is wrong)."""
     by_kind: dict[str, list[Verifier]] = {}
-    for verifier in verifiers(current_app, db.session, _ticket_kinds()):
+    for verifier in candidates:
         by_kind.setdefault(verifier.kind, []).append(verifier)
     refusal = PushRejected(
         "X-Helpdesk-Key-Id names no enabled webhook account", code="unknown_key", field="X-Helpdesk-Key-Id"
     )
-    for kind, candidates in by_kind.items():
-        by_name = {v.name: v for v in candidates}
+    for kind, accounts in by_kind.items():
+        by_name = {v.name: v for v in accounts}
         try:
-            config, message = registry.get(kind).receive_ticket(headers, raw, [v.config for v in candidates])
+            config, message = registry.get(kind).receive_ticket(headers, raw, [v.config for v in accounts])
         except InvalidDelivery as bad:
             return by_name[bad.account or ""], bad
         except PushRejected as exc:
@@ -80,6 +82,24 @@ def _verified(headers: dict[str, str], raw: bytes) -> tuple[Verifier, InboundMes
             continue
         return by_name[config.name], message
     raise refusal
+
+
+def _verified(headers: Mapping[str, str], raw: bytes) -> tuple[Verifier, InboundMessage | InvalidDelivery]:
+    """Checked against the accounts as this process last read them, or as stored now; PushRejected if neither.
+
+    Most deliveries pass with what the process knows and touch no database
+    here; their batch confirms the accounts' stamps in its transaction
+    (:func:`_rechecked`).  A refusal may come from an account changed since
+    (a new one, a rotated secret), so it is only final against a fresh read.
+    """
+    cache = verifier_cache(current_app)
+    known = cache.known(_ticket_kinds())
+    if known is not None:
+        try:
+            return _checked(known, headers, raw)
+        except PushRejected:
+            pass
+    return _checked(cache.enabled(db.session, _ticket_kinds()), headers, raw)
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,8 @@ class Delivery:
     body: InboundMessage | InvalidDelivery
     key: str  # the Idempotency-Key, "" when none was sent
     raw: bytes
+    headers: Mapping[str, str]
+    stamp: tuple[object, ...]  # the account's stored values its signature was checked with
 
     @property
     def source(self) -> str:
@@ -135,10 +157,40 @@ def _quarantined(session: Session, delivery: Delivery, bad: InvalidDelivery) -> 
     return 422, _text({"error": {"code": "invalid_body", "message": message, "field": bad.field}})
 
 
+def _rechecked(session: Session, deliveries: Sequence[Delivery]) -> tuple[list[Delivery], dict[int, Answer]]:
+    """The deliveries as verified against the accounts as stored now, in ``session``'s transaction; and refusals.
+
+    One statement for the batch.  A delivery whose account changed since its
+    request checked it (disabled, its key id or secret changed) is checked
+    again: it may now belong to nobody (refused, as its request would be
+    now), or still pass.
+    """
+    current = verifier_cache(current_app).enabled(session, _ticket_kinds())
+    stamps = {v.account_id: v.stamp for v in current}
+    checked: list[Delivery] = []
+    refused: dict[int, Answer] = {}
+    for index, delivery in enumerate(deliveries):
+        if stamps.get(delivery.account_id) == delivery.stamp:
+            checked.append(delivery)
+            continue
+        try:
+            account, body = _checked(current, delivery.headers, delivery.raw)
+        except PushRejected as exc:
+            log.warning("ticket webhook refused: %s", exc)
+            refused[index] = (exc.status, _text({"error": {"code": exc.code, "message": str(exc), "field": exc.field}}))
+            checked.append(delivery)
+            continue
+        checked.append(replace(delivery, account_id=account.account_id, account_name=account.name, body=body))
+    return checked, refused
+
+
 def store(session: Session, deliveries: Sequence[Delivery]) -> list[Answer]:
     """Store a batch of deliveries in ``session``'s transaction (flushed, not committed); one answer each.
 
-    Keys first: a key answered before gets its stored answer; a key that
+    First the signatures' accounts are confirmed as they are stored now
+    (:func:`_rechecked`): a delivery refused there is answered as its
+    request would be now and leaves nothing behind, not even its key.
+    Then keys: a key answered before gets its stored answer; a key that
     comes twice in the batch is worked once and both get the first's answer,
     as if the second had arrived just after the first committed.  Then the
     bad bodies are quarantined and the good ones go through ``ingest`` once
@@ -147,11 +199,16 @@ def store(session: Session, deliveries: Sequence[Delivery]) -> list[Answer]:
     """
     take_write_lock(session)  # before the look-ups: no other batch can claim a key in between
     answers: list[Answer | None] = [None] * len(deliveries)
+    deliveries, refused = _rechecked(session, deliveries)
+    for index, answer in refused.items():
+        answers[index] = answer
     stored = idempotency.lookup(session, {(d.account_id, d.key) for d in deliveries if d.key})
     first: dict[tuple[int, str], int] = {}
     repeats: list[tuple[int, int]] = []
     to_ingest: dict[str, list[int]] = {}
     for index, delivery in enumerate(deliveries):
+        if index in refused:
+            continue
         pair = (delivery.account_id, delivery.key)
         if delivery.key and pair in stored:
             earlier = stored[pair]
@@ -223,7 +280,7 @@ def receive_ticket() -> Response:
     key = headers.get("idempotency-key", "").strip()
     if len(key) > 255:
         return _error(400, "bad_idempotency_key", "keep the Idempotency-Key under 256 characters", "Idempotency-Key")
-    delivery = Delivery(account.account_id, account.name, body, key, raw)
+    delivery = Delivery(account.account_id, account.name, body, key, raw, headers, account.stamp)
     # End the read transaction and hand the connection back before waiting: a waiting request holding one
     # would keep it from the batch that has to run first.
     db.session.rollback()

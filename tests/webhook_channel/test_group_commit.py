@@ -215,3 +215,21 @@ def test_waiters_behind_a_batch_run_as_the_next_batch_and_errors_reach_every_cal
         assert isinstance(results[i], ValueError) if i in failed else results[i] == i + 1
     assert group.pending() == 0
     assert group.submit(7) == 8  # leadership was handed back: a new lone caller leads
+
+
+def test_an_account_disabled_while_its_deliveries_queue_refuses_them(app, session, erp, monkeypatch):
+    """A request checks the signature with the secrets it knows; its batch confirms the account as stored then,
+    in its own transaction: an account disabled in between stores nothing, not even the key."""
+    from helpdesk.extensions import db
+
+    def disable_then_store(real: Any, batch_session: Any, deliveries: Any) -> Any:
+        with db.engine.begin() as conn:  # another process (the admin page, the CLI) disables it
+            conn.execute(sa.update(type(erp).__table__).where(type(erp).__table__.c.id == erp.id).values(enabled=False))
+        return real(batch_session, deliveries)
+
+    sent = [(delivery(external_id=f"LATE-{n}"), f"late-{n}") for n in range(3)]
+    answers, _ = in_one_batch(app, monkeypatch, sent, then=disable_then_store)
+    assert [status for status, _ in answers] == [401, 401, 401]
+    assert {body["error"]["code"] for _, body in answers} == {"unknown_key"}
+    assert count(session, Message, Message.external_id.like("LATE-%")) == 0
+    assert count(session, IdempotentResponse, IdempotentResponse.key.like("late-%")) == 0
