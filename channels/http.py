@@ -146,6 +146,8 @@ class HttpClient:
             raise TransientChannelError(f"{self.platform} did not answer the {what} in time") from exc
         except (http.client.HTTPException, OSError, ValueError) as exc:
             raise TransientChannelError(f"{self.platform} is unreachable ({what}): {exc}") from exc
+        if _cut_in_its_headers(method, raw.status, raw.headers, raw.data):
+            raise TransientChannelError(f"{self.platform}'s answer to the {what} was cut off before its end")
         return Response(raw.status, raw.headers, raw.data, full)
 
     def _host(self, origin: str) -> HostPool:
@@ -165,6 +167,21 @@ class HttpClient:
             hosts, self._hosts = list(self._hosts.values()), {}
         for pool in hosts:
             pool.close()
+
+
+def _cut_in_its_headers(method: str, status: int, headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether a connection closed before the response's headers ended, so it only looks like an empty answer.
+
+    A body cut short is caught by its length (or its chunks), but a cut
+    among the headers, before ``Content-Length``, leaves a status, some
+    headers and an empty body delimited by the close, which reads as a
+    platform saying "nothing here" and would let a cursor move on.  A
+    real empty answer says so (``Content-Length: 0``, chunked, or a status
+    that has no body).
+    """
+    if body or method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        return False
+    return "content-length" not in headers and "chunked" not in (headers.get("transfer-encoding") or "").lower()
 
 
 def post(url: str, content: bytes, headers: Mapping[str, str], timeout_s: float = 10.0) -> Response:

@@ -10,6 +10,7 @@ MODULES = (
     "helpdesk.polling.tasks",
     "helpdesk.webhooks.tasks",
     "helpdesk.sla.tasks",
+    "helpdesk.tickets.tasks",
     "helpdesk.housekeeping",
     "helpdesk.orders.freshness",
     "helpdesk.notifications.tasks",

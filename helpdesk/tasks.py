@@ -13,19 +13,21 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask import Flask
 from huey import Huey
 from huey.api import TaskWrapper
-from huey.exceptions import TaskLockedException
+from huey.exceptions import RetryTask, TaskLockedException
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from helpdesk import leases
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 
 class _SqliteQueue(SqliteStorage):
@@ -92,8 +94,17 @@ def task(**options: Any) -> Callable[[F], TaskWrapper]:
                 try:
                     result = fn(*args, **kwargs)
                     db.session.commit()
-                except BaseException:
-                    db.session.rollback()
+                except BaseException as exc:
+                    with suppress(Exception):  # on a dead connection the rollback fails too; the pool replaces it
+                        db.session.rollback()
+                    if not huey.immediate and database_unavailable(exc):
+                        log.warning(
+                            "task %s: the database is busy or unreachable (%s); retrying in %s s",
+                            fn.__name__,
+                            str(getattr(exc, "orig", exc)).strip().splitlines()[0],
+                            DATABASE_RETRY_S,
+                        )
+                        raise RetryTask(delay=DATABASE_RETRY_S) from exc
                     raise
                 finally:
                     db.session.remove()
@@ -119,6 +130,23 @@ def in_app(work: Callable[[], Any]) -> None:
             work()
         finally:
             db.session.remove()
+
+
+#: A job that found the database busy (SQLite's lock held past the busy timeout) or unreachable runs again this
+#: much later, however often: its work is not done, and dropping the job would lose it (a reply never sent).
+DATABASE_RETRY_S = 2
+#: What such a failure says; anything else (a missing column, a constraint) is a bug, not a reason to retry.
+_UNAVAILABLE = ("database is locked", "database is busy", "database table is locked", "connection", "server closed")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be used just now, rather than that the work is wrong."""
+    if not isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    text = str(exc.orig).lower()
+    return any(sign in text for sign in _UNAVAILABLE)
 
 
 #: How long a task's lease outlives a holder that stopped renewing it (killed, frozen, machine gone).

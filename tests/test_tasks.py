@@ -93,3 +93,36 @@ def test_a_task_skipped_for_its_lock_is_not_reported_as_a_warning(caplog: Any) -
         huey_logger.warning("Task %s not run, %s.", "abc", "unable to acquire lock poll-account-7")
         huey_logger.warning("Task %s failed", "def")
     assert [r.getMessage() for r in caplog.records] == ["Task def failed"]
+
+
+def test_a_worker_process_knows_every_task_the_app_can_queue(tmp_path: Path) -> None:
+    """A worker started on its own (``helpdesk worker``) must have every task registered, not only those some
+    request happened to import: a job it cannot name is dropped ("not found in TaskRegistry"), as replies were."""
+    import json
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    declared = set()
+    for path in (REPO / "helpdesk").rglob("*.py"):
+        for name in re.findall(r"@(?:tasks\.)?task\([^)]*\)\s*\ndef (\w+)", path.read_text()):
+            module = ".".join(path.relative_to(REPO).with_suffix("").parts)
+            declared.add(f"{module}.{name}")
+    assert "helpdesk.tickets.tasks.send_reply" in declared
+    script = (
+        "import json, sys; from helpdesk import create_app; from helpdesk.tasks import huey; "
+        "create_app({'HELPDESK_DATABASE_URL': sys.argv[1], 'HELPDESK_SECRET_KEY': 'x' * 32}); "
+        "print(json.dumps(sorted(huey._registry._registry)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, f"sqlite:///{tmp_path / 'desk.db'}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HELPDESK_INSTANCE_PATH": str(tmp_path)},
+    )
+    registered = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert declared - registered == set()

@@ -25,6 +25,7 @@ class _Cut:
 
     marker: bytes
     after_bytes: int
+    let_through: int = 0
 
 
 class _Link:
@@ -85,10 +86,10 @@ class FaultyProxy:
     def come_back(self) -> None:
         self._down = False
 
-    def cut_answer(self, after_bytes: int, *, once_client_sent: bytes = b"") -> None:
-        """Arm one cut: after the client sends ``once_client_sent`` (any request when empty), let
-        ``after_bytes`` of the answer through, then close both sides."""
-        self._cut = _Cut(once_client_sent, after_bytes)
+    def cut_answer(self, after_bytes: int, *, once_client_sent: bytes = b"", let_through: int = 0) -> None:
+        """Arm one cut: after the client sends ``once_client_sent`` (any request when empty) for the
+        ``let_through + 1``-th time, pass ``after_bytes`` of the answer, then close both sides."""
+        self._cut = _Cut(once_client_sent, after_bytes, let_through)
 
     def close(self) -> None:
         self._closed = True
@@ -131,8 +132,11 @@ class FaultyProxy:
             while data := link.client.recv(65536):
                 cut = self._cut
                 if cut is not None and link.left is None and cut.marker in data:
-                    self._cut = None
-                    link.left = cut.after_bytes
+                    if cut.let_through:
+                        cut.let_through -= 1
+                    else:
+                        self._cut = None
+                        link.left = cut.after_bytes
                 link.upstream.sendall(data)
         except OSError:
             pass
