@@ -1,13 +1,16 @@
 """Ingestion throughput: synthetic marketplace traffic through the full pipeline.
 
-    python bench/ingest.py [--scale 1.0] [--runs 3] [--batch 1000]
+    python bench/ingest.py [--scale 1.0] [--runs 3] [--batch 1000] [--auto-translate]
 
 Default: 50,000 messages (several platforms and languages, 30 % replies to
 earlier threads, repeat customers) in transactions of ``helpdesk ingest``'s
 default size (1,000; ``--batch 500`` is a poller's page), on SQLite and on
 PostgreSQL, each run in a fresh process and a fresh database.  The ceiling
 is a raw ``sqlite3`` executemany of the same message rows (no dedupe, no
-threading, no customers) measured in the same run.  Prints one JSON object
+threading, no customers) measured in the same run.  ``--auto-translate``
+configures a translation service and has one team, serving every store,
+translate buyer messages automatically: ingest must not get slower (the
+translations are queued by the outbox relay after the commit, not here).  Prints one JSON object
 as its last line.
 """
 
@@ -40,7 +43,24 @@ def _accounts(session) -> None:  # type: ignore[no-untyped-def]
     session.commit()
 
 
-def measure_pipeline(backend: str, count: int, batch: int) -> dict[str, float]:
+def _auto_translate(session) -> None:  # type: ignore[no-untyped-def]
+    """One team serving every store with automatic translation into Chinese, and an active service."""
+    import sqlalchemy as sa
+
+    from helpdesk.accounts.models import Team, team_channel_accounts
+    from helpdesk.channelaccounts.models import ChannelAccount
+    from helpdesk.translation import configuration
+
+    team = Team(name="bench", auto_translate_to="zh")
+    session.add(team)
+    session.flush()
+    stores = session.scalars(sa.select(ChannelAccount.id)).all()
+    session.execute(sa.insert(team_channel_accounts), [{"team_id": team.id, "channel_account_id": s} for s in stores])
+    configuration.configure(session, None, kind="libretranslate", base_url="http://127.0.0.1:5000")
+    session.commit()
+
+
+def measure_pipeline(backend: str, count: int, batch: int, auto_translate: bool = False) -> dict[str, float]:
     if backend == "sqlite":
         url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     else:
@@ -54,6 +74,8 @@ def measure_pipeline(backend: str, count: int, batch: int) -> dict[str, float]:
 
     with app.app_context():
         _accounts(db.session)
+        if auto_translate:
+            _auto_translate(db.session)
         start = time.perf_counter()
         ingested = 0
         for i in range(0, len(messages), batch):
@@ -107,6 +129,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 50,000 messages")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=IMPORT_BATCH, help="messages per transaction")
+    parser.add_argument("--auto-translate", action="store_true", help="a team translates buyer messages")
     parser.add_argument("--one", choices=["sqlite", "postgresql", "ceiling"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     count = int(50_000 * args.scale)
@@ -114,14 +137,17 @@ def main() -> None:
         if args.one == "ceiling":
             figures = measure_ceiling(count, args.batch)
         else:
-            figures = measure_pipeline(args.one, count, args.batch)
+            figures = measure_pipeline(args.one, count, args.batch, args.auto_translate)
         print(json.dumps(figures))
         return
 
     results: dict[str, list[dict[str, float]]] = {"ceiling": [], "sqlite": [], "postgresql": []}
     for run in range(args.runs):
         for name, figures_of in results.items():
-            figures = run_child(Path(__file__), "--one", name, "--scale", str(args.scale), "--batch", str(args.batch))
+            extra = ["--auto-translate"] if args.auto_translate and name != "ceiling" else []
+            figures = run_child(
+                Path(__file__), "--one", name, "--scale", str(args.scale), "--batch", str(args.batch), *extra
+            )
             figures_of.append(figures)
             if "skipped" not in figures:
                 print(
@@ -137,6 +163,7 @@ def main() -> None:
     summary = {
         "messages": count,
         "batch": args.batch,
+        "auto_translate": args.auto_translate,
         "runs": args.runs,
         "messages_per_s": med("sqlite", "messages_per_s"),
         "ceiling_per_s": med("ceiling", "messages_per_s"),

@@ -122,6 +122,7 @@ def create_app(
     from helpdesk.signin.two_factor_views import bp as two_factor_bp
     from helpdesk.signin.views import bp as signin_bp
     from helpdesk.sla.views import bp as sla_bp
+    from helpdesk.tickets.translation_views import bp as ticket_translation_bp
     from helpdesk.tickets.views import bp as tickets_bp
     from helpdesk.translation.views import bp as translationadmin_bp
     from helpdesk.vendor.views import bp as vendor_bp
@@ -132,6 +133,7 @@ def create_app(
     app.register_blueprint(home_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(ticket_translation_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(signin_bp)

@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
     from helpdesk.reports.cli import reports_cli
     from helpdesk.signin import cli as _signin_cli  # noqa: F401 - adds its commands to the users group
     from helpdesk.sla.cli import sla_cli
+    from helpdesk.tickets.auto_translate import auto_translate_command
     from helpdesk.translation.cli import translation_cli
     from helpdesk.webhooks.cli import webhooks_cli
 
@@ -45,6 +46,7 @@ def register(app: Flask) -> None:
     helpdesk_cli.add_command(notifications_cli)
     helpdesk_cli.add_command(users_cli)
     helpdesk_cli.add_command(teams_cli)
+    teams_cli.add_command(auto_translate_command)
     helpdesk_cli.add_command(translation_cli)
     helpdesk_cli.add_command(backup_command)
     helpdesk_cli.add_command(restore_command)

@@ -16,6 +16,7 @@ MODULES = (
     "helpdesk.notifications.tasks",
     "helpdesk.notifications.live",
     "helpdesk.translation.tasks",
+    "helpdesk.tickets.auto_translate",
 )
 
 

@@ -43,6 +43,8 @@ class Team(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Buyer messages of the team's stores are translated into this language as they arrive; None is off.
+    auto_translate_to: Mapped[str | None] = mapped_column(sa.String(16))
 
     members: Mapped[list[User]] = relationship(secondary=team_members, back_populates="teams")
 

@@ -4,7 +4,8 @@ Exact keys come first because an agent pasting an order number wants that
 ticket, not every mail that quotes it.  A tracking number or a SKU finds the
 tickets linked to orders that carry it (partial indexes of migration 0015);
 a buyer quoting only the tracking number is found by the full text.  Full text uses the database's own
-index (SQLite FTS5 or PostgreSQL ``to_tsvector``, built by migration 0003).
+index (SQLite FTS5 or PostgreSQL ``to_tsvector``, built by migration 0003), and finds a
+message by the words of its finished translations as well (migration 0028).
 Only when both find nothing does RapidFuzz compare the query with customer
 names and order numbers, to forgive typos; its candidate list is capped so
 a search never reads a whole table.  Buyers are found by the customer
@@ -21,9 +22,10 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
 from helpdesk.customers.search import FUZZY_CUTOFF, exact_customer_ids, fuzzy_customer_ids
-from helpdesk.inbox.schema import FTS_TABLE
+from helpdesk.inbox.schema import FTS_TABLE, TRANSLATION_FTS_TABLE
 from helpdesk.orders.models import Order, OrderLine
 from helpdesk.tickets.models import Message, Ticket
+from helpdesk.translation.models import MessageTranslation
 
 MAX_HITS = 200
 #: Order numbers compared by RapidFuzz: the newest this many (customer names are found by word instead).
@@ -84,19 +86,35 @@ def fts_query(query: str) -> str:
 
 
 def _full_text(session: Session, query: str, visible: sa.ColumnElement[bool]) -> list[int]:
+    """Messages whose own words or whose translation's words match (an agent searches in their language)."""
     if session.get_bind().dialect.name == "sqlite":
         match = fts_query(query)
         if not match:
             return []
         hits = sa.text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q ORDER BY rank LIMIT 2000")  # noqa: S608
+        translated = sa.text(
+            f"SELECT rowid FROM {TRANSLATION_FTS_TABLE} WHERE {TRANSLATION_FTS_TABLE} MATCH :q LIMIT 2000"  # noqa: S608
+        )
         message_ids = list(session.scalars(hits, {"q": match}))
+        translation_ids = list(session.scalars(translated, {"q": match}))
         condition = Message.id.in_(message_ids or [-1])
+        if translation_ids:
+            of_translations = sa.select(MessageTranslation.message_id).where(MessageTranslation.id.in_(translation_ids))
+            condition = sa.or_(condition, Message.id.in_(of_translations))
     else:
+        words = sa.func.plainto_tsquery(sa.literal_column("'simple'"), query)
         document = sa.func.to_tsvector(
             sa.literal_column("'simple'"),
             sa.func.coalesce(Message.subject, "") + " " + sa.func.coalesce(Message.body_text, ""),
         )
-        condition = document.op("@@")(sa.func.plainto_tsquery(sa.literal_column("'simple'"), query))
+        # the same expression as migration 0028's GIN index, so PostgreSQL answers from the index
+        translation = sa.func.to_tsvector(sa.literal_column("'simple'"), sa.func.coalesce(MessageTranslation.text, ""))
+        # two index scans, one list: an OR across both tables would read every message
+        matching = sa.union(
+            sa.select(Message.id).where(document.op("@@")(words)),
+            sa.select(MessageTranslation.message_id).where(translation.op("@@")(words)),
+        )
+        condition = Message.id.in_(matching)
     stmt = (
         sa.select(Message.ticket_id)
         .join(Ticket, Ticket.id == Message.ticket_id)

@@ -17,8 +17,9 @@ from werkzeug.wrappers import Response
 
 from helpdesk.extensions import db
 from helpdesk.macros import reports, services
-from helpdesk.macros.locale_text import reason_text
+from helpdesk.macros.locale_text import language_name, reason_text
 from helpdesk.tickets.policy_text import describe
+from helpdesk.tickets.translating import missing_locale
 from helpdesk.tickets.views import visible_ticket
 from macros.library import shipped
 from macros.locale import is_rtl, match
@@ -96,6 +97,7 @@ def preview(ticket_id: int, key: str) -> Response:
     macro = services.library(db.session).get(key) or abort(404)
     result = services.preview(db.session, ticket, current_user, macro, request.args.get("locale") or None)
     choice = result.choice
+    missing = missing_locale(db.session, ticket, choice)
     return jsonify(
         key=macro.key,
         title=macro.title(_ui_locale()),
@@ -106,6 +108,12 @@ def preview(ticket_id: int, key: str) -> Response:
         reason=choice.reason,
         reason_text=reason_text(choice),
         rtl=choice.rtl,
+        # the buyer's locale this macro lacks: the composer offers a machine translation from this variant
+        wanted=missing,
+        translate_url=url_for("ticket_translation.translate_macro", ticket_id=ticket.id, key=macro.key)
+        if missing
+        else None,
+        translate_label=_("Machine-translate into %(language)s", language=language_name(missing)) if missing else None,
         actions=_actions_text(macro),
         violations=[{"code": v.code, "text": describe(v), "blocking": v.blocking} for v in result.violations],
     )

@@ -19,7 +19,7 @@ from helpdesk.customers import suggestions as customer_suggestions
 from helpdesk.extensions import db
 from helpdesk.inbox.queries import visibility
 from helpdesk.orders import freshness
-from helpdesk.tickets import actions, merging, pages, services
+from helpdesk.tickets import actions, merging, pages, services, translating
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets.models import Attachment, Message, Priority, Ticket, TicketStatus
 from helpdesk.tickets.policy_text import describe
@@ -50,6 +50,7 @@ def _render(
     *,
     status: int = 200,
     draft: str = "",
+    translation_draft: str = "",
     collision: tuple[Message, ...] = (),
     policy_violations: bool = False,
 ) -> tuple[str, int]:
@@ -77,6 +78,9 @@ def _render(
             db.session, ticket.customer_id, visible_account_ids(current_user)
         ),
         draft=draft,
+        translation_draft=translation_draft,
+        reading=translating.page_state(db.session, messages, current_user),
+        reply_choice=translating.reply_language(db.session, ticket),
         collision=collision,
     )
     return html, status
@@ -135,7 +139,9 @@ def message_fragment(ticket_id: int, message_id: int) -> str:
     message = db.session.get(Message, message_id)
     if message is None or message.ticket_id != ticket.id:
         abort(404)
-    return render_template("tickets/_message.html", m=message)
+    return render_template(
+        "tickets/_message.html", m=message, reading=translating.page_state(db.session, [message], current_user)
+    )
 
 
 def _back(ticket: Ticket) -> Response:
@@ -178,13 +184,15 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
     uploads = _uploads()
     body = form.get("body", "")
     internal = form.get("internal") == "1"
+    # a translated reply: the buyer gets the (edited) translation, the ticket keeps what the agent wrote
+    translation = (form.get("translation") or "").strip() if not internal else ""
     override = (form.get("override_reason") or "").strip() if current_user.sees_everything else ""
     try:
         message = services.add_reply(
             db.session,
             ticket,
             current_user,
-            body,
+            translation or body,
             internal=internal,
             seen_message_id=form.get("seen", type=int),
             force=form.get("force") == "1",
@@ -192,23 +200,30 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
             attachments=uploads,
             mentions=form.getlist("mention", type=int) if internal else (),
         )
+        if translation:
+            translating.keep_written_text(
+                message,
+                body,
+                translating.agent_language(current_user),
+                translating.language_code(form.get("translation_target") or ticket.language),
+            )
         if not internal:
             _after_reply(ticket, form.get("macro_key", ""), form.get("macro_locale", ""), form.get("then_status", ""))
     except Collision as exc:
         db.session.rollback()
         _files_not_kept(uploads)
-        return _render(ticket, status=409, draft=body, collision=exc.messages)
+        return _render(ticket, status=409, draft=body, translation_draft=translation, collision=exc.messages)
     except PolicyViolation as exc:
         db.session.rollback()
         for violation in exc.violations:
             flash(describe(violation), "error")
         _files_not_kept(uploads)
-        return _render(ticket, status=422, draft=body, policy_violations=True)
+        return _render(ticket, status=422, draft=body, translation_draft=translation, policy_violations=True)
     except TicketError as exc:
         db.session.rollback()
         flash(_(str(exc)), "error")
         _files_not_kept(uploads)
-        return _render(ticket, status=422, draft=body)
+        return _render(ticket, status=422, draft=body, translation_draft=translation)
     db.session.commit()
     if not internal:
         from helpdesk.tickets.tasks import send_reply

@@ -142,7 +142,7 @@ class Provider(ABC):
         return (self.settings.base_url or self.default_url).rstrip("/")
 
     def close(self) -> None:
-        self.http._pool.clear()
+        self.http.close()
 
     @abstractmethod
     def translate(

@@ -13,6 +13,10 @@
     const body = document.getElementById("body");
     const viewers = new Map(); // user id → {name, typingUntil, seen}
     let collided = false;
+    const csrfHeaders = () => {
+      const token = document.querySelector('meta[name="csrf-token"]');
+      return token ? { "X-CSRFToken": token.content } : {};
+    };
 
     function renderPresence() {
       const now = Date.now();
@@ -146,9 +150,11 @@
     let checkTimer = null;
     function checkPolicy() {
       const internal = document.getElementById("internal");
-      if (!warnings || (internal && internal.checked) || !body.value.trim()) { if (warnings) warnings.replaceChildren(); return; }
+      const leaving = document.getElementById("translation");
+      const text = leaving && !leaving.disabled && leaving.value.trim() ? leaving.value : body.value;
+      if (!warnings || (internal && internal.checked) || !text.trim()) { if (warnings) warnings.replaceChildren(); return; }
       const data = new FormData();
-      data.append("body", body.value);
+      data.append("body", text);
       const token = document.querySelector('meta[name="csrf-token"]');
       fetch(warnings.dataset.url, {
         method: "POST", body: data, credentials: "same-origin",
@@ -220,8 +226,33 @@
           const li = document.createElement("li"); li.textContent = v.text; li.className = v.blocking ? "blocking" : "advice"; return li;
         }));
         document.getElementById("macro-insert").disabled = Boolean(p.error);
+        document.getElementById("macro-machine").hidden = true;
+        const translateMacro = document.getElementById("macro-translate");
+        translateMacro.hidden = !p.translate_url || Boolean(p.error);
+        translateMacro.textContent = p.translate_label || "";
       });
     }
+    const macroTranslate = document.getElementById("macro-translate");
+    if (macroTranslate) macroTranslate.addEventListener("click", () => {
+      if (!current || !current.translate_url) return;
+      const shown = current;
+      macroTranslate.disabled = true;
+      fetch(shown.translate_url, { method: "POST", credentials: "same-origin", headers: csrfHeaders() })
+        .then((r) => r.json().then((a) => ({ ok: r.ok, a })))
+        .then(({ ok, a }) => {
+          if (current !== shown) return;
+          const text = document.getElementById("macro-text");
+          if (!ok) { text.textContent = a.error; text.classList.add("error"); return; }
+          // the preview now holds the machine translation, marked as such; Insert takes it
+          current = Object.assign({}, shown, { text: a.text, locale: a.from_locale, rtl: false, machine: true });
+          text.textContent = a.text;
+          text.dir = "auto";
+          document.getElementById("macro-machine-note").textContent = a.note;
+          document.getElementById("macro-machine").hidden = false;
+          macroTranslate.hidden = true;
+        })
+        .finally(() => { macroTranslate.disabled = false; });
+    });
     if (macroBox) {
       search.addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); });
       search.addEventListener("focus", () => { if (!results.children.length) runSearch(); });
@@ -395,6 +426,96 @@
         if (text) { ev.preventDefault(); attachError.textContent = text; attachError.hidden = false; }
       });
       render();
+    }
+
+    // Translation: a buyer message into the agent's language (under the original, never instead of it), and the
+    // draft into the buyer's (editable; the translation is what is sent, the agent's text stays on the ticket).
+    const polling = new Set();
+    function pollTranslation(messageId, tries) {
+      // fallback for a page without a live connection: redraw until the job has finished
+      if (polling.has(messageId) && tries === 0) return;
+      polling.add(messageId);
+      setTimeout(() => loadMessage(messageId, true).then((node) => {
+        const box = node && node.querySelector(".translation");
+        if (box && box.dataset.status === "pending" && tries < 100) pollTranslation(messageId, tries + 1);
+        else polling.delete(messageId);
+      }), tries < 10 ? 2000 : 10000);
+    }
+    list.addEventListener("click", (ev) => {
+      const toggle = ev.target.closest(".toggle-translation");
+      if (toggle) {
+        const text = toggle.closest(".translated").querySelector(".translated-text");
+        text.hidden = !text.hidden;
+        toggle.setAttribute("aria-expanded", text.hidden ? "false" : "true");
+        toggle.textContent = text.hidden ? toggle.dataset.show : toggle.dataset.hide;
+        return;
+      }
+      const button = ev.target.closest(".translate-button");
+      if (!button) return;
+      const box = button.closest(".translation");
+      const messageId = Number(box.dataset.messageId);
+      button.disabled = true;
+      fetch(box.dataset.url, { method: "POST", credentials: "same-origin", headers: csrfHeaders() })
+        .then((r) => r.json().then((a) => ({ ok: r.ok, a })))
+        .then(({ ok, a }) => {
+          if (!ok) {
+            const p = document.createElement("p");
+            p.className = "flash error"; p.setAttribute("role", "alert"); p.textContent = a.error || "";
+            if (a.help_url) { const link = document.createElement("a"); link.href = a.help_url; link.textContent = " docs/translation.md"; p.appendChild(link); }
+            box.replaceChildren(p);
+            return;
+          }
+          loadMessage(messageId, true);
+          if (a.status === "pending") pollTranslation(messageId, 0);
+        })
+        .catch(() => { button.disabled = false; });
+    });
+    if (live) live.on("message.translated", (d) => { if (d.ticket_id === ticketId) loadMessage(d.message_id, true); });
+
+    const draftBox = document.getElementById("draft-translation");
+    const translated = document.getElementById("translation");
+    const translateButton = document.getElementById("translate-draft");
+    if (draftBox && translated) {
+      const pane = document.getElementById("draft-translated");
+      const error = document.getElementById("draft-translation-error");
+      const stale = document.getElementById("draft-stale");
+      let translatedFrom = translated.value ? body.value : null;
+      const showTranslation = (text) => {
+        translated.disabled = false; translated.value = text; pane.hidden = false; stale.hidden = true;
+        translatedFrom = body.value;
+      };
+      function translateDraft() {
+        if (translateButton.disabled) return;
+        error.hidden = true;
+        const data = new FormData();
+        data.append("text", body.value);
+        data.append("target", draftBox.dataset.target);
+        const label = translateButton.innerHTML;
+        translateButton.disabled = true;
+        translateButton.textContent = draftBox.dataset.tBusy;
+        fetch(draftBox.dataset.url, { method: "POST", body: data, credentials: "same-origin", headers: csrfHeaders() })
+          .then((r) => r.json().then((a) => ({ ok: r.ok, a })))
+          .then(({ ok, a }) => {
+            if (!ok) { error.textContent = a.error + (a.detail ? " (" + a.detail + ")" : ""); error.hidden = false; return; }
+            showTranslation(a.text);
+            document.getElementById("draft-translated-by").textContent = a.provider;
+            checkPolicy();
+            translated.focus();
+          })
+          .catch(() => { error.textContent = draftBox.dataset.tBusy; error.hidden = false; })
+          .finally(() => { translateButton.disabled = false; translateButton.innerHTML = label; });
+      }
+      translateButton.addEventListener("click", translateDraft);
+      body.addEventListener("input", () => {
+        if (!pane.hidden && translatedFrom !== null && body.value !== translatedFrom) { stale.textContent = draftBox.dataset.tStale; stale.hidden = false; }
+      });
+      translated.addEventListener("input", () => { clearTimeout(checkTimer); checkTimer = setTimeout(checkPolicy, 400); });
+      document.getElementById("discard-translation").addEventListener("click", () => {
+        pane.hidden = true; translated.disabled = true; translated.value = ""; translatedFrom = null; checkPolicy(); body.focus();
+      });
+      document.addEventListener("keydown", (ev) => {
+        if ((ev.ctrlKey || ev.metaKey) && ev.shiftKey && (ev.key === "L" || ev.key === "l")) { ev.preventDefault(); translateDraft(); }
+      });
     }
 
     document.addEventListener("keydown", (ev) => {
