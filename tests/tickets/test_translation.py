@@ -263,3 +263,23 @@ def test_the_cli_twin_sets_and_clears_the_team_setting(app: Any, session: Any, w
     assert result.exit_code == 0 and "off" in result.output
     session.expire_all()
     assert world.europe.auto_translate_to is None
+
+
+def test_a_pending_translation_shows_progress_and_a_failed_one_says_why(
+    client: Any, session: Any, world: Any, german_ticket: Any, configured: Any
+) -> None:
+    message = _buyer_message(session, german_ticket)
+    row = MessageTranslation(message_id=message.id, target="en", provider="libretranslate", missing=[])
+    session.add(row)
+    session.commit()
+    login(client, world.eu)
+    fragment = client.get(f"/tickets/{german_ticket.id}/messages/{message.id}").get_data(as_text=True)
+    assert 'data-status="pending"' in fragment and "Translating into English with LibreTranslate" in fragment
+
+    row.status, row.error_kind, row.error = TranslationStatus.FAILED, "auth", "LibreTranslate refused the API key"
+    session.commit()
+    fragment = client.get(f"/tickets/{german_ticket.id}/messages/{message.id}").get_data(as_text=True)
+    assert "refused its API key" in fragment and "Try again" in fragment
+    again = _translate(client, german_ticket, message.id)  # the admin fixed the key: asking again starts over
+    assert again.status_code == 200 and again.json["status"] == TranslationStatus.DONE
+    assert again.json["text"] and "Bestellung" not in again.json["text"]
