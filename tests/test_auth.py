@@ -27,7 +27,7 @@ def test_pages_need_sign_in_but_health_does_not(client: Any) -> None:
     assert "/login" in response.headers["Location"]
     health = client.get("/health")
     assert health.status_code == 200
-    assert health.get_json() == {"status": "ok", "database": "ok", "channels": {"silent": 0}}
+    assert health.get_json() == {"status": "ok", "database": "ok", "channels": {"silent": 0}, "outbox": {"behind_s": 0}}
 
 
 def test_sign_in_and_out(client: Any, make_user: Any) -> None:

@@ -99,6 +99,23 @@ def positions(connection: sa.Connection) -> dict[str, int]:
     return {row.name: row.position for row in connection.execute(sa.select(t.c.name, t.c.position))}
 
 
+def unrelayed_since(connection: sa.Connection) -> datetime | None:
+    """When the oldest event some once-only listener has not passed yet was written; None when all are passed.
+
+    Two index look-ups, cheap enough for every health check: a relay that
+    stopped (every process that relays is down, or its lease is stuck) shows
+    as events growing old here, while nothing else on the desk looks wrong.
+    """
+    from helpdesk.events import once_listeners
+
+    if not once_listeners:
+        return None
+    known = positions(connection)
+    floor = min(known.get(name, 0) for name in once_listeners)
+    t = OutboxEvent.__table__
+    return connection.scalar(sa.select(t.c.created_at).where(t.c.id > floor).order_by(t.c.id).limit(1))
+
+
 def prune(session: Session, keep: timedelta, now: datetime | None = None) -> int:
     """Delete rows older than ``keep`` that every once-only listener has passed; how many went.
 

@@ -85,13 +85,18 @@ def test_a_poll_skipped_for_a_held_lock_is_recorded_and_explained(
 
 def test_channels_list_and_the_health_endpoint_report_silence(app: Any, session: Any, client: Any) -> None:
     account = plain(session)
-    assert client.get("/health").json == {"status": "ok", "database": "ok", "channels": {"silent": 0}}
+    assert client.get("/health").json == {
+        "status": "ok",
+        "database": "ok",
+        "channels": {"silent": 0},
+        "outbox": {"behind_s": 0},
+    }
     _quiet_for(session, account, 30)
     listed = run(app, "channels", "list").output
     assert "failing" in listed and "Not polled for 30 minutes" in listed
     health = client.get("/health")
     assert health.status_code == 200  # the web server is fine; a monitor alerts on "degraded"
-    assert health.json == {"status": "degraded", "database": "ok", "channels": {"silent": 1}}
+    assert health.json == {"status": "degraded", "database": "ok", "channels": {"silent": 1}, "outbox": {"behind_s": 0}}
     assert "plain-de" not in health.get_data(as_text=True)  # no sign-in here: store names stay private
 
 

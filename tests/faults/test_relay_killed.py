@@ -44,11 +44,12 @@ WEBHOOKS = "webhooks"  # the once-only consumer that turns events into deliverie
 
 
 def _write_events(engine: sa.Engine) -> None:
-    """One ``ticket.created`` per row, as sixteen transactions of the desk would have written them."""
+    """One ``ticket.created`` per row, as sixteen transactions of the desk would have written them, a while ago."""
     from helpdesk.db import utcnow
 
+    written = utcnow() - timedelta(minutes=10)  # long enough unrelayed for health to say so
     rows = [
-        {"name": "ticket.created", "payloads": [{"ticket_id": n, "channel_account_id": 1}], "created_at": utcnow()}
+        {"name": "ticket.created", "payloads": [{"ticket_id": n, "channel_account_id": 1}], "created_at": written}
         for n in range(1, EVENTS + 1)
     ]
     with engine.begin() as conn:
@@ -142,6 +143,8 @@ def test_a_relay_killed_mid_batch_and_restarted_relays_each_event_once(
             stored = conn.exec_driver_sql("SELECT ticket_id FROM webhook_delivery").scalars().all()
         assert sorted(stored) == list(range(1, len(ids) + 1)), (passed, stored)
         assert len(stored) < EVENTS  # it really was cut short
+        health = app.test_client().get("/health").json  # the relay is dead: events are waiting, and health says so
+        assert health["status"] == "degraded" and health["outbox"]["behind_s"] >= 600, health
 
         restarted = forked_work(env, _restarted_worker, paused=False)
         restarted.join(120)
@@ -157,3 +160,5 @@ def test_a_relay_killed_mid_batch_and_restarted_relays_each_event_once(
             positions = dict(conn.execute(sa.select(OutboxConsumer.name, OutboxConsumer.position)).all())
         assert positions and all(p == end for p in positions.values()), positions  # every once-only listener
         assert leases_held(engine) == []
+        assert app.test_client().get("/health").json["outbox"] == {"behind_s": 0}
+        assert app.test_client().get("/health").json["status"] == "ok"
