@@ -13,6 +13,7 @@ no shared disk.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from helpdesk.db import any_of, bulk_insert, utcnow
+from helpdesk.db import any_of_param, bulk_insert, list_param, utcnow
 from helpdesk.tickets.models import AttachmentBlob
 
 SMALL_BLOB_BYTES = 64 * 1024
@@ -40,6 +41,13 @@ def _root() -> Path:
 
 def _path(sha: str) -> Path:
     return _root() / sha[:2] / sha[2:4] / sha
+
+
+@functools.cache
+def _stored_statement(dialect: str) -> sa.Select[tuple[str]]:
+    """Which of the ``shas`` are stored: built once per dialect (each ingest batch asks)."""
+    table = AttachmentBlob.__table__
+    return sa.select(table.c.sha256).where(any_of_param(table.c.sha256, "shas", dialect))
 
 
 def store_many(session: Session, blobs: Iterable[bytes], *, unsaved: dict[str, str] | None = None) -> dict[int, str]:
@@ -64,9 +72,8 @@ def store_many(session: Session, blobs: Iterable[bytes], *, unsaved: dict[str, s
         return sha_of
     conn = session.connection()
     table = AttachmentBlob.__table__
-    existing = set(
-        conn.execute(sa.select(table.c.sha256).where(any_of(table.c.sha256, by_sha, conn.dialect.name))).scalars()
-    )
+    dialect = conn.dialect.name
+    existing = set(conn.execute(_stored_statement(dialect), {"shas": list_param(by_sha, dialect)}).scalars())
     all_in_db = current_app.config["HELPDESK_SETTINGS"].attachment_storage == "db"
     now = utcnow()
     rows = []

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from helpdesk.channelaccounts.models import IdempotentResponse
-from helpdesk.db import utcnow
+from helpdesk.db import bulk_insert, utcnow
 from helpdesk.ingest.batch import select_by_pairs
 
 KEEP = timedelta(hours=48)
@@ -47,10 +47,8 @@ def record_many(session: Session, answers: Sequence[tuple[int, str, int, str]]) 
     """
     if answers:
         now = utcnow()
-        session.execute(
-            sa.insert(IdempotentResponse),
-            [{"account_id": a, "key": k, "status": s, "body": b, "created_at": now} for a, k, s, b in answers],
-        )
+        rows = [{"account_id": a, "key": k, "status": s, "body": b, "created_at": now} for a, k, s, b in answers]
+        bulk_insert(session.connection(), IdempotentResponse.__table__, rows)  # every batch: no ORM bulk path
 
 
 def prune(session: Session) -> int:
