@@ -21,6 +21,7 @@ import select
 import socket
 import ssl
 import threading
+import weakref
 from collections import deque
 from urllib.parse import urlsplit
 
@@ -52,6 +53,8 @@ class HostPool:
         self._idle: deque[http.client.HTTPConnection] = deque()
         self._lock = threading.Lock()
         self._tls = ssl.create_default_context() if self.https else None
+        # a client nobody closed still hangs up when it is collected, as urllib3's pools do
+        weakref.finalize(self, _close_all, self._idle)
 
     def request(self, method: str, target: str, body: bytes | None, headers: dict[str, str]) -> Raw:
         """Send one request on a kept or new connection and read the whole answer."""
@@ -74,7 +77,8 @@ class HostPool:
 
     def close(self) -> None:
         with self._lock:
-            idle, self._idle = list(self._idle), deque()
+            idle = list(self._idle)
+            self._idle.clear()
         for conn in idle:
             conn.close()
 
@@ -110,6 +114,11 @@ class HostPool:
         conn.sock.settimeout(self.read_timeout)
         conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
+
+
+def _close_all(idle: deque[http.client.HTTPConnection]) -> None:
+    while idle:
+        idle.pop().close()
 
 
 def _dropped(conn: http.client.HTTPConnection) -> bool:
