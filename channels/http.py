@@ -33,6 +33,7 @@ from urllib.parse import urlencode, urlsplit
 
 import orjson
 
+from channels import netguard
 from channels.base import (
     AuthError,
     ChannelError,
@@ -142,6 +143,8 @@ class HttpClient:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
             raw = self._host(f"{parts.scheme}://{parts.netloc}").request(method, target, body, sent)
+        except netguard.AddressRefused as exc:  # before ValueError below: refused is not "unreachable, retry"
+            raise ChannelError(f"{self.platform} was not contacted ({what}): {exc}") from exc
         except WireTimeout as exc:
             raise TransientChannelError(f"{self.platform} did not answer the {what} in time") from exc
         except (http.client.HTTPException, OSError, ValueError) as exc:

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 from urllib3 import HTTPHeaderDict
 
+from channels.netguard import CheckedHTTPClientConnection, CheckedHTTPSClientConnection
+
 
 class WireTimeout(Exception):
     """The host did not answer in time (connect or read)."""
@@ -101,10 +103,11 @@ class HostPool:
 
     def _connect(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection
+        # to an address the outbound policy allows, resolved and checked now (channels.netguard)
         if self._tls is not None:
-            conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.connect_timeout, context=self._tls)
+            conn = CheckedHTTPSClientConnection(self.host, self.port, timeout=self.connect_timeout, context=self._tls)
         else:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
+            conn = CheckedHTTPClientConnection(self.host, self.port, timeout=self.connect_timeout)
         try:
             conn.connect()
         except TimeoutError as exc:

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from channels import netguard
+
 
 class FieldType(enum.StrEnum):
     TEXT = "text"
@@ -119,6 +121,10 @@ def _url(name: str, value: str) -> str:
         raise ConfigError(name, f"must be an https:// address, not {value!r}")
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
         raise ConfigError(name, f"must use https:// (plain http is only allowed on this machine), not {value!r}")
+    try:
+        netguard.check_url(value)
+    except netguard.AddressRefused as exc:
+        raise ConfigError(name, str(exc)) from None
     return value.rstrip("/")
 
 

@@ -97,7 +97,7 @@ def create_app(
 
     relay.init_app(app)  # built, not started: serve, worker and the first Socket.IO connection start it
 
-    from helpdesk import cli, listeners, querybudget
+    from helpdesk import cli, listeners, outbound, querybudget
     from helpdesk.accounts.admin_views import bp as useradmin_bp
     from helpdesk.accounts.views import bp as accounts_bp
     from helpdesk.admin.views import bp as admin_bp
@@ -160,6 +160,7 @@ def create_app(
     cli.register(app)
     errors.init_app(app)
     querybudget.init_app(app)
+    outbound.init_app(app)
     _security_headers(app)
     return app
 

@@ -225,6 +225,9 @@ def serve_command(host: str, port: int, threads: int, no_worker: bool, demo_fake
         consumer = watchers = platforms = None
         if demo_fakes:
             from helpdesk.demo.live import DemoPlatforms
+            from helpdesk.outbound import allow_loopback
+
+            allow_loopback(app)  # the fake platforms listen on this machine
 
             platforms = DemoPlatforms(hook_base=f"http://{host}:{port}")
             connected = platforms.start(app)
@@ -264,7 +267,9 @@ def serve_command(host: str, port: int, threads: int, no_worker: bool, demo_fake
         return
     click.echo(f"Helpdesk running at http://{host}:{port}/  (Ctrl+C stops it)")
     from helpdesk.extensions import socketio
+    from helpdesk.outbound import allow_loopback
 
+    allow_loopback(app)  # development: test servers on this machine may be called
     stop = start()
     # Flask ignores app.run() inside its own CLI; this command exists to serve, so lift that guard.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)

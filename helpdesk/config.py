@@ -71,6 +71,9 @@ class Settings:
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
     https: bool = False  # served over HTTPS (behind a proxy): Secure cookies and HSTS
     query_timeout_ms: int = 10_000  # each statement of a web request; 0: none (see helpdesk.querybudget)
+    # outbound addresses inside the network (see channels.netguard): None = loopback only in tests, debug, demo
+    allow_private_urls: bool | None = None
+    allowed_url_networks: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -201,6 +204,24 @@ def _session_lifetimes(env: Mapping[str, str]) -> tuple[int, int]:
     return idle, most
 
 
+def _allowed_url_networks(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``HELPDESK_ALLOWED_URL_NETWORKS=10.20.0.0/16,fd00:1::/64``: inside addresses outbound calls may reach."""
+    import ipaddress
+
+    name = "HELPDESK_ALLOWED_URL_NETWORKS"
+    networks = []
+    for part in (p.strip() for p in env.get(name, "").split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {part!r} is not a network; write addresses or ranges like 10.20.0.5 or 10.20.0.0/16"
+            ) from None
+    return tuple(networks)
+
+
 def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     raw = env.get("HELPDESK_SECRET_KEY")
     if raw is not None:
@@ -311,6 +332,10 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         run_worker_in_process=_bool(env, "HELPDESK_WORKER_IN_PROCESS", True),
         trusted_proxies=_int(env, "HELPDESK_TRUSTED_PROXIES", 0, minimum=0),
         query_timeout_ms=_int(env, "HELPDESK_QUERY_TIMEOUT_MS", 10_000, minimum=0),
+        allow_private_urls=_bool(env, "HELPDESK_ALLOW_PRIVATE_URLS", False)
+        if env.get("HELPDESK_ALLOW_PRIVATE_URLS", "").strip()
+        else None,
+        allowed_url_networks=_allowed_url_networks(env),
         # on by default when the public address is https: a deployment that says so is served that way
         https=_bool(env, "HELPDESK_HTTPS", bool(public_url and public_url.startswith("https://"))),
     )

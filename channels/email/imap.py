@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from channels import netguard
 from channels.base import AuthError, ChannelError, TransientChannelError
 from channels.credentials import CredentialStore, MemoryCredentialStore
 from channels.email.oauth import access_token
@@ -91,6 +92,7 @@ class ImapMailbox:
             return self._client
         s = self.settings
         with imap_errors("connect"):
+            netguard.check_connection("IMAP server", s.imap_host, s.imap_port)
             client = IMAPClient(
                 s.imap_host,
                 port=s.imap_port,

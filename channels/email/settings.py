@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from channels import netguard
 from channels.base import AccountConfig, ChannelError
 from channels.email.oauth import PROVIDERS, OAuthClient
 from channels.schema import ConfigError, ConfigSchema, Field, FieldType
@@ -94,6 +95,11 @@ def complete_settings(settings: dict[str, object], secrets: set[str]) -> dict[st
     user = str(settings.get("user") or "")
     if not settings.get("from_address") and "@" in user:
         settings["from_address"] = user
+    for field in ("imap_host", "smtp_host"):
+        try:
+            netguard.check_host(str(settings.get(field) or ""))
+        except netguard.AddressRefused as exc:
+            raise ConfigError(field, str(exc)) from None
     if settings.get("smtp_host") and not settings.get("from_address"):
         raise ConfigError("from_address", "replies need a sender address (the login is not an e-mail address)")
     try:

@@ -26,6 +26,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
+from channels import netguard
 from channels.base import AuthError, ChannelError, OutboundReply, TransientChannelError
 from channels.credentials import CredentialStore
 from channels.email.oauth import access_token
@@ -156,6 +157,7 @@ def _logged_in(settings: EmailSettings, credentials: CredentialStore) -> Iterato
         raise ChannelError("the account has no smtp_host; replies cannot be sent")
     context = ssl.create_default_context()
     with smtp_errors():
+        netguard.check_connection("SMTP server", settings.smtp_host, settings.smtp_port)
         server: smtplib.SMTP
         if settings.smtp_security == "ssl":
             server = smtplib.SMTP_SSL(

@@ -15,10 +15,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from channels import netguard
 from helpdesk import crypto
 from helpdesk.accounts.admin_services import audit
 from helpdesk.accounts.models import User
 from helpdesk.db import utcnow
+from helpdesk.outbound import kind_label
 from helpdesk.translation import registry
 from helpdesk.translation.base import NotConfigured, Provider, ProviderSettings, TranslationError
 from helpdesk.translation.models import TranslationProvider
@@ -78,6 +80,17 @@ def _check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigInvalid(_("The address must start with http:// or https://, e.g. http://127.0.0.1:5000."))
+    try:
+        netguard.check_url(url)
+    except netguard.AddressRefused as exc:
+        raise ConfigInvalid(
+            _(
+                "Service address: %(host)s is a %(kind)s address, inside the helpdesk's own network. Use the "
+                "service's public address, or ask the operator to allow it (HELPDESK_ALLOWED_URL_NETWORKS).",
+                host=exc.host,
+                kind=kind_label(exc.kind),
+            )
+        ) from None
     return url.rstrip("/")
 
 

@@ -37,11 +37,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from channels import netguard
 from helpdesk.db import utcnow
 from helpdesk.webhooks import retries
 from helpdesk.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 TIMEOUT_S = 10
+#: connections (redirects too) only to addresses the outbound policy allows, checked as they are opened
+_OPENER = netguard.checked_opener()
 #: What an attempt says until its answer is recorded; it stays when the sender died during the call.
 NO_ANSWER = (
     "no answer recorded: the sender stopped during this call (the receiver may have it; "
@@ -306,7 +309,7 @@ def _send(
         attempt.error = None
     started = time.perf_counter()
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=TIMEOUT_S) as response:
             delivery.response_status = attempt.response_status = response.status
             attempt.response_excerpt = excerpt(response.headers.get("Content-Type"), response.read(EXCERPT_READ))
     except urllib.error.HTTPError as exc:
@@ -315,6 +318,11 @@ def _send(
         attempt.response_excerpt = excerpt(exc.headers.get("Content-Type") if exc.headers else None, _read(exc))
         delivery.status = "failed"
         delivery.last_error = f"HTTP {exc.code} {exc.reason}"
+        raise DeliveryFailed(delivery.last_error) from None
+    except netguard.AddressRefused as exc:  # resolved inside the network now, whatever it did when added
+        attempt.latency_ms = _ms_since(started)
+        delivery.status = "failed"
+        delivery.last_error = attempt.error = f"not sent to {subscription.url}: {exc}"
         raise DeliveryFailed(delivery.last_error) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         attempt.latency_ms = _ms_since(started)

@@ -13,9 +13,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from channels import netguard
 from helpdesk.accounts.admin_services import audit
 from helpdesk.accounts.models import User
 from helpdesk.events import CATALOGUE
+from helpdesk.outbound import kind_label
 from helpdesk.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from helpdesk.webhooks.services import forget_cache
 
@@ -37,6 +39,18 @@ def subscribe(
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise WebhookInvalid(_l("%(url)s is not an http(s) URL.", url=url))
+    try:
+        netguard.check_url(url)
+    except netguard.AddressRefused as exc:
+        raise WebhookInvalid(
+            _l(
+                "URL: %(host)s is a %(kind)s address, inside the helpdesk's own network, so webhooks are not sent "
+                "there. Use the receiver's public address, or ask the operator to allow it "
+                "(HELPDESK_ALLOWED_URL_NETWORKS).",
+                host=exc.host,
+                kind=kind_label(exc.kind),
+            )
+        ) from None
     names = [e.strip() for e in events if e.strip()]
     if not names:
         raise WebhookInvalid(_l("Choose at least one event, or * for all."))
