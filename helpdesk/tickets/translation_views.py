@@ -83,24 +83,16 @@ def translate_message(ticket_id: int, message_id: int) -> Response | tuple[Respo
     )
 
 
-def _draft_text() -> str:
-    text = request.form.get("text", "")
-    if len(text) > MAX_DRAFT_CHARS:
-        abort(
-            Response(
-                _("The draft is longer than %(n)s characters; shorten it before translating.", n=MAX_DRAFT_CHARS),
-                status=422,
-            )
-        )
-    return text
-
-
 @bp.post("/tickets/<int:ticket_id>/draft/translate")
 @login_required
 def translate_draft(ticket_id: int) -> Response | tuple[Response, int]:
     """The agent's draft in the buyer's language (or ``target``), now; the draft itself is never touched."""
     ticket = visible_ticket(ticket_id)
-    text = _draft_text()
+    text = request.form.get("text", "")
+    if len(text) > MAX_DRAFT_CHARS:
+        return jsonify(
+            error=_("The draft is longer than %(n)s characters; shorten it before translating.", n=MAX_DRAFT_CHARS)
+        ), 422
     if not text.strip():
         return jsonify(error=_("Write your reply first, then translate it.")), 422
     target = translating.language_code(

@@ -197,7 +197,9 @@ def test_an_unreachable_service_keeps_the_draft_and_says_what_to_do(
     assert answer.status_code == 503
     assert answer.json["kind"] == "unreachable" and answer.json["error"]
     empty = post(client, f"{page}/draft/translate", {"text": "  "}, page)
-    assert empty.status_code == 422
+    assert empty.status_code == 422 and empty.json["error"]
+    too_long = post(client, f"{page}/draft/translate", {"text": "x" * 20_001}, page)
+    assert too_long.status_code == 422 and "20000" in too_long.json["error"].replace(",", "")
 
 
 def test_a_macro_missing_the_buyers_locale_is_machine_translated(
