@@ -14,10 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
-from werkzeug.exceptions import NotFound
-from werkzeug.routing import IntegerConverter, ValidationError
 
 from helpdesk.config import load_settings
+from helpdesk.params import MAX_ID, DatabaseId
+
+__all__ = ["MAX_ID", "create_app"]
 
 
 def create_app(
@@ -63,6 +64,9 @@ def create_app(
 
     assert models.__all__
 
+    from helpdesk import params
+
+    params.init_app(app)  # first of the request hooks: nothing reads a parameter before it is checked
     extensions.db.init_app(app)
     with app.app_context():
         configure_sqlite(extensions.db.engine)
@@ -163,30 +167,6 @@ def create_app(
     outbound.init_app(app)
     _security_headers(app)
     return app
-
-
-#: The largest row id: keys are PostgreSQL ``INTEGER`` (32 bits), and a larger number is refused there, not compared.
-MAX_ID = 2**31 - 1
-
-
-class DatabaseId(IntegerConverter):
-    """``<int:…>`` in every route, bounded to the keys' type: a larger number is 404, not a database error."""
-
-    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(url_map, *args, **kwargs)
-
-    def to_python(self, value: str) -> int:
-        """Out of range is 404 whatever the method.
-
-        Werkzeug answers a converter's refusal 405 when another rule of the same
-        path takes a different method (``GET`` and ``POST /tickets/<id>/messages``),
-        as if the address existed for that method: there is no such row either way.
-        """
-        try:
-            return super().to_python(value)
-        except ValidationError:
-            raise NotFound() from None
 
 
 def _realtime_origins(public_url: str | None) -> list[str] | None:

@@ -24,6 +24,7 @@ from helpdesk.admin.sections import Section, add_section
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.extensions import db
 from helpdesk.i18n import LANGUAGES, catalog_for
+from helpdesk.params import parse_ids
 from helpdesk.settings.services import timezones
 from helpdesk.signin import cookie
 from helpdesk.signin.admin_services import end_sessions_for, hand_over_link
@@ -73,10 +74,7 @@ def _require_lead() -> None:
 
 
 def _ids(name: str) -> list[int]:
-    try:
-        return [int(v) for v in request.form.getlist(name)]
-    except ValueError:
-        abort(400)
+    return parse_ids(name, request.form.getlist(name))
 
 
 def _refused(exc: svc.AdminError) -> None:

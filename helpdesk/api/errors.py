@@ -42,7 +42,8 @@ def register_errors(bp: Blueprint) -> None:
 
     @bp.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
-        return json_error(exc.code or 500, http_error_code(exc), exc.description or exc.name)
+        field = getattr(exc, "parameter", None)  # a BadParameter names the input at fault
+        return json_error(exc.code or 500, http_error_code(exc), exc.description or exc.name, field)
 
     from helpdesk.errors.views import database_unavailable
 

@@ -24,6 +24,7 @@ from helpdesk.api.models import ApiToken, Scope
 from helpdesk.api.tokens import ScopeTooWide, issue, revoke
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
+from helpdesk.params import is_id
 
 bp = Blueprint("apitokens", __name__, url_prefix="/admin/api-tokens")
 
@@ -64,10 +65,8 @@ def index() -> tuple[str, int]:
 @bp.post("/")
 @login_required
 def create() -> tuple[str, int] | Response:
-    try:
-        user = db.session.get(User, int(request.form.get("user_id", "")))
-    except ValueError:
-        user = None
+    raw_user = request.form.get("user_id", "")
+    user = db.session.get(User, int(raw_user)) if is_id(raw_user) else None
     if user is None or not user.active:
         flash(_("Choose an active user for the token to act as."), "error")
         return redirect(url_for("apitokens.index"))
@@ -82,7 +81,7 @@ def create() -> tuple[str, int] | Response:
     days = request.form.get("expires_in_days", "").strip()
     expires_at = None
     if days:
-        if not days.isdigit() or not 1 <= int(days) <= 3650:
+        if not is_id(days) or int(days) > 3650:
             flash(_("Give the expiry as a number of days from 1 to 3650, or leave it empty."), "error")
             return redirect(url_for("apitokens.index"))
         expires_at = utcnow() + timedelta(days=int(days))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -13,6 +11,7 @@ from helpdesk.accounts.models import User
 from helpdesk.admin.sections import Section, add_section
 from helpdesk.audit import services
 from helpdesk.extensions import db
+from helpdesk.params import date_arg, id_arg, parse_id
 from helpdesk.tickets import merging
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
@@ -28,18 +27,9 @@ add_section(
 )
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value.lstrip("#")) if value else None
-    except ValueError:
-        return None
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+def _ticket(raw: str | None) -> int | None:
+    """The ticket filter, typed as shown in the log (``#12``) or bare."""
+    return parse_id("ticket", (raw or "").strip().lstrip("#"))
 
 
 @bp.get("/")
@@ -50,14 +40,14 @@ def index() -> str:
     args = request.args
     action = args.get("action") or None
     filters = services.AuditFilters(
-        ticket_id=_int(args.get("ticket")),
-        actor_id=_int(args.get("actor")),
+        ticket_id=_ticket(args.get("ticket")),
+        actor_id=id_arg(args, "actor"),
         action=action if action in services.ACTIONS else None,
-        date_from=_date(args.get("from")),
-        date_to=_date(args.get("to")),
+        date_from=date_arg(args, "from"),
+        date_to=date_arg(args, "to"),
         timezone=current_user.timezone or "UTC",
     )
-    page = services.audit_page(db.session, filters, before=_int(args.get("before")))
+    page = services.audit_page(db.session, filters, before=id_arg(args, "before"))
     names = services.user_names(db.session, page.events)
     rows = [
         (e, services.actor_label(e, names), services.describe(e, names), services.kind_label(e.action))

@@ -32,6 +32,7 @@ from helpdesk.channelaccounts.services import (
     update_account,
 )
 from helpdesk.extensions import db
+from helpdesk.params import BadParameter, parse_int
 
 bp = Blueprint("channels", __name__, url_prefix="/channels")
 
@@ -95,9 +96,23 @@ def _form_input(cls: type[Connector], kind: str, name: str) -> tuple[AccountInpu
         settings=settings,
         secrets={k: v for k, v in secrets.items() if v},
         secret_refs=refs,
-        poll_interval_s=int(interval) if interval.isdigit() else None,
+        poll_interval_s=_poll_interval(interval),
     )
     return given, refs
+
+
+#: A week: an account polled less often than that is not being polled.
+MAX_POLL_INTERVAL_S = 7 * 24 * 3600
+
+
+def _poll_interval(raw: str) -> int | None:
+    """The form's seconds between polls (empty: the connector's default); a bad number is the form's error."""
+    try:
+        return parse_int("poll_interval_s", raw, lo=1, hi=MAX_POLL_INTERVAL_S)
+    except BadParameter:
+        raise AccountError(
+            _("Seconds between polls"), _("a whole number from 1 to %(max)d", max=MAX_POLL_INTERVAL_S)
+        ) from None
 
 
 def _field_error(cls: type[Connector], exc: AccountError) -> str:
@@ -115,8 +130,8 @@ def new(kind: str) -> str | Response:
     except KeyError:
         abort(404)
     if request.method == "POST":
-        given, _refs = _form_input(cls, kind, request.form.get("name", "").strip())
         try:
+            given, _refs = _form_input(cls, kind, request.form.get("name", "").strip())
             account = create_account(db.session, given)
         except AccountError as exc:
             db.session.rollback()
@@ -153,9 +168,9 @@ def show(account_id: int) -> str | Response:
     cls = registry.get(account.kind)
     if request.method == "POST":
         _require_admin()
-        given, refs = _form_input(cls, account.kind, account.name)
         forget = tuple(f.name for f in cls.schema.secret_fields if request.form.get(f"forget__{f.name}"))
         try:
+            given, refs = _form_input(cls, account.kind, account.name)
             update_account(
                 db.session,
                 account,

@@ -15,6 +15,10 @@ from helpdesk.admin.sections import Section, add_section
 from helpdesk.customers import suggestions
 from helpdesk.customers.notes import update_notes, visible_customer
 from helpdesk.extensions import db
+from helpdesk.params import parse_ids, parse_int
+
+#: Far past any desk's pending suggestions; a larger page number is a typo, not a page.
+MAX_PAGE = 100_000
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -56,7 +60,7 @@ def notes(customer_id: int) -> Response:
 @login_required
 def suggestions_page() -> str:
     _require_lead()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = parse_int("page", request.args.get("page"), lo=1, hi=MAX_PAGE) or 1
     items, more = suggestions.pending(db.session, page)
     return render_template("customers/suggestions.html", items=items, page=page, more=more)
 
@@ -66,7 +70,7 @@ def suggestions_page() -> str:
 def decide_many() -> Response:
     _require_lead()
     decision = request.form.get("decision", "")
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = parse_ids("ids", request.form.getlist("ids"))
     if not ids:
         flash(_("Tick at least one suggestion first."), "error")
         return redirect(url_for("customers.suggestions_page"))

@@ -25,6 +25,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from helpdesk.api.errors import http_error_code, json_error
+from helpdesk.params import BadParameter
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,8 @@ def init_app(app: Flask) -> None:
         title, message = MESSAGES.get(status) or MESSAGES[500 if status >= 500 else 400]
         if status == 404 and request.path.startswith("/api/"):
             message = _l("No such resource.")
+        if isinstance(exc, BadParameter):  # it names the parameter and what it takes
+            message = exc.description
         return render_error(status, str(title), str(message), http_error_code(exc))
 
     app.register_error_handler(sa.exc.OperationalError, database_unavailable)

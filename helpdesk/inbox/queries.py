@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from helpdesk.accounts.models import User
+from helpdesk.params import MAX_ID, is_id
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket, TicketStatus, TicketTag
 
 PAGE_SIZE = 50
@@ -103,7 +104,7 @@ def view_clause(view: str, user: User) -> sa.ColumnElement[bool]:
     kind, _, value = view.partition(":")
     if kind == "platform" and value:
         return sa.and_(is_open, Ticket.platform == value)
-    if kind == "account" and value.isascii() and value.isdigit() and int(value) < 2**63:
+    if kind == "account" and is_id(value):
         return sa.and_(is_open, Ticket.channel_account_id == int(value))
     raise ValueError(f"unknown view {view!r}")
 
@@ -160,7 +161,7 @@ def _decode(cursor: str) -> tuple[str, datetime | None, int]:
             parsed.astimezone(UTC)  # year 1 at +05:00 is no instant the database can hold
     except (ValueError, OverflowError) as exc:
         raise BadCursor(cursor) from exc
-    if not 0 <= last_id < 2**63:  # a database integer: anything else was not written here (and would overflow)
+    if not 0 <= last_id <= MAX_ID:  # a row id: anything else was not written here (and would overflow)
         raise BadCursor(cursor)
     return kind, parsed, last_id
 

@@ -14,6 +14,7 @@ from helpdesk.accounts.models import Team, User
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.inbox import queries
 from helpdesk.inbox.queries import Filters, Page
+from helpdesk.params import is_id
 from helpdesk.tickets import merging
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Ticket
@@ -67,11 +68,17 @@ def view_counts(session: Session, user: User, visible_ids: set[int] | None) -> d
     return {e.key: counts.get(e.key, 0) for e in sidebar_views(session, visible_ids)}
 
 
+def may_open_view(view: str, visible_ids: set[int] | None) -> bool:
+    """A store's view only for those who see the store: its page would name the store in its title."""
+    kind, _, value = view.partition(":")
+    return kind != "account" or visible_ids is None or (is_id(value) and int(value) in visible_ids)
+
+
 def view_label(view: str, session: Session) -> str:
     if view in VIEW_LABELS:
         return str(VIEW_LABELS[view])
     kind, _, value = view.partition(":")
-    if kind == "account" and value.isdigit():
+    if kind == "account" and is_id(value):
         account = session.get(ChannelAccount, int(value))
         return account.display_name if account else view
     return value or view
@@ -161,13 +168,15 @@ def bulk(session: Session, user: User, rows: list[Ticket], action: str, value: s
         for source in sources:  # each merge is recorded on its own, so each can be undone from the ticket
             merging.merge(session, source, target, user)
         return len(sources)
+    if action == "assign" and value and not is_id(value):
+        raise tickets.TicketError("That user does not exist or is inactive.")
     changed = 0
     for ticket in rows:
         if action == "status" and ticket.merged_into_id is not None:
             continue  # a merged ticket stays closed until its merge is undone
         changed += 1
         if action == "assign":
-            tickets.assign(session, ticket, int(value) if value.isdigit() else None, user)
+            tickets.assign(session, ticket, int(value) if value else None, user)
         elif action == "status":
             tickets.set_status(session, ticket, value, user)
         elif action == "priority":

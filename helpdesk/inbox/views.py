@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,6 +15,7 @@ from helpdesk.inbox import queries, services
 from helpdesk.inbox.queries import BadCursor, Filters
 from helpdesk.inbox.rows import row_details
 from helpdesk.inbox.search import MAX_TERMS, bounded, search_ticket_ids
+from helpdesk.params import date_arg, id_arg, parse_choice, parse_ids
 from helpdesk.tickets import merging
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.services import TicketError
@@ -26,47 +25,37 @@ bp = Blueprint("inbox", __name__)
 FILTER_KEYS = ("platform", "account", "status", "priority", "language", "tag", "assignee", "team", "from", "to", "q")
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def parse_filters(args: MultiDict[str, str], visible_ids: set[int] | None) -> Filters:
     """The filter bar's query string as Filters; the search box becomes a list of ranked ticket ids."""
-    assignee = args.get("assignee", "")
+    assignee = args.get("assignee", "").strip()
     ticket_ids = None
     if args.get("q", "").strip():
         ticket_ids = search_ticket_ids(db.session, args["q"], queries.visibility(current_user, visible_ids))
     return Filters(
         platform=args.get("platform") or None,
-        account_id=_int(args.get("account")),
+        account_id=id_arg(args, "account"),
         status=args.get("status") or None,
         priority=args.get("priority") or None,
         language=args.get("language") or None,
         tag=args.get("tag") or None,
-        assignee_id=current_user.id if assignee == "me" else _int(assignee),
+        assignee_id=current_user.id if assignee == "me" else None if assignee == "none" else id_arg(args, "assignee"),
         unassigned=assignee == "none",
-        team_id=_int(args.get("team")),
-        date_from=_date(args.get("from")),
-        date_to=_date(args.get("to")),
+        team_id=id_arg(args, "team"),
+        date_from=date_arg(args, "from"),
+        date_to=date_arg(args, "to"),
         ticket_ids=ticket_ids,
     )
 
 
-def _view_and_sort() -> tuple[str, str]:
+def _view_and_sort(visible_ids: set[int] | None) -> tuple[str, str]:
+    """The saved view and sort asked for; a store's view the user may not see is 404, as an unknown view is."""
     view = request.args.get("view") or queries.DEFAULT_VIEW
-    sort = request.args.get("sort") or "sla"
-    if sort not in queries.SORTS:
-        abort(400)
+    sort = parse_choice("sort", request.args.get("sort"), queries.SORTS) or "sla"
     try:
         queries.view_clause(view, current_user)
     except ValueError:
+        abort(404)
+    if not services.may_open_view(view, visible_ids):
         abort(404)
     return view, sort
 
@@ -75,7 +64,7 @@ def _view_and_sort() -> tuple[str, str]:
 @login_required
 def index() -> str:
     visible_ids = visible_account_ids(current_user)
-    view, sort = _view_and_sort()
+    view, sort = _view_and_sort(visible_ids)
     filters = parse_filters(request.args, visible_ids)
     try:
         page = services.inbox_page(
@@ -114,7 +103,7 @@ def index() -> str:
 
 def _page_number(value: str | None) -> int:
     """The page's number from the next-page link (only ever shown, never used to query)."""
-    number = _int(value) or 1
+    number = int(value) if value and value.isascii() and value.isdigit() and len(value) <= 7 else 1
     return max(1, min(number, 10**6))
 
 
@@ -130,7 +119,7 @@ def counts() -> Response:
 def row(ticket_id: int) -> str | Response:
     """One list row, if the ticket belongs in the caller's current view and filters (204 otherwise)."""
     visible_ids = visible_account_ids(current_user)
-    view, _sort = _view_and_sort()
+    view, _sort = _view_and_sort(visible_ids)
     ticket = services.ticket_matches(
         db.session, current_user, visible_ids, ticket_id, view, parse_filters(request.args, visible_ids)
     )
@@ -167,7 +156,7 @@ def _confirm_merge(rows: list[Ticket]) -> Response | str:
 @bp.post("/inbox/bulk")
 @login_required
 def bulk() -> Response | str:
-    ids = [int(i) for i in request.form.getlist("ticket") if i.isdigit()]
+    ids = parse_ids("ticket", request.form.getlist("ticket"))
     back = request.form.get("back", "")
     back = back if back.startswith("/") and not back.startswith("//") else url_for("inbox.index")
     if not ids:  # the page's script says so before sending; this is for everyone else

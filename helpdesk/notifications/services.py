@@ -22,6 +22,9 @@ from helpdesk.events import publish
 from helpdesk.notifications.models import Mention, Notification, NotificationCount, NotificationKind
 from helpdesk.tickets.models import Message, Ticket
 
+#: The longest @mention search worth running: no name or e-mail address is longer.
+MAX_QUERY = 254
+
 PAGE = 50
 MAX_MENTIONS = 20
 _EMAIL = re.compile(r"@([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
@@ -206,7 +209,7 @@ def mentionable(
     stmt = sa.select(User).where(User.active.is_(True))
     if exclude is not None:
         stmt = stmt.where(User.id != exclude)
-    q = query.strip().lower().replace("%", "").replace("_", "")
+    q = query.strip().lower()[:MAX_QUERY].replace("%", "").replace("_", "")
     name = sa.func.lower(User.name)
     if q:
         stmt = stmt.where(sa.or_(name.like(f"%{q}%"), sa.func.lower(User.email).like(f"{q}%")))

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from helpdesk.extensions import db
 from helpdesk.notifications import services
 from helpdesk.notifications.models import NotificationKind
+from helpdesk.params import id_arg
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -19,9 +20,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @login_required
 def index() -> str:
     unread_only = request.args.get("unread") == "1"
-    items = services.recent(
-        db.session, current_user, before_id=request.args.get("before", type=int), unread_only=unread_only
-    )
+    items = services.recent(db.session, current_user, before_id=id_arg(request.args, "before"), unread_only=unread_only)
     return render_template(
         "notifications/index.html",
         items=items,

@@ -38,11 +38,14 @@ def _filters(func: Any) -> Any:
 
 
 def _query(start: str | None, end: str | None, timezone: str, **filters: Any) -> Any:
+    from helpdesk.params import BadParameter
     from helpdesk.reports.views import parse_query
 
     args = {"from": start, "to": end, **{k: "" if v is None else str(v) for k, v in filters.items()}}
     try:
         return parse_query(args, timezone)
+    except BadParameter as exc:
+        raise click.UsageError(str(exc.description)) from None
     except (ValueError, KeyError) as exc:
         raise click.UsageError(str(exc)) from None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from helpdesk.accounts.models import Team, User
 from helpdesk.channelaccounts.models import ChannelAccount
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
+from helpdesk.params import DATE_MIN, date_arg, id_arg
 from helpdesk.reports.charts import bar_chart, line_chart
 from helpdesk.reports.productivity import Productivity, productivity
 from helpdesk.reports.services import BACKLOG_BUCKETS, GROUPS, Report, ReportQuery, breached_tickets, sla_report
@@ -39,30 +40,18 @@ def _require_lead() -> None:
 
 def parse_query(args: Any, timezone: str) -> ReportQuery:
     """The report a request asks for; defaults to the last 30 days by platform. Raises ValueError."""
-    today = utcnow().date()
-    end = date.fromisoformat(args["to"]) if args.get("to") else today
-    start = date.fromisoformat(args["from"]) if args.get("from") else end - timedelta(days=DEFAULT_DAYS - 1)
+    end = date_arg(args, "to") or utcnow().date()
+    start = date_arg(args, "from") or max(end - timedelta(days=DEFAULT_DAYS - 1), DATE_MIN)
     return ReportQuery(
         start=start,
         end=end,
         timezone=timezone,
         group=args.get("group") or "platform",
         platform=args.get("platform") or None,
-        store=_id(args, "store"),
-        team=_id(args, "team"),
-        agent=_id(args, "agent"),
+        store=id_arg(args, "store"),
+        team=id_arg(args, "team"),
+        agent=id_arg(args, "agent"),
     )
-
-
-def _id(args: Any, name: str) -> int | None:
-    """An id filter from the query string ("" = all); anything but a positive number is refused (ValueError)."""
-    raw = args.get(name) or ""
-    if not raw:
-        return None
-    value = int(raw)
-    if value <= 0:
-        raise ValueError(f"{name} must be an id")
-    return value
 
 
 def _query() -> ReportQuery:

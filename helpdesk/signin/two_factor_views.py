@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from helpdesk.accounts.models import Role, User
 from helpdesk.crypto import SealError
 from helpdesk.extensions import db
+from helpdesk.params import parse_choice
 from helpdesk.signin import admin_services, throttle, totp
 from helpdesk.signin.passwords import verify_password
 from helpdesk.signin.views import client_address, retry_after, start_session, wait_message
@@ -192,7 +193,8 @@ def _require_admin() -> None:
 @login_required
 def required_roles() -> Response:
     _require_admin()
-    admin_services.require_two_factor(db.session, current_user._get_current_object(), set(request.form.getlist("role")))
+    roles = {parse_choice("role", role, set(Role)) for role in request.form.getlist("role")}
+    admin_services.require_two_factor(db.session, current_user._get_current_object(), roles - {None})
     db.session.commit()
     flash(_("Saved which roles must use two-factor sign-in."), "info")
     return redirect(url_for("signin.admin"))

@@ -19,6 +19,7 @@ from helpdesk.customers import suggestions as customer_suggestions
 from helpdesk.extensions import db
 from helpdesk.inbox.queries import visibility
 from helpdesk.orders import freshness
+from helpdesk.params import parse_id, parse_ids
 from helpdesk.tickets import actions, merging, pages, services, translating
 from helpdesk.tickets import attachments as files
 from helpdesk.tickets.models import Attachment, Message, Priority, Ticket, TicketStatus
@@ -194,11 +195,11 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
             current_user,
             translation or body,
             internal=internal,
-            seen_message_id=form.get("seen", type=int),
+            seen_message_id=parse_id("seen", form.get("seen")),
             force=form.get("force") == "1",
             policy_override=override or None,
             attachments=uploads,
-            mentions=form.getlist("mention", type=int) if internal else (),
+            mentions=parse_ids("mention", form.getlist("mention")) if internal else (),
         )
         if translation:
             translating.keep_written_text(
@@ -328,7 +329,7 @@ def _apply(ticket_id: int, change) -> Response:  # type: ignore[no-untyped-def]
 @login_required
 def assign(ticket_id: int) -> Response:
     raw = request.form.get("assignee", "")
-    target = current_user.id if raw == "me" else (int(raw) if raw.isdigit() else None)
+    target = current_user.id if raw == "me" else parse_id("assignee", raw)
     return _apply(ticket_id, lambda t: services.assign(db.session, t, target, current_user))
 
 
@@ -355,7 +356,7 @@ def tags(ticket_id: int) -> Response:
 def _merge_pair(ticket_id: int) -> tuple[Ticket, Ticket]:
     """Source and target of a merge the user asks for; 404 unless the user may see both."""
     source = visible_ticket(ticket_id)
-    return source, visible_ticket(request.values.get("into", type=int) or 0)
+    return source, visible_ticket(parse_id("into", request.values.get("into")) or 0)
 
 
 @bp.get("/<int:ticket_id>/merge")
