@@ -18,6 +18,7 @@ from helpdesk.accounts.models import Role, User
 from helpdesk.admin.sections import Section, add_section
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
+from helpdesk.params import is_id
 from helpdesk.signin import admin_services, cookie, records, throttle, totp
 from helpdesk.signin.links import find_link, use_link
 from helpdesk.signin.mail import mail_configured
@@ -167,7 +168,7 @@ def clear() -> Response:
         cleared = sum(
             admin_services.clear_throttles(db.session, actor, row_id=row.id) for row in throttle.current(db.session)
         )
-    elif raw.isdigit():
+    elif is_id(raw):
         cleared = admin_services.clear_throttles(db.session, actor, row_id=int(raw))
     else:
         abort(400)

@@ -83,7 +83,7 @@ def _cap(raw: str) -> int | None:
     raw = raw.strip().replace(",", "").replace("_", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):  # "²" is a digit to isdigit(), not to int()
         raise configuration.ConfigInvalid(
             _("The monthly cap must be a positive number of characters, or empty for no cap.")
         )
