@@ -139,3 +139,32 @@ def test_a_chinese_agent_reads_german_and_answers_in_edited_german(
     assert buyer.locator(".body").inner_text() == GERMAN
     assert "订单" in buyer.locator(".translated-text").inner_text()
     page.screenshot(path=str(tmp_path / "translated-ticket.png"), full_page=True)
+
+
+def test_a_pending_translation_fills_in_when_its_job_finishes(browser: Any, live_server: Any, ticket_id: int) -> None:
+    """The job runs elsewhere (a worker): the open page shows progress, then the translation, without a reload
+    (the message.translated event over Socket.IO, or the page asking again every few seconds)."""
+    from helpdesk.extensions import db
+    from helpdesk.tickets.models import Message
+    from helpdesk.translation import services
+    from helpdesk.translation.models import MessageTranslation
+
+    with live_server.app.app_context():
+        message_id = db.session.scalar(sa.select(Message.id).where(Message.direction == "in"))
+        row, _queue = services.request_translation(db.session, message_id, "zh")  # pending; no job is queued
+        db.session.commit()
+        row_id = row.id
+    page = sign_in(browser, live_server.url, "cn@example.test")
+    page.goto(f"{live_server.url}/tickets/{ticket_id}")
+    buyer = page.locator("article.message.in").first
+    buyer.locator(".translation-progress").wait_for()
+    assert buyer.locator(".translated-text").count() == 0
+    page.locator("#live-state.online").wait_for()
+
+    with live_server.app.app_context():  # what the worker's job does, committing message.translated
+        services.run_message_translation(db.session, row_id)
+        db.session.commit()
+        assert db.session.get(MessageTranslation, row_id).status == "done"
+    buyer.locator(".translated-text").wait_for(timeout=15_000)
+    assert "订单" in buyer.locator(".translated-text").inner_text()
+    assert buyer.locator(".body").inner_text() == GERMAN

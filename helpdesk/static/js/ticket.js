@@ -471,6 +471,8 @@
         .catch(() => { button.disabled = false; });
     });
     if (live) live.on("message.translated", (d) => { if (d.ticket_id === ticketId) loadMessage(d.message_id, true); });
+    // a translation already pending when the page opened (a colleague asked, or the team's automatic one)
+    list.querySelectorAll('.translation[data-status="pending"]').forEach((box) => pollTranslation(Number(box.dataset.messageId), 0));
 
     const draftBox = document.getElementById("draft-translation");
     const translated = document.getElementById("translation");
