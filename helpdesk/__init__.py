@@ -45,6 +45,9 @@ def create_app(
         REMEMBER_COOKIE_HTTPONLY=True,
         # Over HTTPS the cookies never travel in clear text (HELPDESK_HTTPS, on when the public URL is https)
         SESSION_COOKIE_SECURE=settings.https,
+        # and the session cookie is named __Host-…: browsers then refuse one set without Secure, for another
+        # path or by a sibling subdomain, so nothing else on the domain can plant or shadow it
+        SESSION_COOKIE_NAME="__Host-session" if settings.https else "session",
         REMEMBER_COOKIE_SECURE=settings.https,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent.parent / "translations"),
         WTF_CSRF_TIME_LIMIT=None,

@@ -52,8 +52,9 @@ def test_https_deployments_get_secure_cookies_and_hsts(
         data={"email": "agent@example.test", "password": PASSWORD, "csrf_token": token},
         base_url="https://help.example.com",
     )
-    (cookie,) = [c for c in signed_in.headers.getlist("Set-Cookie") if c.startswith("session=")]
-    assert ("; Secure" in cookie) is secure
+    name = "__Host-session=" if secure else "session="  # the __Host- prefix needs Secure, Path=/, no Domain
+    (cookie,) = [c for c in signed_in.headers.getlist("Set-Cookie") if c.startswith(name)]
+    assert ("; Secure" in cookie) is secure and "; Path=/" in cookie and "Domain=" not in cookie
     with app.app_context():
         db.engine.dispose()
 
