@@ -22,7 +22,7 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(sa.String(200), default="")
-    email: Mapped[str | None] = mapped_column(sa.String(254))
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)  # the search's exact step
     phone: Mapped[str | None] = mapped_column(sa.String(40))
     country: Mapped[str | None] = mapped_column(sa.String(2))
     language: Mapped[str | None] = mapped_column(sa.String(16))
@@ -43,7 +43,7 @@ class CustomerIdentity(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"), index=True)
     scheme: Mapped[str] = mapped_column(sa.String(32))
-    value: Mapped[str] = mapped_column(sa.String(254))
+    value: Mapped[str] = mapped_column(sa.String(254), index=True)  # looked up without its scheme by search
     display_name: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
