@@ -47,7 +47,7 @@ def fresh_postgres(name: str) -> str | None:
     return sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
-def make_app(database_url: str) -> Any:
+def make_app(database_url: str, **env: str) -> Any:
     """A migrated app on ``database_url`` with its own throw-away instance folder."""
     from flask_migrate import upgrade
 
@@ -59,6 +59,7 @@ def make_app(database_url: str) -> Any:
             "HELPDESK_DATABASE_URL": database_url,
             "HELPDESK_SECRET_KEY": "bench-secret-key-0123456789",
             "HELPDESK_TASKS_IMMEDIATE": "false",
+            **env,
         },
         instance_path=instance,
     )

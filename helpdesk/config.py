@@ -74,6 +74,7 @@ class Settings:
     # outbound addresses inside the network (see channels.netguard): None = loopback only in tests, debug, demo
     allow_private_urls: bool | None = None
     allowed_url_networks: tuple[str, ...] = ()
+    poll_reader: str = "process"  # where a poll reads pages ahead: process, thread or inline (helpdesk.polling.reading)
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,6 +95,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(f"{name}={raw!r} is not a boolean; use true or false")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(choices)}")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -336,6 +344,7 @@ def load_settings(env: Mapping[str, str] | None = None, instance_path: Path | No
         if env.get("HELPDESK_ALLOW_PRIVATE_URLS", "").strip()
         else None,
         allowed_url_networks=_allowed_url_networks(env),
+        poll_reader=_choice(env, "HELPDESK_POLL_READER", "process", ("process", "thread", "inline")),
         # on by default when the public address is https: a deployment that says so is served that way
         https=_bool(env, "HELPDESK_HTTPS", bool(public_url and public_url.startswith("https://"))),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -70,7 +71,10 @@ def message(n: int) -> InboundMessage:
 
 
 @pytest.fixture
-def account(session: Any) -> ChannelAccount:
+def account(app: Any, session: Any) -> ChannelAccount:
+    # the scripted connector keeps its calls in class state, which a reader process would keep to itself;
+    # tests/test_poll_reader.py covers reading ahead in a process
+    app.config["HELPDESK_SETTINGS"] = dataclasses.replace(app.config["HELPDESK_SETTINGS"], poll_reader="thread")
     ScriptedConnector.MAILBOX = [message(n) for n in range(10)]
     ScriptedConnector.FAIL_AT_OFFSET = {}
     ScriptedConnector.fetches = []

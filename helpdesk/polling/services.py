@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +41,7 @@ from helpdesk.ingest.batch import IngestResult
 from helpdesk.ingest.pipeline import ingest
 from helpdesk.ingest.quarantine import RawInput
 from helpdesk.orders.services import upsert_customers, upsert_orders
+from helpdesk.polling.reading import page_reader
 
 log = logging.getLogger(__name__)
 
@@ -229,17 +229,6 @@ def quarantine_rejected(session: Session, account: str, rejected: list[RejectedI
         )
 
 
-def can_read_ahead(connector: Connector) -> bool:
-    """Whether the next page may be fetched while this one is stored.
-
-    A connector with an after-commit hook touches the platform between
-    pages (marking mail read over the same IMAP connection), so it is read
-    page by page; the others read the next page while the database stores
-    this one, which a poll of many pages spends most of its time doing.
-    """
-    return type(connector).committed is Connector.committed
-
-
 def _run_pages(
     session: Session,
     account: ChannelAccount,
@@ -256,24 +245,18 @@ def _run_pages(
     (the cursor in the database never passed it).
     """
     source = f"poll:{account.name}"
-    ahead_pool = (
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") if can_read_ahead(connector) else None
-    )
-    ahead: Future[FetchResult] | None = None
+    reader = page_reader(connector, page_size, _reader_kind())
     try:
         for n in range(max_pages):
             cursor = account.cursor
-            waiting, ahead = ahead, None
             page = _fetch(
                 session,
                 account,
                 report,
-                waiting.result if waiting is not None else lambda cursor=cursor: connector.fetch(cursor, page_size),
+                lambda cursor=cursor, ahead=n + 1 < max_pages: reader.page(cursor, ahead=ahead),
             )
             if not isinstance(page, FetchResult):
                 return page
-            if ahead_pool is not None and page.more and n + 1 < max_pages:
-                ahead = ahead_pool.submit(connector.fetch, page.cursor, page_size)
             result, stored_orders = store_page(
                 session, account, page, source=source, max_attachment_bytes=max_attachment_bytes
             )
@@ -303,11 +286,16 @@ def _run_pages(
                 return None
         return None
     finally:
-        if ahead is not None:  # read but not stored: wait for it so the connector is not closed under it
-            with suppress(Exception):
-                ahead.result()
-        if ahead_pool is not None:
-            ahead_pool.shutdown(wait=True)
+        reader.close()
+
+
+def _reader_kind() -> str:
+    """Where pages are read ahead (``HELPDESK_POLL_READER``): a process of their own unless configured."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return "thread"
+    return str(current_app.config["HELPDESK_SETTINGS"].poll_reader)
 
 
 def _note_problems(session: Session, account: ChannelAccount, page: FetchResult, *, more_waiting: bool) -> None:
