@@ -150,7 +150,9 @@ def database_unavailable(exc: BaseException) -> bool:
 
 
 #: How long a task's lease outlives a holder that stopped renewing it (killed, frozen, machine gone).
-TASK_LEASE_TTL = timedelta(seconds=90)
+#: Short enough that a worker killed mid-poll and restarted polls the account again within two of its
+#: default intervals: the lease lapses (45 s), then the next minutely sweep finds the account due.
+TASK_LEASE_TTL = timedelta(seconds=45)
 _immediate_leases: set[str] = set()
 _immediate_guard = threading.Lock()
 
