@@ -24,9 +24,10 @@ class Buyer(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     id: str | None = Field(None, max_length=255, description="The buyer's id in your system.")
-    email: str | None = Field(None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    # the customer record's own limits (an address can be no longer than 254 in SMTP anyway)
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     name: str | None = Field(None, max_length=255)
-    phone: str | None = Field(None, max_length=64)
+    phone: str | None = Field(None, max_length=40)
     country: str | None = Field(None, min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")
 
     @model_validator(mode="after")

@@ -105,6 +105,8 @@ def test_concurrent_duplicates_make_one_ticket(app, client, session, erp):
     ("body", "field"),
     [
         (delivery(buyer={"email": "not an address"}), "buyer.email"),
+        (delivery(buyer={"email": "b" * 250 + "@example.test"}), "buyer.email"),  # longer than the record holds
+        (delivery(buyer={"email": "b@example.test", "phone": "+1 " + "5" * 40}), "buyer.phone"),
         (delivery(body=""), "body"),
         (delivery(sent_at="2026-01-05T09:00:00"), "sent_at"),
         (b"{not json", None),
