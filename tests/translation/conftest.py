@@ -31,3 +31,21 @@ def deepl() -> Iterator[FakeDeepL]:
 def chat() -> Iterator[FakeChatCompletions]:
     with FakeChatCompletions(model="qwen2.5:7b") as fake:
         yield fake  # type: ignore[misc]
+
+
+@pytest.fixture(autouse=True)
+def close_providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every provider a test builds is closed after it, as the services close theirs (kept connections)."""
+    from helpdesk.translation.base import Provider
+
+    built: list[Provider] = []
+    original = Provider.__init__
+
+    def tracked(self: Provider, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        built.append(self)
+
+    monkeypatch.setattr(Provider, "__init__", tracked)
+    yield
+    for provider in built:
+        provider.close()
