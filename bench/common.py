@@ -59,6 +59,7 @@ def make_app(database_url: str, **env: str) -> Any:
             "HELPDESK_DATABASE_URL": database_url,
             "HELPDESK_SECRET_KEY": "bench-secret-key-0123456789",
             "HELPDESK_TASKS_IMMEDIATE": "false",
+            "HELPDESK_ALLOWED_URL_NETWORKS": "127.0.0.0/8",  # the benches' fake platforms run on this machine
             **env,
         },
         instance_path=instance,

@@ -46,6 +46,9 @@ def child_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]
         HELPDESK_INSTANCE_PATH=str(instance),
         HELPDESK_TASKS_IMMEDIATE="false",
         HELPDESK_WORKER_IN_PROCESS="false",
+        # a child is a production app (not TESTING), which refuses loopback: the trials' platforms and receivers
+        # are on this machine, so allow it as an operator would for receivers on the helpdesk's own host
+        HELPDESK_ALLOWED_URL_NETWORKS="127.0.0.0/8",
         PYTHONPATH=str(REPO),
         **extra,
     )
