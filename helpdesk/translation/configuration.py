@@ -143,6 +143,8 @@ def configure(
     if activate:
         session.execute(sa.update(TranslationProvider).where(TranslationProvider.kind != kind).values(active=False))
         row.active = True
+    else:
+        row.active = False
     session.flush()
     audit(
         session,

@@ -104,7 +104,7 @@ def save() -> tuple[str, int] | Response:
             clear_key=form.get("clear_key") == "1",
             model=form.get("model", ""),
             monthly_char_cap=_cap(form.get("cap", "")),
-            activate=form.get("activate", "1") == "1",
+            activate=form.get("activate") == "1",  # an unticked box is absent from the form
         )
     except configuration.ConfigInvalid as exc:
         db.session.rollback()

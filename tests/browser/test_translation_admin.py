@@ -25,7 +25,9 @@ def test_an_admin_configures_libretranslate_and_a_glossary(
     from helpdesk.accounts.services import create_user
     from helpdesk.channelaccounts.models import ChannelAccount
     from helpdesk.extensions import db
+    from helpdesk.outbound import allow_loopback
 
+    allow_loopback(live_server.app)  # the fake runs on this machine, as a LibreTranslate beside the helpdesk would
     with live_server.app.app_context():
         create_user(db.session, "admin@example.test", "Ada", PASSWORD, role="admin")
         db.session.add(ChannelAccount(name="shop-de", kind="ebay", platform="ebay", display_name="Lampen DE"))

@@ -52,7 +52,12 @@ def test_an_admin_configures_deepl_tests_it_and_never_sees_the_key_again(
     no_key = post(client, PAGE, {"kind": "deepl", "base_url": deepl.url}, PAGE)
     assert no_key.status_code == 422 and "needs an API key" in no_key.get_data(as_text=True)
 
-    saved = post(client, PAGE, {"kind": "deepl", "base_url": deepl.url, "api_key": deepl.key, "cap": "100,000"}, PAGE)
+    saved = post(
+        client,
+        PAGE,
+        {"kind": "deepl", "base_url": deepl.url, "api_key": deepl.key, "cap": "100,000", "activate": "1"},
+        PAGE,
+    )
     assert saved.status_code == 302
     html = client.get(PAGE + "?kind=deepl").get_data(as_text=True)
     assert deepl.key not in html and "set; leave empty to keep it" in html
@@ -81,12 +86,17 @@ def test_an_unreachable_server_is_diagnosed_plainly(
     login(client, admin)
     url = libre.url
     libre.stop()
-    post(client, PAGE, {"kind": "libretranslate", "base_url": url}, PAGE)
+    post(client, PAGE, {"kind": "libretranslate", "base_url": url, "activate": "1"}, PAGE)
     post(client, PAGE + "test", {}, PAGE)
     html = client.get(PAGE).get_data(as_text=True)
     assert "did not answer" in html and "Check that it is running" in html
     post(client, PAGE + "off", {}, PAGE)
     assert "No translation service is configured." in client.get(PAGE).get_data(as_text=True)
+    post(client, PAGE, {"kind": "libretranslate", "base_url": url, "activate": "1"}, PAGE)
+    assert configuration.active(session).kind == "libretranslate"
+    post(client, PAGE, {"kind": "libretranslate", "base_url": url}, PAGE)  # "send translations here" unticked
+    session.expire_all()
+    assert configuration.active(session) is None
 
 
 def test_the_glossary_editor(client: Any, session: Any, admin: Any, world: Any) -> None:
