@@ -51,7 +51,10 @@ def live_app(sqlite_template: Path, tmp_path: Path, compiled_translations: None)
 
     path = tmp_path / "helpdesk.db"
     shutil.copyfile(sqlite_template, path)
+    from helpdesk.outbound import allow_loopback
+
     app = create_app(_env(f"sqlite:///{path}"), instance_path=tmp_path / "instance", overrides={"TESTING": False})
+    allow_loopback(app)  # the fake platforms and services the browser tests connect run on this machine
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -50,12 +50,10 @@ def ticket_id(live_server: Any, libre: FakeLibreTranslate) -> int:
     from helpdesk.channelaccounts.models import ChannelAccount
     from helpdesk.extensions import db
     from helpdesk.ingest.pipeline import ingest
-    from helpdesk.outbound import allow_loopback
     from helpdesk.tickets.models import Ticket
     from helpdesk.translation import configuration
 
     TranslatedOutbox.sent = []
-    allow_loopback(live_server.app)  # the fake service runs on this machine, as under serve --demo-fakes
     with live_server.app.app_context():
         s = db.session
         account = ChannelAccount(
