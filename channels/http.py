@@ -156,13 +156,12 @@ class HttpClient:
     def _host(self, origin: str) -> HostPool:
         pool = self._hosts.get(origin)
         if pool is None:
-            with self._hosts_lock:
-                pool = self._hosts.setdefault(
-                    origin,
-                    HostPool(
+            with self._hosts_lock:  # built once: setdefault would build (TLS context and all) and drop a spare
+                pool = self._hosts.get(origin)
+                if pool is None:
+                    pool = self._hosts[origin] = HostPool(
                         origin, connect_timeout=self._connect_timeout, read_timeout=self._read_timeout, keep=POOL_SIZE
-                    ),
-                )
+                    )
         return pool
 
     def close(self) -> None:
