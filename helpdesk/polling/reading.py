@@ -89,7 +89,7 @@ def page_reader(connector: Connector, page_size: int, how: str) -> PageReader:
 
 def process_reading_available() -> bool:
     """Forking is what makes the child cheap to start; only Linux forks safely enough here."""
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    return sys.platform.startswith("linux") and hasattr(os, "fork")  # the reader is a bare os.fork
 
 
 class InlineReader:
